@@ -1,0 +1,50 @@
+//! # flotilla-protocol
+//!
+//! The pure core of flotilla, an offline-first mesh chat for boat flotillas: what an event
+//! is, who may write it, how it is encrypted, how state is folded from events, and how two
+//! nodes that were apart agree again. No I/O: no sockets, no clocks, no OS randomness, no
+//! async runtime. Time and randomness are arguments; storage is the [`store::Store`] trait.
+//!
+//! # Layout
+//! - [`id`]: event, flotilla, channel, invite and file ids (hex text form).
+//! - [`hlc`]: the hybrid logical clock.
+//! - [`entropy`]: randomness as an input ([`entropy::Entropy`]).
+//! - [`crypto`]: ed25519 keys and signatures, sealed boxes, XChaCha20-Poly1305.
+//! - [`event`]: the signed, versioned envelope and every event kind.
+//! - [`keyring`]: the group keys a node holds; encrypting and decrypting content.
+//! - [`membership`]: the control DAG and who may do what, as of an event's causal past.
+//! - [`author`]: building and signing events of every kind.
+//! - [`fold`]: chat state (timelines, threads, edits, reactions, pins) as a fold of events.
+//! - [`wire`]: peer messages, framing and the versioned codec.
+//! - [`sync`]: the sans-IO sync state machine (live push + range-based reconciliation).
+//! - [`store`]: the storage trait and an in-memory store.
+//! - `sim` (feature `test-utils`): a seeded, deterministic multi-node simulator.
+//!
+//! # Example
+//! ```ignore
+//! use flotilla_protocol::{author::Founder, entropy::SeededEntropy};
+//! let mut rng = SeededEntropy::new(7);
+//! let founded = Founder::new("Ondine", "alice", &mut rng).found("Rallye 2026", 1_700_000_000_000, &mut rng).unwrap();
+//! assert_eq!(founded.events.len(), 3); // genesis and the two default channels
+//! ```
+#![deny(missing_docs)]
+#![warn(unreachable_pub)]
+
+pub mod author;
+pub mod crypto;
+pub mod entropy;
+pub mod event;
+pub mod fold;
+pub mod hlc;
+pub mod id;
+pub mod keyring;
+pub mod membership;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod sim;
+pub mod store;
+pub mod sync;
+pub mod wire;
+
+pub use crypto::{PublicKey, SecretKey};
+pub use event::{Content, Control, SignedEvent};
+pub use id::{ChannelId, EventId, FlotillaId};
