@@ -58,7 +58,8 @@ impl PublicKey {
     pub fn verify(&self, msg: &[u8], sig: &Signature) -> Result<(), CryptoError> {
         let vk = VerifyingKey::from_bytes(&self.0).map_err(|_| CryptoError::BadPublicKey)?;
         let sig = ed25519_dalek::Signature::from_bytes(&sig.0);
-        vk.verify_strict(msg, &sig).map_err(|_| CryptoError::BadSignature)
+        vk.verify_strict(msg, &sig)
+            .map_err(|_| CryptoError::BadSignature)
     }
 
     /// The first 8 hex characters, for logs.
@@ -123,7 +124,9 @@ impl SecretKey {
 
     /// The key with this 32-byte seed.
     pub fn from_bytes(seed: &[u8; 32]) -> Self {
-        SecretKey { signing: SigningKey::from_bytes(seed) }
+        SecretKey {
+            signing: SigningKey::from_bytes(seed),
+        }
     }
 
     /// The 32-byte seed. Handle with care: write it only to encrypted or 0600 storage.
@@ -163,15 +166,25 @@ impl SecretKey {
     /// # Errors
     /// [`CryptoError::Decrypt`] if the box was not sealed to this key or was altered.
     pub fn open(&self, sealed: &SealedBox, context: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let shared = self.x25519_secret().diffie_hellman(&x25519_dalek::PublicKey::from(sealed.ephemeral));
-        let key = seal_key(shared.as_bytes(), &sealed.ephemeral, &self.x25519_public().0);
+        let shared = self
+            .x25519_secret()
+            .diffie_hellman(&x25519_dalek::PublicKey::from(sealed.ephemeral));
+        let key = seal_key(
+            shared.as_bytes(),
+            &sealed.ephemeral,
+            &self.x25519_public().0,
+        );
         key.decrypt(&sealed.nonce, &sealed.ciphertext, context)
     }
 }
 
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SecretKey(public={}, secret=<redacted>)", self.public().fmt_short())
+        write!(
+            f,
+            "SecretKey(public={}, secret=<redacted>)",
+            self.public().fmt_short()
+        )
     }
 }
 
@@ -212,9 +225,20 @@ impl SymmetricKey {
     ///
     /// # Errors
     /// [`CryptoError::Encrypt`] (not expected with a valid key).
-    pub fn encrypt(&self, nonce: &[u8; NONCE_LEN], plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    pub fn encrypt(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        plaintext: &[u8],
+        aad: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
         self.cipher()?
-            .encrypt(&XNonce::from(*nonce), Payload { msg: plaintext, aad })
+            .encrypt(
+                &XNonce::from(*nonce),
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
             .map_err(|_| CryptoError::Encrypt)
     }
 
@@ -222,9 +246,20 @@ impl SymmetricKey {
     ///
     /// # Errors
     /// [`CryptoError::Decrypt`] on a wrong key, wrong `aad` or any altered byte.
-    pub fn decrypt(&self, nonce: &[u8; NONCE_LEN], ciphertext: &[u8], aad: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    pub fn decrypt(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        ciphertext: &[u8],
+        aad: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
         self.cipher()?
-            .decrypt(&XNonce::from(*nonce), Payload { msg: ciphertext, aad })
+            .decrypt(
+                &XNonce::from(*nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad,
+                },
+            )
             .map_err(|_| CryptoError::Decrypt)
     }
 
@@ -257,14 +292,23 @@ impl SealedBox {
     ///
     /// # Errors
     /// [`CryptoError::Encrypt`] (not expected).
-    pub fn seal(recipient: &X25519Public, secret: &[u8], context: &[u8], rng: &mut impl Entropy) -> Result<Self, CryptoError> {
+    pub fn seal(
+        recipient: &X25519Public,
+        secret: &[u8],
+        context: &[u8],
+        rng: &mut impl Entropy,
+    ) -> Result<Self, CryptoError> {
         let eph_secret = x25519_dalek::StaticSecret::from(rng.array::<32>());
         let ephemeral = x25519_dalek::PublicKey::from(&eph_secret).to_bytes();
         let shared = eph_secret.diffie_hellman(&x25519_dalek::PublicKey::from(recipient.0));
         let key = seal_key(shared.as_bytes(), &ephemeral, &recipient.0);
         let nonce = rng.array();
         let ciphertext = key.encrypt(&nonce, secret, context)?;
-        Ok(SealedBox { ephemeral, nonce, ciphertext })
+        Ok(SealedBox {
+            ephemeral,
+            nonce,
+            ciphertext,
+        })
     }
 }
 
@@ -290,7 +334,8 @@ mod serde_bytes64 {
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 64], D::Error> {
         let v: &[u8] = Deserialize::deserialize(d)?;
-        v.try_into().map_err(|_| D::Error::invalid_length(v.len(), &"64 bytes"))
+        v.try_into()
+            .map_err(|_| D::Error::invalid_length(v.len(), &"64 bytes"))
     }
 }
 
@@ -305,7 +350,10 @@ mod tests {
         let k = SecretKey::generate(&mut rng);
         let sig = k.sign(b"msg");
         assert_eq!(k.public().verify(b"msg", &sig), Ok(()));
-        assert_eq!(k.public().verify(b"msh", &sig), Err(CryptoError::BadSignature));
+        assert_eq!(
+            k.public().verify(b"msh", &sig),
+            Err(CryptoError::BadSignature)
+        );
         let other = SecretKey::generate(&mut rng);
         assert!(other.public().verify(b"msg", &sig).is_err());
     }
@@ -322,7 +370,8 @@ mod tests {
         let mut rng = SeededEntropy::new(2);
         let alice = SecretKey::generate(&mut rng);
         let mallory = SecretKey::generate(&mut rng);
-        let boxed = SealedBox::seal(&alice.x25519_public(), b"epoch key", b"ctx", &mut rng).expect("seal");
+        let boxed =
+            SealedBox::seal(&alice.x25519_public(), b"epoch key", b"ctx", &mut rng).expect("seal");
         assert_eq!(alice.open(&boxed, b"ctx").expect("open"), b"epoch key");
         assert_eq!(alice.open(&boxed, b"other"), Err(CryptoError::Decrypt));
         assert_eq!(mallory.open(&boxed, b"ctx"), Err(CryptoError::Decrypt));

@@ -62,7 +62,11 @@ mod tests {
 
     #[test]
     fn seeded_entropy_is_reproducible_and_varies() {
-        let (mut a, mut b, mut c) = (SeededEntropy::new(1), SeededEntropy::new(1), SeededEntropy::new(2));
+        let (mut a, mut b, mut c) = (
+            SeededEntropy::new(1),
+            SeededEntropy::new(1),
+            SeededEntropy::new(2),
+        );
         let (x, y, z): ([u8; 32], [u8; 32], [u8; 32]) = (a.array(), b.array(), c.array());
         assert_eq!(x, y);
         assert_ne!(x, z);

@@ -19,7 +19,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::{CryptoError, NONCE_LEN, PublicKey, SealedBox, SecretKey, Signature, X25519Public};
+use crate::crypto::{
+    CryptoError, NONCE_LEN, PublicKey, SealedBox, SecretKey, Signature, X25519Public,
+};
 use crate::hlc::Hlc;
 use crate::id::{ChannelId, EventId, FileId, FlotillaId, InviteId};
 
@@ -140,15 +142,26 @@ impl SignedEvent {
         envelope.deps.sort_unstable();
         envelope.deps.dedup();
         check_envelope(&envelope)?;
-        let env_bytes = postcard::to_stdvec(&envelope).map_err(|_| InvalidEvent::Malformed("encode"))?;
+        let env_bytes =
+            postcard::to_stdvec(&envelope).map_err(|_| InvalidEvent::Malformed("encode"))?;
         let id = EventId::of(&env_bytes);
         let signature = key.sign(&signing_message(&id));
-        let bytes = postcard::to_stdvec(&RawEvent { envelope: env_bytes, signature })
-            .map_err(|_| InvalidEvent::Malformed("encode"))?;
+        let bytes = postcard::to_stdvec(&RawEvent {
+            envelope: env_bytes,
+            signature,
+        })
+        .map_err(|_| InvalidEvent::Malformed("encode"))?;
         if bytes.len() > MAX_EVENT_SIZE {
-            return Err(InvalidEvent::TooLarge { len: bytes.len(), max: MAX_EVENT_SIZE });
+            return Err(InvalidEvent::TooLarge {
+                len: bytes.len(),
+                max: MAX_EVENT_SIZE,
+            });
         }
-        Ok(SignedEvent { id, envelope, bytes })
+        Ok(SignedEvent {
+            id,
+            envelope,
+            bytes,
+        })
     }
 
     /// Decodes and verifies an event from its wire bytes. Never panics.
@@ -157,7 +170,10 @@ impl SignedEvent {
     /// [`InvalidEvent`]: too large, malformed, non-canonical, bad signature, bad structure.
     pub fn decode(bytes: &[u8]) -> Result<Self, InvalidEvent> {
         if bytes.len() > MAX_EVENT_SIZE {
-            return Err(InvalidEvent::TooLarge { len: bytes.len(), max: MAX_EVENT_SIZE });
+            return Err(InvalidEvent::TooLarge {
+                len: bytes.len(),
+                max: MAX_EVENT_SIZE,
+            });
         }
         let (raw, rest): (RawEvent, _) =
             postcard::take_from_bytes(bytes).map_err(|_| InvalidEvent::Malformed("event"))?;
@@ -168,14 +184,21 @@ impl SignedEvent {
         if envelope.v != ENVELOPE_VERSION {
             return Err(InvalidEvent::UnsupportedVersion(envelope.v));
         }
-        let canonical = postcard::to_stdvec(&envelope).map_err(|_| InvalidEvent::Malformed("envelope"))?;
+        let canonical =
+            postcard::to_stdvec(&envelope).map_err(|_| InvalidEvent::Malformed("envelope"))?;
         if canonical != raw.envelope {
             return Err(InvalidEvent::Malformed("non-canonical envelope"));
         }
         let id = EventId::of(&raw.envelope);
-        envelope.author.verify(&signing_message(&id), &raw.signature)?;
+        envelope
+            .author
+            .verify(&signing_message(&id), &raw.signature)?;
         check_envelope(&envelope)?;
-        Ok(SignedEvent { id, envelope, bytes: bytes.to_vec() })
+        Ok(SignedEvent {
+            id,
+            envelope,
+            bytes: bytes.to_vec(),
+        })
     }
 
     /// The event id.
@@ -205,12 +228,14 @@ impl SignedEvent {
 
     /// The control payload, if this is a control event of a variant this node knows.
     pub fn control(&self) -> Option<Control> {
-        (self.envelope.kind == Kind::CONTROL).then(|| decode_exact(&self.envelope.payload, "control").ok())?
+        (self.envelope.kind == Kind::CONTROL)
+            .then(|| decode_exact(&self.envelope.payload, "control").ok())?
     }
 
     /// The sealed payload, if this is a content event.
     pub fn sealed(&self) -> Option<Sealed> {
-        (self.envelope.kind == Kind::SEALED).then(|| decode_exact(&self.envelope.payload, "sealed").ok())?
+        (self.envelope.kind == Kind::SEALED)
+            .then(|| decode_exact(&self.envelope.payload, "sealed").ok())?
     }
 }
 
@@ -222,7 +247,10 @@ fn signing_message(id: &EventId) -> Vec<u8> {
 }
 
 /// Decodes a whole postcard value, refusing trailing bytes.
-pub(crate) fn decode_exact<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &'static str) -> Result<T, InvalidEvent> {
+pub(crate) fn decode_exact<'a, T: Deserialize<'a>>(
+    bytes: &'a [u8],
+    what: &'static str,
+) -> Result<T, InvalidEvent> {
     match postcard::take_from_bytes(bytes) {
         Ok((v, rest)) if rest.is_empty() => Ok(v),
         _ => Err(InvalidEvent::Malformed(what)),
@@ -231,7 +259,11 @@ pub(crate) fn decode_exact<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &'stat
 
 fn check_envelope(env: &Envelope) -> Result<(), InvalidEvent> {
     if env.deps.len() > MAX_DEPS {
-        return Err(InvalidEvent::FieldTooLong { field: "deps", len: env.deps.len(), max: MAX_DEPS });
+        return Err(InvalidEvent::FieldTooLong {
+            field: "deps",
+            len: env.deps.len(),
+            max: MAX_DEPS,
+        });
     }
     if env.deps.windows(2).any(|w| w[0] >= w[1]) {
         return Err(InvalidEvent::BadDeps("not sorted and unique"));
@@ -240,7 +272,9 @@ fn check_envelope(env: &Envelope) -> Result<(), InvalidEvent> {
     match env.kind {
         Kind::CONTROL => {
             if !is_control_channel {
-                return Err(InvalidEvent::BadField("channel (control event outside the control channel)"));
+                return Err(InvalidEvent::BadField(
+                    "channel (control event outside the control channel)",
+                ));
             }
             let control: Control = decode_exact(&env.payload, "control payload")?;
             control.check()?;
@@ -250,7 +284,9 @@ fn check_envelope(env: &Envelope) -> Result<(), InvalidEvent> {
         }
         Kind::SEALED => {
             if is_control_channel {
-                return Err(InvalidEvent::BadField("channel (content in the control channel)"));
+                return Err(InvalidEvent::BadField(
+                    "channel (content in the control channel)",
+                ));
             }
             let _: Sealed = decode_exact(&env.payload, "sealed payload")?;
             if env.deps.is_empty() {
@@ -272,7 +308,11 @@ pub(crate) fn check_len(field: &'static str, s: &str, max: usize) -> Result<(), 
 
 pub(crate) fn check_count<T>(field: &'static str, v: &[T], max: usize) -> Result<(), InvalidEvent> {
     if v.len() > max {
-        return Err(InvalidEvent::FieldTooLong { field, len: v.len(), max });
+        return Err(InvalidEvent::FieldTooLong {
+            field,
+            len: v.len(),
+            max,
+        });
     }
     Ok(())
 }
@@ -424,7 +464,12 @@ pub enum Control {
 impl Control {
     fn check(&self) -> Result<(), InvalidEvent> {
         match self {
-            Control::Genesis { name, founder, admin, .. } => {
+            Control::Genesis {
+                name,
+                founder,
+                admin,
+                ..
+            } => {
                 check_name("flotilla name", name)?;
                 check_name("node name", &founder.name)?;
                 check_name("username", &admin.username)?;
@@ -437,16 +482,27 @@ impl Control {
             Control::NodeRemove { rotation, .. } | Control::UserRemove { rotation, .. } => {
                 check_count("rotation", rotation, MAX_RECIPIENTS)?;
             }
-            Control::ChannelCreate { members, keys, private, .. } => {
+            Control::ChannelCreate {
+                members,
+                keys,
+                private,
+                ..
+            } => {
                 check_count("members", members, MAX_RECIPIENTS)?;
                 check_count("keys", keys, MAX_RECIPIENTS)?;
                 if !private && !(members.is_empty() && keys.is_empty()) {
-                    return Err(InvalidEvent::BadField("public channel with members or keys"));
+                    return Err(InvalidEvent::BadField(
+                        "public channel with members or keys",
+                    ));
                 }
             }
             Control::ChannelMemberAdd { keys, .. } => check_count("keys", keys, MAX_RECIPIENTS)?,
-            Control::ChannelMemberRemove { rotation, .. } => check_count("rotation", rotation, MAX_RECIPIENTS)?,
-            Control::Profile { display_name } => check_len("display name", display_name, MAX_NAME_CHARS)?,
+            Control::ChannelMemberRemove { rotation, .. } => {
+                check_count("rotation", rotation, MAX_RECIPIENTS)?
+            }
+            Control::Profile { display_name } => {
+                check_len("display name", display_name, MAX_NAME_CHARS)?
+            }
             Control::RoleGrant { .. } | Control::RoleRevoke { .. } => {}
             Control::InviteCreate { max_uses, .. } => {
                 if *max_uses == Some(0) {
@@ -567,28 +623,53 @@ impl Content {
     /// [`InvalidEvent::FieldTooLong`] or [`InvalidEvent::BadField`].
     pub fn check(&self) -> Result<(), InvalidEvent> {
         match self {
-            Content::ChannelInfo { name, header, purpose } => {
+            Content::ChannelInfo {
+                name,
+                header,
+                purpose,
+            } => {
                 check_name("channel name", name)?;
                 check_len("header", header, MAX_HEADER_CHARS)?;
                 check_len("purpose", purpose, MAX_HEADER_CHARS)
             }
-            Content::Post { text, files, mentions, .. } => {
+            Content::Post {
+                text,
+                files,
+                mentions,
+                ..
+            } => {
                 check_len("text", text, MAX_POST_CHARS)?;
                 check_count("files", files, MAX_REFS)?;
                 check_count("mentions", mentions, MAX_REFS)
             }
             Content::Edit { text, .. } => check_len("text", text, MAX_POST_CHARS),
-            Content::ReactionAdd { emoji, .. } | Content::ReactionRemove { emoji, .. } => check_name("emoji", emoji),
-            Content::FileManifest { name, mime, chunk_size, chunks, size, .. } => {
+            Content::ReactionAdd { emoji, .. } | Content::ReactionRemove { emoji, .. } => {
+                check_name("emoji", emoji)
+            }
+            Content::FileManifest {
+                name,
+                mime,
+                chunk_size,
+                chunks,
+                size,
+                ..
+            } => {
                 check_name("file name", name)?;
                 check_len("mime", mime, MAX_NAME_CHARS)?;
-                let expected = if *chunk_size == 0 { u64::MAX } else { size.div_ceil(u64::from(*chunk_size)) };
+                let expected = if *chunk_size == 0 {
+                    u64::MAX
+                } else {
+                    size.div_ceil(u64::from(*chunk_size))
+                };
                 if expected != chunks.len() as u64 {
                     return Err(InvalidEvent::BadField("chunk count"));
                 }
                 Ok(())
             }
-            Content::ChannelArchive { .. } | Content::Delete { .. } | Content::Pin { .. } | Content::Unpin { .. } => Ok(()),
+            Content::ChannelArchive { .. }
+            | Content::Delete { .. }
+            | Content::Pin { .. }
+            | Content::Unpin { .. } => Ok(()),
         }
     }
 }

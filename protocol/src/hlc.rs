@@ -15,7 +15,9 @@ pub const MAX_FORWARD_DRIFT_MS: u64 = 24 * 60 * 60 * 1000;
 
 /// A timestamp: physical milliseconds plus a logical counter. Ordered by `(ms, logical)`;
 /// ties between authors are broken by event id where an order must be total.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Hlc {
     /// Milliseconds since the Unix epoch (as the author's clock saw it, corrected by HLC).
     pub ms: u64,
@@ -96,8 +98,20 @@ mod tests {
     #[test]
     fn observe_orders_local_after_remote_but_bounds_far_future() {
         let mut c = Clock::new();
-        c.observe(Hlc { ms: 2_000, logical: 5 }, 1_000);
-        assert!(c.tick(1_000) > Hlc { ms: 2_000, logical: 5 });
+        c.observe(
+            Hlc {
+                ms: 2_000,
+                logical: 5,
+            },
+            1_000,
+        );
+        assert!(
+            c.tick(1_000)
+                > Hlc {
+                    ms: 2_000,
+                    logical: 5
+                }
+        );
         let far = Hlc::at(1_000 + MAX_FORWARD_DRIFT_MS + 1);
         let before = c.last();
         c.observe(far, 1_000);

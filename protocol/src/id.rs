@@ -43,7 +43,10 @@ pub fn to_hex(bytes: &[u8]) -> String {
 pub fn from_hex<const N: usize>(s: &str) -> Result<[u8; N], ParseIdError> {
     let s = s.as_bytes();
     if s.len() != N * 2 {
-        return Err(ParseIdError::Length { expected: N * 2, got: s.len() });
+        return Err(ParseIdError::Length {
+            expected: N * 2,
+            got: s.len(),
+        });
     }
     let nibble = |i: usize| -> Result<u8, ParseIdError> {
         match s[i] {
@@ -168,7 +171,10 @@ mod tests {
         assert_eq!(text.len(), 64);
         assert_eq!(text.parse::<EventId>(), Ok(id));
         assert_eq!(text.to_uppercase().parse::<EventId>(), Ok(id));
-        assert!(matches!("abc".parse::<EventId>(), Err(ParseIdError::Length { .. })));
+        assert!(matches!(
+            "abc".parse::<EventId>(),
+            Err(ParseIdError::Length { .. })
+        ));
         let bad = format!("{}zz", &text[..62]);
         assert_eq!(bad.parse::<EventId>(), Err(ParseIdError::Char(62)));
     }
@@ -176,8 +182,14 @@ mod tests {
     #[test]
     fn derived_channel_ids_are_stable_and_distinct() {
         let f = FlotillaId([7; 16]);
-        assert_eq!(ChannelId::derived(&f, "town-square"), ChannelId::derived(&f, "town-square"));
-        assert_ne!(ChannelId::derived(&f, "town-square"), ChannelId::derived(&f, "off-topic"));
+        assert_eq!(
+            ChannelId::derived(&f, "town-square"),
+            ChannelId::derived(&f, "town-square")
+        );
+        assert_ne!(
+            ChannelId::derived(&f, "town-square"),
+            ChannelId::derived(&f, "off-topic")
+        );
         assert!(!ChannelId::derived(&f, "x").is_control());
     }
 }

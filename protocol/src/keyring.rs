@@ -1,1 +1,254 @@
-//! keyring: being written.
+//! The group keys a node holds, and content encryption with them.
+//!
+//! Keys are named by the id of the event that introduced them: the genesis or a member
+//! removal for flotilla epoch keys; a channel creation or channel member removal for a
+//! private channel's keys. Control events carry keys sealed to nodes ([`NodeSeal`],
+//! [`Control::Genesis`], [`Control::NodeAdmit`]); [`Keyring::absorb`] opens the ones sealed to
+//! this node.
+//!
+//! Content is encrypted with XChaCha20-Poly1305 under a per-channel key derived with HKDF from
+//! the group key (`"flotilla/v1 channel" ++ flotilla ++ channel`), with associated data binding
+//! flotilla, channel, key id and author. So a ciphertext cannot be replayed into another
+//! channel, flotilla or author's event.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{CryptoError, PublicKey, SealedBox, SecretKey, SymmetricKey, X25519Public};
+use crate::entropy::Entropy;
+use crate::event::{Content, Control, InvalidEvent, NodeSeal, Sealed, SignedEvent, decode_exact};
+use crate::id::{ChannelId, EventId, FlotillaId};
+
+/// Keys carried in one sealed box: existing keys by id, and optionally the key this very
+/// event introduces (whose id is the carrying event's id, unknown before signing).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct KeyBundle {
+    /// Keys that already exist, by the id of the event that introduced each.
+    pub existing: Vec<(EventId, SymmetricKey)>,
+    /// The key introduced by the event carrying this bundle.
+    pub new: Option<SymmetricKey>,
+}
+
+/// Why content could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// Not a content event.
+    #[error("not a content event")]
+    NotContent,
+    /// This node does not hold the key (a private channel it is not in, or a newer epoch).
+    #[error("no key {0:?}")]
+    NoKey(EventId),
+    /// Authentication failed.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// Decrypted, but the content does not decode (a newer kind) or breaks a limit.
+    #[error(transparent)]
+    Invalid(#[from] InvalidEvent),
+}
+
+/// The context string binding a sealed key bundle to its flotilla.
+fn seal_context(flotilla: &FlotillaId) -> Vec<u8> {
+    [b"flotilla/v1 keys".as_slice(), &flotilla.0].concat()
+}
+
+/// Seals `bundle` to each `(node, x25519)` recipient.
+///
+/// # Errors
+/// [`CryptoError`] (not expected).
+pub fn seal_to_nodes(
+    flotilla: &FlotillaId,
+    bundle: &KeyBundle,
+    recipients: &[(PublicKey, X25519Public)],
+    rng: &mut impl Entropy,
+) -> Result<Vec<NodeSeal>, CryptoError> {
+    recipients
+        .iter()
+        .map(|(node, x)| {
+            Ok(NodeSeal {
+                node: *node,
+                sealed: seal_bundle(flotilla, bundle, x, rng)?,
+            })
+        })
+        .collect()
+}
+
+/// Seals `bundle` to one X25519 key.
+///
+/// # Errors
+/// [`CryptoError`] (not expected).
+pub fn seal_bundle(
+    flotilla: &FlotillaId,
+    bundle: &KeyBundle,
+    to: &X25519Public,
+    rng: &mut impl Entropy,
+) -> Result<SealedBox, CryptoError> {
+    let bytes =
+        zeroize::Zeroizing::new(postcard::to_stdvec(bundle).map_err(|_| CryptoError::Encrypt)?);
+    SealedBox::seal(to, &bytes, &seal_context(flotilla), rng)
+}
+
+/// The group keys one node holds, by key id.
+#[derive(Clone, Debug, Default)]
+pub struct Keyring {
+    keys: BTreeMap<EventId, SymmetricKey>,
+}
+
+impl Keyring {
+    /// An empty keyring.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a key.
+    pub fn insert(&mut self, id: EventId, key: SymmetricKey) {
+        self.keys.insert(id, key);
+    }
+
+    /// The key with this id.
+    pub fn get(&self, id: &EventId) -> Option<&SymmetricKey> {
+        self.keys.get(id)
+    }
+
+    /// Does the keyring hold this key?
+    pub fn contains(&self, id: &EventId) -> bool {
+        self.keys.contains_key(id)
+    }
+
+    /// How many keys are held.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Is it empty?
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// A bundle of the keys with these ids that this keyring holds.
+    pub fn bundle(&self, ids: &[EventId], new: Option<SymmetricKey>) -> KeyBundle {
+        let existing = ids
+            .iter()
+            .filter_map(|id| self.keys.get(id).map(|k| (*id, k.clone())))
+            .collect();
+        KeyBundle { existing, new }
+    }
+
+    /// Opens every key in `event` sealed to `node` (this node's secret key) and keeps them.
+    /// Returns how many keys were added. Boxes for other nodes are ignored; a box for this
+    /// node that does not open is ignored too (the event was still validly signed).
+    pub fn absorb(&mut self, event: &SignedEvent, node: &SecretKey) -> usize {
+        let Some(control) = event.control() else {
+            return 0;
+        };
+        let me = node.public();
+        let flotilla = event.envelope().flotilla;
+        let boxes: Vec<&SealedBox> = match &control {
+            Control::Genesis { founder, keys, .. } if founder.key == me => vec![keys],
+            Control::NodeAdmit { node: n, keys, .. } if n.key == me => vec![keys],
+            Control::NodeRemove { rotation, .. }
+            | Control::UserRemove { rotation, .. }
+            | Control::ChannelMemberRemove { rotation, .. }
+            | Control::ChannelCreate { keys: rotation, .. }
+            | Control::ChannelMemberAdd { keys: rotation, .. } => rotation
+                .iter()
+                .filter(|s| s.node == me)
+                .map(|s| &s.sealed)
+                .collect(),
+            _ => vec![],
+        };
+        let before = self.keys.len();
+        for b in boxes {
+            let Ok(plain) = node
+                .open(b, &seal_context(&flotilla))
+                .map(zeroize::Zeroizing::new)
+            else {
+                continue;
+            };
+            let Ok(bundle) = decode_exact::<KeyBundle>(&plain, "key bundle") else {
+                continue;
+            };
+            for (id, key) in bundle.existing {
+                self.keys.insert(id, key);
+            }
+            if let Some(key) = bundle.new {
+                self.keys.insert(event.id(), key);
+            }
+        }
+        self.keys.len() - before
+    }
+
+    /// Encrypts `content` for `channel` with the key `key_id`, for an event by `author`.
+    ///
+    /// # Errors
+    /// [`OpenError::NoKey`], or [`OpenError::Invalid`] if the content breaks a limit.
+    pub fn seal_content(
+        &self,
+        flotilla: &FlotillaId,
+        channel: &ChannelId,
+        key_id: EventId,
+        author: &PublicKey,
+        content: &Content,
+        rng: &mut impl Entropy,
+    ) -> Result<Sealed, OpenError> {
+        content.check()?;
+        let key = self.content_key(flotilla, channel, &key_id)?;
+        let plain = zeroize::Zeroizing::new(
+            postcard::to_stdvec(content).map_err(|_| InvalidEvent::Malformed("content"))?,
+        );
+        let nonce = rng.array();
+        let ciphertext = key.encrypt(
+            &nonce,
+            &plain,
+            &content_aad(flotilla, channel, &key_id, author),
+        )?;
+        Ok(Sealed {
+            key: key_id,
+            nonce,
+            ciphertext,
+        })
+    }
+
+    /// Decrypts a content event.
+    ///
+    /// # Errors
+    /// [`OpenError`]: not content, no key, tampered, or undecodable content.
+    pub fn open_content(&self, event: &SignedEvent) -> Result<Content, OpenError> {
+        let sealed = event.sealed().ok_or(OpenError::NotContent)?;
+        let env = event.envelope();
+        let key = self.content_key(&env.flotilla, &env.channel, &sealed.key)?;
+        let aad = content_aad(&env.flotilla, &env.channel, &sealed.key, &env.author);
+        let plain =
+            zeroize::Zeroizing::new(key.decrypt(&sealed.nonce, &sealed.ciphertext, &aad)?);
+        let content: Content = decode_exact(&plain, "content")?;
+        content.check()?;
+        Ok(content)
+    }
+
+    fn content_key(
+        &self,
+        flotilla: &FlotillaId,
+        channel: &ChannelId,
+        key_id: &EventId,
+    ) -> Result<SymmetricKey, OpenError> {
+        let group = self.keys.get(key_id).ok_or(OpenError::NoKey(*key_id))?;
+        Ok(group.derive(&[b"flotilla/v1 channel".as_slice(), &flotilla.0, &channel.0].concat()))
+    }
+}
+
+fn content_aad(
+    flotilla: &FlotillaId,
+    channel: &ChannelId,
+    key_id: &EventId,
+    author: &PublicKey,
+) -> Vec<u8> {
+    [
+        b"flotilla/v1 content".as_slice(),
+        &flotilla.0,
+        &channel.0,
+        &key_id.0,
+        &author.0,
+    ]
+    .concat()
+}

@@ -21,11 +21,16 @@
 //! - `sim` (feature `test-utils`): a seeded, deterministic multi-node simulator.
 //!
 //! # Example
-//! ```ignore
-//! use flotilla_protocol::{author::Founder, entropy::SeededEntropy};
+//! ```
+//! use flotilla_protocol::{author, entropy::SeededEntropy, hlc::Clock, SecretKey};
 //! let mut rng = SeededEntropy::new(7);
-//! let founded = Founder::new("Ondine", "alice", &mut rng).found("Rallye 2026", 1_700_000_000_000, &mut rng).unwrap();
-//! assert_eq!(founded.events.len(), 3); // genesis and the two default channels
+//! let (node, alice) = (SecretKey::generate(&mut rng), SecretKey::generate(&mut rng));
+//! let mut clock = Clock::new();
+//! let founded = author::found(&node, "Ondine", &alice, "alice", "Rallye 2026", &mut clock, 1_700_000_000_000, &mut rng)?;
+//! // genesis, then create + name for town-square and off-topic
+//! assert_eq!(founded.events.len(), 5);
+//! assert!(founded.ledger.state().is_admin(&alice.public()));
+//! # Ok::<(), flotilla_protocol::author::AuthorError>(())
 //! ```
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]

@@ -62,7 +62,11 @@ pub trait Store {
     ///
     /// # Errors
     /// [`StoreError`] if the backend fails.
-    fn channel_items(&self, flotilla: &FlotillaId, channel: &ChannelId) -> Result<Vec<Item>, StoreError>;
+    fn channel_items(
+        &self,
+        flotilla: &FlotillaId,
+        channel: &ChannelId,
+    ) -> Result<Vec<Item>, StoreError>;
 
     /// The channels of a flotilla that hold at least one event (the control channel included).
     ///
@@ -111,7 +115,10 @@ impl Store for MemStore {
             return Ok(false);
         }
         let env = event.envelope();
-        self.by_channel.entry((env.flotilla, env.channel)).or_default().insert((env.hlc.ms, event.id()));
+        self.by_channel
+            .entry((env.flotilla, env.channel))
+            .or_default()
+            .insert((env.hlc.ms, event.id()));
         self.events.insert(event.id(), event.clone());
         Ok(true)
     }
@@ -124,11 +131,23 @@ impl Store for MemStore {
         Ok(self.events.contains_key(id))
     }
 
-    fn channel_items(&self, flotilla: &FlotillaId, channel: &ChannelId) -> Result<Vec<Item>, StoreError> {
-        Ok(self.by_channel.get(&(*flotilla, *channel)).map(|s| s.iter().copied().collect()).unwrap_or_default())
+    fn channel_items(
+        &self,
+        flotilla: &FlotillaId,
+        channel: &ChannelId,
+    ) -> Result<Vec<Item>, StoreError> {
+        Ok(self
+            .by_channel
+            .get(&(*flotilla, *channel))
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default())
     }
 
     fn channels(&self, flotilla: &FlotillaId) -> Result<Vec<ChannelId>, StoreError> {
-        Ok(self.by_channel.range((*flotilla, ChannelId([0; 16]))..=(*flotilla, ChannelId([0xff; 16]))).map(|((_, c), _)| *c).collect())
+        Ok(self
+            .by_channel
+            .range((*flotilla, ChannelId([0; 16]))..=(*flotilla, ChannelId([0xff; 16])))
+            .map(|((_, c), _)| *c)
+            .collect())
     }
 }
