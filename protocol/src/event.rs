@@ -673,3 +673,6 @@ impl Content {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
