@@ -385,6 +385,7 @@ pub struct Founded {
 ///
 /// # Errors
 /// [`AuthorError`] if a name breaks a limit.
+#[allow(clippy::too_many_arguments)] // each is a distinct input of founding; a struct adds nothing
 pub fn found(
     node: &SecretKey,
     node_name: &str,

@@ -252,7 +252,7 @@ pub(crate) fn decode_exact<'a, T: Deserialize<'a>>(
     what: &'static str,
 ) -> Result<T, InvalidEvent> {
     match postcard::take_from_bytes(bytes) {
-        Ok((v, rest)) if rest.is_empty() => Ok(v),
+        Ok((v, [])) => Ok(v),
         _ => Err(InvalidEvent::Malformed(what)),
     }
 }
@@ -490,7 +490,7 @@ impl Control {
             } => {
                 check_count("members", members, MAX_RECIPIENTS)?;
                 check_count("keys", keys, MAX_RECIPIENTS)?;
-                if !private && !(members.is_empty() && keys.is_empty()) {
+                if !*private && (!members.is_empty() || !keys.is_empty()) {
                     return Err(InvalidEvent::BadField(
                         "public channel with members or keys",
                     ));

@@ -130,10 +130,8 @@ impl Ledger {
     /// Judges an event (control or content) of this flotilla.
     pub fn check(&mut self, event: &SignedEvent) -> Verdict {
         let env = event.envelope();
-        if let Some(f) = self.flotilla {
-            if env.flotilla != f {
-                return Verdict::Reject(AuthError::WrongFlotilla);
-            }
+        if self.flotilla.is_some_and(|f| f != env.flotilla) {
+            return Verdict::Reject(AuthError::WrongFlotilla);
         }
         if let Some(Control::Genesis { .. }) = event.control() {
             return if event.id() == self.genesis {
@@ -154,10 +152,12 @@ impl Ledger {
         if env.hlc <= self.max_hlc(&env.deps) {
             return Verdict::Reject(AuthError::ClockBeforeDeps);
         }
-        if let Some(at) = self.state.removed_at(&env.author) {
-            if at <= env.hlc {
-                return Verdict::Reject(AuthError::Removed);
-            }
+        if self
+            .state
+            .removed_at(&env.author)
+            .is_some_and(|at| at <= env.hlc)
+        {
+            return Verdict::Reject(AuthError::Removed);
         }
         let past = self.state_at(&env.deps);
         let result = match env.kind {
@@ -237,10 +237,10 @@ impl Ledger {
         let mut seen = BTreeSet::new();
         let mut stack: Vec<EventId> = deps.to_vec();
         while let Some(id) = stack.pop() {
-            if let Some(n) = self.nodes.get(&id) {
-                if seen.insert(id) {
-                    stack.extend(n.deps.iter().copied());
-                }
+            if let Some(n) = self.nodes.get(&id)
+                && seen.insert(id)
+            {
+                stack.extend(n.deps.iter().copied());
             }
         }
         seen
