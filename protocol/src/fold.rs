@@ -7,8 +7,8 @@
 //! - every event is filed by its id, so a duplicate overwrites itself with the same value;
 //! - operations aimed at a post (edit, delete, reaction, pin) are filed under the target's
 //!   id whether or not the post has arrived, so an edit that overtook its post waits there;
-//! - every last-writer-wins register ([`Lww`]) keeps all of its writes, ordered by
-//!   `(hlc, id)`, and picks its winner when a view is asked for.
+//! - every last-writer-wins register keeps all of its writes, ordered by `(hlc, id)`, and
+//!   picks its winner when a view is asked for.
 //!
 //! Authority is judged at view time, against the [`AuthState`] the caller passes in, so a
 //! removal or a role learnt later changes what views show without refolding:

@@ -599,7 +599,7 @@ fn shuffled_with_duplicates(
 ) -> Vec<&(SignedEvent, Content)> {
     let mut rng = SeededEntropy::new(seed);
     let mut out: Vec<&(SignedEvent, Content)> = events.iter().collect();
-    out.extend(events.iter().filter(|_| rng.next_u64() % 3 == 0));
+    out.extend(events.iter().filter(|_| rng.next_u64().is_multiple_of(3)));
     for i in (1..out.len()).rev() {
         let j = (rng.next_u64() % (i as u64 + 1)) as usize;
         out.swap(i, j);
