@@ -214,9 +214,8 @@ impl ChatState {
         mentions: &[PublicKey],
     ) {
         let key = stamp.order();
-        if let Some(c) = self.channels.get_mut(&stamp.channel) {
-            c.posts.insert(key);
-        }
+        let channel = self.channels.entry(stamp.channel).or_default();
+        channel.posts.insert(key);
         if let Some(root) = root {
             self.replies.entry(root).or_default().insert(key);
         }
