@@ -1,1 +1,248 @@
-//! fold: being written.
+//! Chat state as a fold of content events: timelines, threads, edits, deletes, reactions,
+//! pins and channel fields (DESIGN §4).
+//!
+//! [`ChatState::apply`] records one decrypted content event. The state is a function of the
+//! *set* of events applied: applying the same events in any order, any number of times, gives
+//! the same state. It gets there by never deciding anything at apply time:
+//! - every event is filed by its id, so a duplicate overwrites itself with the same value;
+//! - operations aimed at a post (edit, delete, reaction, pin) are filed under the target's
+//!   id whether or not the post has arrived, so an edit that overtook its post waits there;
+//! - every last-writer-wins register keeps all of its writes, ordered by `(hlc, id)`, and
+//!   picks its winner when a view is asked for.
+//!
+//! Authority is judged at view time, against the [`AuthState`] the caller passes in, so a
+//! removal or a role learnt later changes what views show without refolding:
+//! - content by an author removed at or before its HLC (`auth.removed_at(author) <= hlc`) is
+//!   left out of every view and every register, even if it was applied before the removal
+//!   was known;
+//! - an edit counts only if it is the post's author's, in the post's channel, and later than
+//!   the post; the latest such edit by `(hlc, id)` sets the text;
+//! - a delete counts if it is by the post's author or by a user holding the admin role. It
+//!   beats every edit, whatever their times. A deleted post is left out of timelines, threads
+//!   and reply counts;
+//! - reactions are one add/remove register per `(post, user, emoji)`; pins one pin/unpin
+//!   register per post; channel info (name, header, purpose) and archive one register each
+//!   per channel. Archive and unarchive count only from an admin or the channel's creator.
+//!
+//! Keeping every write costs memory in proportion to the content events held, which the
+//! store holds anyway; it is what lets a late removal or an old edit be judged correctly.
+//! Operations whose channel differs from their target post's channel are ignored (a channel's
+//! key holders may only act on that channel's posts).
+//!
+//! Views: [`ChatState::timeline`] (every visible post, replies included as Mattermost shows
+//! them), [`ChatState::thread`], [`ChatState::post`], [`ChatState::channel`], and
+//! [`ChatState::snapshot`] with [`Snapshot::digest`] for convergence checks.
+
+mod digest;
+#[cfg(test)]
+mod tests;
+mod view;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+pub use view::{ChannelSnapshot, ChannelView, PostView, Snapshot};
+
+use crate::crypto::PublicKey;
+use crate::event::{Content, SignedEvent};
+use crate::hlc::Hlc;
+use crate::id::{ChannelId, EventId, FileId};
+use crate::membership::AuthState;
+
+/// Who wrote an event, where and when: what the rules need to judge it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Stamp {
+    id: EventId,
+    channel: ChannelId,
+    author: PublicKey,
+    hlc: Hlc,
+}
+
+impl Stamp {
+    fn of(event: &SignedEvent) -> Self {
+        let env = event.envelope();
+        Stamp {
+            id: event.id(),
+            channel: env.channel,
+            author: env.author,
+            hlc: env.hlc,
+        }
+    }
+
+    /// The total order of writes: HLC, ties broken by event id.
+    fn order(&self) -> (Hlc, EventId) {
+        (self.hlc, self.id)
+    }
+
+    /// Was the author removed at or before this event's time?
+    fn excluded(&self, auth: &AuthState) -> bool {
+        auth.removed_at(&self.author)
+            .is_some_and(|at| at <= self.hlc)
+    }
+}
+
+/// A last-writer-wins register that keeps every write, so its winner can be chosen among the
+/// writes that are valid at view time. Idempotent and order-free: writes are keyed by
+/// `(hlc, id)`.
+#[derive(Clone, Debug)]
+struct Lww<T> {
+    writes: BTreeMap<(Hlc, EventId), (Stamp, T)>,
+}
+
+impl<T> Default for Lww<T> {
+    fn default() -> Self {
+        Lww {
+            writes: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T> Lww<T> {
+    fn write(&mut self, stamp: Stamp, value: T) {
+        self.writes.insert(stamp.order(), (stamp, value));
+    }
+
+    /// The latest write that `valid` accepts.
+    fn winner(&self, valid: impl Fn(&Stamp) -> bool) -> Option<(&Stamp, &T)> {
+        self.writes
+            .values()
+            .rev()
+            .find(|(s, _)| valid(s))
+            .map(|(s, v)| (s, v))
+    }
+}
+
+/// A post or reply as written.
+#[derive(Clone, Debug)]
+struct Post {
+    stamp: Stamp,
+    text: String,
+    root: Option<EventId>,
+    files: Vec<FileId>,
+    mentions: Vec<PublicKey>,
+}
+
+/// Everything aimed at one post, kept whether or not the post has arrived.
+#[derive(Clone, Debug, Default)]
+struct Ops {
+    edits: Lww<String>,
+    deletes: BTreeMap<EventId, Stamp>,
+    reactions: BTreeMap<(PublicKey, String), Lww<bool>>,
+    pins: Lww<bool>,
+}
+
+/// A channel's name, header and purpose.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Info {
+    name: String,
+    header: String,
+    purpose: String,
+}
+
+/// One channel: its posts in timeline order and its field registers.
+#[derive(Clone, Debug, Default)]
+struct Channel {
+    posts: BTreeSet<(Hlc, EventId)>,
+    info: Lww<Info>,
+    archived: Lww<bool>,
+}
+
+/// The chat state of one flotilla: a fold of its decrypted content events. See the module
+/// docs for the rules.
+#[derive(Clone, Debug, Default)]
+pub struct ChatState {
+    posts: BTreeMap<EventId, Post>,
+    ops: BTreeMap<EventId, Ops>,
+    replies: BTreeMap<EventId, BTreeSet<(Hlc, EventId)>>,
+    channels: BTreeMap<ChannelId, Channel>,
+}
+
+impl ChatState {
+    /// An empty state.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Folds in one content event; `content` is its decrypted payload (the caller decrypts,
+    /// with [`crate::keyring::Keyring::open_content`]; events that do not decrypt are never
+    /// applied). Applying an event again changes nothing. File manifests are not chat state
+    /// and are ignored here.
+    pub fn apply(&mut self, event: &SignedEvent, content: &Content) {
+        let stamp = Stamp::of(event);
+        let channel = self.channels.entry(stamp.channel).or_default();
+        match content {
+            Content::ChannelInfo {
+                name,
+                header,
+                purpose,
+            } => channel.info.write(stamp, info(name, header, purpose)),
+            Content::ChannelArchive { archived } => channel.archived.write(stamp, *archived),
+            Content::Post {
+                text,
+                root,
+                files,
+                mentions,
+            } => self.on_post(stamp, text, *root, files, mentions),
+            Content::Edit { target, text } => self.ops(target).edits.write(stamp, text.clone()),
+            Content::Delete { target } => {
+                self.ops(target).deletes.insert(stamp.id, stamp);
+            }
+            Content::ReactionAdd { target, emoji } => self.on_reaction(target, stamp, emoji, true),
+            Content::ReactionRemove { target, emoji } => {
+                self.on_reaction(target, stamp, emoji, false)
+            }
+            Content::Pin { target } => self.ops(target).pins.write(stamp, true),
+            Content::Unpin { target } => self.ops(target).pins.write(stamp, false),
+            Content::FileManifest { .. } => {}
+        }
+    }
+
+    /// How many posts and replies have been applied (deleted and hidden ones included).
+    pub fn post_count(&self) -> usize {
+        self.posts.len()
+    }
+
+    fn ops(&mut self, target: &EventId) -> &mut Ops {
+        self.ops.entry(*target).or_default()
+    }
+
+    fn on_post(
+        &mut self,
+        stamp: Stamp,
+        text: &str,
+        root: Option<EventId>,
+        files: &[FileId],
+        mentions: &[PublicKey],
+    ) {
+        let key = stamp.order();
+        let channel = self.channels.entry(stamp.channel).or_default();
+        channel.posts.insert(key);
+        if let Some(root) = root {
+            self.replies.entry(root).or_default().insert(key);
+        }
+        let post = Post {
+            stamp,
+            text: text.to_owned(),
+            root,
+            files: files.to_vec(),
+            mentions: mentions.to_vec(),
+        };
+        self.posts.insert(post.stamp.id, post);
+    }
+
+    fn on_reaction(&mut self, target: &EventId, stamp: Stamp, emoji: &str, add: bool) {
+        let key = (stamp.author, emoji.to_owned());
+        self.ops(target)
+            .reactions
+            .entry(key)
+            .or_default()
+            .write(stamp, add);
+    }
+}
+
+fn info(name: &str, header: &str, purpose: &str) -> Info {
+    Info {
+        name: name.to_owned(),
+        header: header.to_owned(),
+        purpose: purpose.to_owned(),
+    }
+}
