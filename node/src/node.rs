@@ -129,3 +129,24 @@ impl Drop for Node {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn start_binds_a_real_port_refuses_a_second_node_and_shuts_down() {
+        let tmp = tempfile::tempdir().unwrap();
+        let node = Node::start(Config::for_tests(tmp.path())).await.unwrap();
+        assert_ne!(node.http_addr().port(), 0);
+        assert!(tmp.path().join("node.key").exists());
+        let second = Node::start(Config::for_tests(tmp.path())).await;
+        assert!(matches!(second, Err(Error::Store(_))), "{second:?}");
+        let id = node.id();
+        node.shutdown().await.unwrap();
+        let again = Node::start(Config::for_tests(tmp.path())).await.unwrap();
+        assert_eq!(again.id(), id, "the key survives a restart");
+        assert_eq!(again.store().event_count(), 0);
+    }
+}
