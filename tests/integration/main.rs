@@ -1,1 +1,9 @@
+//! flotilla's one integration-test binary (one binary keeps link times down).
+//!
+//! - [`store`]: a large store survives a reopen.
+//! - [`crash`]: events acknowledged before a SIGKILL are all there after it.
+//! - [`cli`]: the real `flotilla` binary: serve, status, key mode, bad flags.
 
+mod cli;
+mod crash;
+mod store;

@@ -1,0 +1,325 @@
+//! Node configuration: [`RawConfig`] is what a TOML file (and the command line) says,
+//! [`Config`] is the checked form the node runs with.
+//!
+//! Every key is documented once, on the field of [`RawConfig`]; `docs/config.example.toml`
+//! shows them all with their defaults and a test parses it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::datadir;
+
+/// The HTTP address when none is configured: this machine only. A boat serving its crew's
+/// phones sets `http = "0.0.0.0:8080"`.
+pub const DEFAULT_HTTP: &str = "127.0.0.1:8080";
+/// The mesh port: fixed (not random) so that a `peers` entry written on another boat keeps
+/// working across restarts.
+pub const DEFAULT_LISTEN: &[&str] = &["/ip4/0.0.0.0/tcp/7171", "/ip4/0.0.0.0/udp/7171/quic-v1"];
+/// The largest attachment: 10 MiB, the limit these crews use in Mattermost today.
+pub const DEFAULT_MAX_ATTACHMENT_BYTES: u64 = 10 * 1024 * 1024;
+/// How long shutdown waits for open HTTP requests: long enough for a post to finish, short
+/// enough that systemd's 90 s stop timeout never fires.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// The longest node name (the protocol's name limit).
+pub const MAX_NAME_CHARS: usize = flotilla_protocol::event::MAX_NAME_CHARS;
+
+/// A configuration problem.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The file could not be read.
+    #[error("cannot read config {}: {source}", path.display())]
+    Read {
+        /// The config file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this config (unknown keys included).
+    #[error("invalid config {}: {source}", path.display())]
+    Parse {
+        /// The config file.
+        path: PathBuf,
+        /// What toml said.
+        source: Box<toml::de::Error>,
+    },
+    /// A value is out of range.
+    #[error("invalid `{key}`: {reason}")]
+    Invalid {
+        /// The config key.
+        key: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// No data directory could be found.
+    #[error(transparent)]
+    DataDir(#[from] datadir::Error),
+}
+
+fn invalid(key: &'static str, reason: impl Into<String>) -> Error {
+    Error::Invalid {
+        key,
+        reason: reason.into(),
+    }
+}
+
+/// How the links to other boats behave; later tunes sync batch sizes and timers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkProfile {
+    /// Marina or anchorage Wi-Fi: fast, lossy only at the edges.
+    #[default]
+    Lan,
+    /// 802.11ah / Wi-Fi HaLow: long range, 0.15–4 Mbit/s; smaller batches, longer timers.
+    Halow,
+}
+
+/// The configuration as written: every key optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawConfig {
+    /// Where the node keeps its key and store. Default: `$FLOTILLA_DATA_DIR`, else
+    /// `$XDG_DATA_HOME/flotilla`, else `~/.local/share/flotilla`.
+    pub data_dir: Option<PathBuf>,
+    /// The node's human name, usually the boat's (`Ondine`). Default: none (the node id is shown).
+    pub name: Option<String>,
+    /// The HTTP address of the status page, API and (later) web UI. Default `127.0.0.1:8080`.
+    pub http: Option<String>,
+    /// libp2p listen multiaddrs. Default: TCP and QUIC on port 7171, all interfaces.
+    pub listen: Option<Vec<String>>,
+    /// libp2p multiaddrs of peers to dial at start (boats not found by mDNS). Default: none.
+    pub peers: Vec<String>,
+    /// Find peers on the local network with mDNS. Default: true.
+    pub mdns: Option<bool>,
+    /// Link profile: `lan` or `halow`. Default: `lan`.
+    pub link_profile: LinkProfile,
+    /// The largest attachment accepted, in bytes. Default: 10 MiB.
+    pub max_attachment_bytes: Option<u64>,
+    /// How long shutdown waits for open HTTP requests (`"5s"`, `"500ms"`). Default: 5 s.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_grace: Option<Duration>,
+}
+
+/// The checked configuration a node runs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The data directory, absolute.
+    pub data_dir: PathBuf,
+    /// The node's human name, if set.
+    pub name: Option<String>,
+    /// Where HTTP listens (port 0: any free port).
+    pub http: SocketAddr,
+    /// libp2p listen multiaddrs (checked for shape only until the mesh lands).
+    pub listen: Vec<String>,
+    /// libp2p multiaddrs of peers to dial.
+    pub peers: Vec<String>,
+    /// Whether to use mDNS discovery.
+    pub mdns: bool,
+    /// The link profile.
+    pub link_profile: LinkProfile,
+    /// The attachment size limit in bytes.
+    pub max_attachment_bytes: u64,
+    /// The shutdown grace period for HTTP requests.
+    pub shutdown_grace: Duration,
+}
+
+impl RawConfig {
+    /// Reads a TOML file.
+    ///
+    /// # Errors
+    /// [`Error::Read`] or [`Error::Parse`] (unknown keys are errors).
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| Error::Parse {
+            path: path.to_path_buf(),
+            source: Box::new(e),
+        })
+    }
+
+    /// Checks every value and resolves the data directory.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the first bad key, or [`Error::DataDir`].
+    pub fn validate(self) -> Result<Config, Error> {
+        let data_dir = match self.data_dir {
+            Some(dir) => dir,
+            None => datadir::default_path()?,
+        };
+        let data_dir =
+            std::path::absolute(&data_dir).map_err(|e| invalid("data_dir", e.to_string()))?;
+        let http = self.http.as_deref().unwrap_or(DEFAULT_HTTP);
+        let http = http.parse().map_err(|_| {
+            invalid(
+                "http",
+                format!("`{http}` is not an address like 127.0.0.1:8080"),
+            )
+        })?;
+        let listen = self
+            .listen
+            .unwrap_or_else(|| DEFAULT_LISTEN.iter().map(|s| s.to_string()).collect());
+        listen
+            .iter()
+            .try_for_each(|a| check_multiaddr("listen", a))?;
+        self.peers
+            .iter()
+            .try_for_each(|a| check_multiaddr("peers", a))?;
+        let max_attachment_bytes = self
+            .max_attachment_bytes
+            .unwrap_or(DEFAULT_MAX_ATTACHMENT_BYTES);
+        if max_attachment_bytes == 0 {
+            return Err(invalid("max_attachment_bytes", "must be more than 0"));
+        }
+        Ok(Config {
+            data_dir,
+            name: check_name(self.name)?,
+            http,
+            listen,
+            peers: self.peers,
+            mdns: self.mdns.unwrap_or(true),
+            link_profile: self.link_profile,
+            max_attachment_bytes,
+            shutdown_grace: self.shutdown_grace.unwrap_or(DEFAULT_SHUTDOWN_GRACE),
+        })
+    }
+}
+
+fn check_name(name: Option<String>) -> Result<Option<String>, Error> {
+    let Some(name) = name else { return Ok(None) };
+    let name = name.trim().to_string();
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
+        return Err(invalid(
+            "name",
+            format!("must be 1 to {MAX_NAME_CHARS} printable characters"),
+        ));
+    }
+    Ok(Some(name))
+}
+
+/// A light shape check until libp2p parses these: `/proto/value/...`, no spaces, no empty part.
+fn check_multiaddr(key: &'static str, addr: &str) -> Result<(), Error> {
+    let parts: Vec<&str> = addr.split('/').collect();
+    let ok = parts.len() >= 3
+        && parts[0].is_empty()
+        && parts[1..].iter().all(|p| !p.is_empty())
+        && !addr.chars().any(char::is_whitespace);
+    if !ok {
+        return Err(invalid(
+            key,
+            format!("`{addr}` is not a multiaddr like /ip4/192.168.1.10/tcp/7171"),
+        ));
+    }
+    Ok(())
+}
+
+impl Config {
+    /// Loads and checks a TOML file.
+    ///
+    /// # Errors
+    /// Any [`Error`].
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        RawConfig::load(path)?.validate()
+    }
+
+    /// A config for tests: data in `dir`, HTTP and libp2p on 127.0.0.1 port 0, no mDNS,
+    /// no peers, a short shutdown grace.
+    pub fn for_tests(dir: &Path) -> Self {
+        Config {
+            data_dir: dir.to_path_buf(),
+            name: Some("test".into()),
+            http: SocketAddr::from(([127, 0, 0, 1], 0)),
+            listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
+            peers: Vec::new(),
+            mdns: false,
+            link_profile: LinkProfile::Lan,
+            max_attachment_bytes: DEFAULT_MAX_ATTACHMENT_BYTES,
+            shutdown_grace: Duration::from_millis(500),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../../docs/config.example.toml");
+
+    fn parse(text: &str) -> Result<Config, Error> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| Error::Parse {
+            path: "t".into(),
+            source: Box::new(e),
+        })?;
+        raw.validate()
+    }
+
+    #[test]
+    fn example_config_parses_and_sets_every_key() {
+        let raw: RawConfig = toml::from_str(EXAMPLE).unwrap();
+        assert!(
+            raw.data_dir.is_some()
+                && raw.name.is_some()
+                && raw.http.is_some()
+                && raw.listen.is_some()
+        );
+        assert!(!raw.peers.is_empty() && raw.mdns.is_some() && raw.max_attachment_bytes.is_some());
+        assert!(raw.shutdown_grace.is_some());
+        let config = raw.validate().unwrap();
+        assert_eq!(config.http, SocketAddr::from(([0, 0, 0, 0], 8080)));
+        assert_eq!(config.link_profile, LinkProfile::Lan);
+    }
+
+    #[test]
+    fn empty_config_gets_the_defaults() {
+        let config = parse("data_dir = \"/srv/flotilla\"").unwrap();
+        assert_eq!(config.http.to_string(), DEFAULT_HTTP);
+        assert_eq!(config.listen, DEFAULT_LISTEN);
+        assert!(config.mdns && config.peers.is_empty() && config.name.is_none());
+        assert_eq!(config.max_attachment_bytes, 10 * 1024 * 1024);
+        assert_eq!(config.shutdown_grace, Duration::from_secs(5));
+        assert_eq!(config.data_dir, PathBuf::from("/srv/flotilla"));
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let cases = [
+            ("http = \"localhost\"", "http"),
+            ("listen = [\"tcp 7171\"]", "listen"),
+            ("peers = [\"/ip4//tcp/1\"]", "peers"),
+            ("name = \"  \"", "name"),
+            ("max_attachment_bytes = 0", "max_attachment_bytes"),
+        ];
+        for (text, key) in cases {
+            let err = parse(&format!("data_dir = \"/d\"\n{text}")).unwrap_err();
+            assert!(
+                matches!(err, Error::Invalid { key: k, .. } if k == key),
+                "{text}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_profiles_are_refused() {
+        assert!(matches!(
+            parse("htp = \"127.0.0.1:1\""),
+            Err(Error::Parse { .. })
+        ));
+        assert!(matches!(
+            parse("link_profile = \"lora\""),
+            Err(Error::Parse { .. })
+        ));
+        let config =
+            parse("data_dir = \"/d\"\nlink_profile = \"halow\"\nshutdown_grace = \"250ms\"")
+                .unwrap();
+        assert_eq!(config.link_profile, LinkProfile::Halow);
+        assert_eq!(config.shutdown_grace, Duration::from_millis(250));
+    }
+}

@@ -1,0 +1,62 @@
+//! The HTML status page at `/`, until the web UI arrives.
+
+use axum::extract::State;
+use axum::response::Html;
+
+use super::AppState;
+use super::api::status;
+use super::error::ApiError;
+
+/// # `GET /`
+/// A small status page: node name, id, data directory and event count.
+pub(crate) async fn status_page(State(state): State<AppState>) -> Result<Html<String>, ApiError> {
+    let s = tokio::task::spawn_blocking(move || status(&state))
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let name = s
+        .name
+        .as_deref()
+        .map_or_else(|| "(unnamed node)".to_string(), escape);
+    Ok(Html(format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>flotilla: {name}</title></head>\n\
+         <body><h1>flotilla node {name}</h1>\n<dl>\
+         <dt>Node id</dt><dd><code>{id}</code></dd>\
+         <dt>Data directory</dt><dd><code>{dir}</code></dd>\
+         <dt>Events stored</dt><dd>{events}</dd>\
+         <dt>Version</dt><dd>{version}</dd></dl>\n\
+         <p>The chat web UI comes in a later version. JSON status: \
+         <a href=\"/api/v1/status\">/api/v1/status</a>.</p></body></html>\n",
+        id = s.node_id,
+        dir = escape(&s.data_dir),
+        events = s.events,
+        version = s.version,
+    )))
+}
+
+/// Escapes text for HTML element content and attribute values.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escape_neutralises_markup() {
+        assert_eq!(
+            super::escape("<b>\"Ondine\" & 'co'</b>"),
+            "&lt;b&gt;&quot;Ondine&quot; &amp; &#39;co&#39;&lt;/b&gt;"
+        );
+    }
+}

@@ -1,0 +1,152 @@
+//! [`Node`]: a running node. For now it opens the data directory, the key and the store, and
+//! serves HTTP; the mesh (libp2p) and the actor that owns sync come next.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use flotilla_protocol::PublicKey;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::Error;
+use crate::config::Config;
+use crate::datadir::DataDir;
+use crate::http::{self, AppState, NodeInfo};
+use crate::store::SledStore;
+
+/// A running node. Dropping it aborts the HTTP server; [`Node::shutdown`] stops it gracefully.
+#[derive(Debug)]
+pub struct Node {
+    info: Arc<NodeInfo>,
+    http: SocketAddr,
+    store: SledStore,
+    grace: Duration,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl Node {
+    /// Opens the data directory (creating it and the node key on first start), opens the
+    /// store and starts serving HTTP on `config.http`.
+    ///
+    /// # Errors
+    /// [`Error::DataDir`] (unusable directory, insecure or malformed key), [`Error::Store`]
+    /// (schema too new, store locked by another node), [`Error::Bind`].
+    ///
+    /// # Cancel safety
+    /// Dropping the future before it completes leaves nothing running.
+    pub async fn start(config: Config) -> Result<Node, Error> {
+        let data_dir = config.data_dir.clone();
+        let (dir, key, store) = tokio::task::spawn_blocking(move || -> Result<_, Error> {
+            let dir = DataDir::open(&data_dir)?;
+            let key = dir.node_key()?;
+            let store = SledStore::open(&dir.store_path())?;
+            Ok((dir, key, store))
+        })
+        .await??;
+        let info = Arc::new(NodeInfo {
+            id: key.public(),
+            name: config.name.clone(),
+            data_dir: dir.path().to_path_buf(),
+        });
+        let listener = TcpListener::bind(config.http)
+            .await
+            .map_err(|source| Error::Bind {
+                addr: config.http,
+                source,
+            })?;
+        let http = listener.local_addr().map_err(|source| Error::Bind {
+            addr: config.http,
+            source,
+        })?;
+        let (stop, stopped) = oneshot::channel();
+        let app = http::router(AppState {
+            info: info.clone(),
+            store: store.clone(),
+        });
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move { stopped.await.unwrap_or(()) })
+                .await
+        });
+        tracing::info!(node = %info.id.fmt_short(), %http, "node started");
+        Ok(Node {
+            info,
+            http,
+            store,
+            grace: config.shutdown_grace,
+            stop: Some(stop),
+            server: Some(server),
+        })
+    }
+
+    /// The node's public key.
+    pub fn id(&self) -> PublicKey {
+        self.info.id
+    }
+
+    /// The address HTTP is bound to (the real port when the config asked for port 0).
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http
+    }
+
+    /// The node's store.
+    pub fn store(&self) -> &SledStore {
+        &self.store
+    }
+
+    /// Stops accepting connections, waits up to the configured grace period for open
+    /// requests, then flushes the store.
+    ///
+    /// # Errors
+    /// [`Error::Serve`] if the server had failed, [`Error::Store`] if the final flush fails.
+    pub async fn shutdown(mut self) -> Result<(), Error> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(()); // the server may already be gone; then there is nothing to stop
+        }
+        if let Some(mut server) = self.server.take() {
+            match tokio::time::timeout(self.grace, &mut server).await {
+                Ok(joined) => joined?.map_err(Error::Serve)?,
+                Err(_) => {
+                    tracing::warn!(grace = ?self.grace, "open HTTP requests did not finish; dropping them");
+                    server.abort();
+                }
+            }
+        }
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.flush()).await??;
+        tracing::info!(node = %self.info.id.fmt_short(), "node stopped");
+        Ok(())
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn start_binds_a_real_port_refuses_a_second_node_and_shuts_down() {
+        let tmp = tempfile::tempdir().unwrap();
+        let node = Node::start(Config::for_tests(tmp.path())).await.unwrap();
+        assert_ne!(node.http_addr().port(), 0);
+        assert!(tmp.path().join("node.key").exists());
+        let second = Node::start(Config::for_tests(tmp.path())).await;
+        assert!(matches!(second, Err(Error::Store(_))), "{second:?}");
+        let id = node.id();
+        node.shutdown().await.unwrap();
+        let again = Node::start(Config::for_tests(tmp.path())).await.unwrap();
+        assert_eq!(again.id(), id, "the key survives a restart");
+        assert_eq!(again.store().event_count(), 0);
+    }
+}

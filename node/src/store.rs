@@ -1,0 +1,253 @@
+//! The node's durable event store: [`SledStore`], sled 0.34 behind the core's
+//! [`proto::store::Store`] trait, plus the node's own indexes (post timelines, threads,
+//! read markers) in [`index`].
+//!
+//! # Trees
+//! Named `<key>_<value>`, each with its key layout below; [`ALL_TREES`] lists them all. Key
+//! encodings live in [`keys`] (fixed-width ids, big-endian numbers, no separators).
+//!
+//! # Durability
+//! sled only fsyncs its log every 500 ms on its own, so a crash could lose writes it already
+//! returned from. Every insert here calls [`sled::Db::flush`] before returning `Ok`
+//! ([`Store::insert_many`] once per batch): an event the node acknowledged survives a crash.
+//! The three trees an event touches are written in one sled transaction, so a crash never
+//! leaves an event without its channel item, or the reverse.
+
+mod index;
+pub(crate) mod keys;
+mod schema;
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+use flotilla_protocol as proto;
+use proto::event::SignedEvent;
+use proto::id::{ChannelId, EventId, FlotillaId};
+use proto::store::{Item, Store, StoreError};
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+
+pub use index::{Cursor, MAX_PAGE, Page, PostIndex};
+pub use schema::{Migration, SCHEMA_VERSION};
+
+/// `EventId -> SignedEvent` wire bytes (what [`SignedEvent::decode`] takes).
+pub const EVENTID_EVENT: &str = "eventid_event";
+/// `FlotillaId ++ ChannelId ++ hlc.ms (u64 BE) ++ EventId -> ()`: the core's reconciliation
+/// items, so [`Store::channel_items`] is one ordered prefix scan.
+pub const CHANNELITEM_EMPTY: &str = "channelitem_empty";
+/// `FlotillaId ++ ChannelId -> ()`: the channels of a flotilla that hold an event.
+pub const FLOTILLACHANNEL_EMPTY: &str = "flotillachannel_empty";
+/// `FlotillaId ++ ChannelId ++ Hlc (ms u64 BE ++ logical u32 BE) ++ EventId -> ()`: root
+/// posts of a channel, for the timeline (replies live in [`ROOTREPLY_EMPTY`]).
+pub const CHANNELROOT_EMPTY: &str = "channelroot_empty";
+/// `root EventId ++ Hlc ++ EventId -> ()`: the replies of a thread.
+pub const ROOTREPLY_EMPTY: &str = "rootreply_empty";
+/// `FlotillaId ++ ChannelId ++ Hlc ++ EventId -> author PublicKey`: every post and reply of
+/// a channel, for unread counts.
+pub const CHANNELPOST_AUTHOR: &str = "channelpost_author";
+/// `user PublicKey ++ FlotillaId ++ ChannelId -> Hlc`: how far a user has read a channel.
+pub const USERCHANNEL_READHLC: &str = "userchannel_readhlc";
+/// `name (utf-8) -> value`: store metadata; `schema_version -> u32 BE`.
+pub const META_VALUE: &str = "meta_value";
+
+/// Every tree this store opens. A test checks that the database holds exactly these.
+pub const ALL_TREES: &[&str] = &[
+    EVENTID_EVENT,
+    CHANNELITEM_EMPTY,
+    FLOTILLACHANNEL_EMPTY,
+    CHANNELROOT_EMPTY,
+    ROOTREPLY_EMPTY,
+    CHANNELPOST_AUTHOR,
+    USERCHANNEL_READHLC,
+    META_VALUE,
+];
+
+/// sled's page cache. sled's default is 1 GiB, too much for a Raspberry Pi sharing its
+/// memory with the web UI; 64 MiB holds far more than a flotilla's working set.
+pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A store failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The store was written by a newer flotilla; opening it could damage it.
+    #[error(
+        "store schema version {found} is newer than the {supported} this flotilla supports: \
+         upgrade flotilla (the store was left untouched)"
+    )]
+    NewerSchema {
+        /// The version found on disk.
+        found: u32,
+        /// [`SCHEMA_VERSION`].
+        supported: u32,
+    },
+    /// An older schema with no migration to the next version.
+    #[error("no migration from store schema version {from}")]
+    NoMigration {
+        /// The version found on disk.
+        from: u32,
+    },
+    /// sled failed (I/O, or the database is locked by another process).
+    #[error("sled: {0}")]
+    Sled(#[from] sled::Error),
+    /// Stored bytes do not decode.
+    #[error("corrupt store: {0}")]
+    Corrupt(String),
+}
+
+impl From<Error> for StoreError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Corrupt(what) => StoreError::Corrupt(what),
+            other => StoreError::Backend(other.to_string()),
+        }
+    }
+}
+
+/// The events and indexes of one node, in a sled database. Cheap to clone (sled handles are
+/// reference-counted); every method is synchronous and may block on disk, so async callers
+/// use `spawn_blocking`.
+#[derive(Debug, Clone)]
+pub struct SledStore {
+    db: sled::Db,
+    events: sled::Tree,
+    items: sled::Tree,
+    channels: sled::Tree,
+    roots: sled::Tree,
+    replies: sled::Tree,
+    posts: sled::Tree,
+    read: sled::Tree,
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in directory `path`, checks its schema version and runs
+    /// any migrations.
+    ///
+    /// # Errors
+    /// [`Error::NewerSchema`] for a store from a newer flotilla, [`Error::Sled`] if sled
+    /// cannot open it (for instance another process holds it).
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(DEFAULT_CACHE_BYTES)
+            .open()?;
+        schema::check_and_migrate(&db, schema::MIGRATIONS)?;
+        Self::from_db(db)
+    }
+
+    fn from_db(db: sled::Db) -> Result<Self, Error> {
+        Ok(SledStore {
+            events: db.open_tree(EVENTID_EVENT)?,
+            items: db.open_tree(CHANNELITEM_EMPTY)?,
+            channels: db.open_tree(FLOTILLACHANNEL_EMPTY)?,
+            roots: db.open_tree(CHANNELROOT_EMPTY)?,
+            replies: db.open_tree(ROOTREPLY_EMPTY)?,
+            posts: db.open_tree(CHANNELPOST_AUTHOR)?,
+            read: db.open_tree(USERCHANNEL_READHLC)?,
+            db,
+        })
+    }
+
+    /// How many events are stored. Walks the whole tree (sled keeps no count): for status
+    /// pages, not hot paths.
+    pub fn event_count(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Makes every write so far durable.
+    ///
+    /// # Errors
+    /// [`Error::Sled`] if the fsync fails.
+    pub fn flush(&self) -> Result<(), Error> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Writes one event and its indexes in one transaction, without flushing.
+    fn write_event(&self, event: &SignedEvent) -> Result<bool, Error> {
+        let env = event.envelope();
+        let id = event.id();
+        let item = keys::item(&env.flotilla, &env.channel, env.hlc.ms, &id);
+        let chan = keys::channel(&env.flotilla, &env.channel);
+        let trees = (&self.events, &self.items, &self.channels);
+        let res = trees.transaction(|(events, items, channels)| {
+            if events.get(id.0)?.is_some() {
+                return Ok(false);
+            }
+            events.insert(&id.0[..], event.bytes())?;
+            items.insert(item.as_slice(), &[][..])?;
+            channels.insert(chan.as_slice(), &[][..])?;
+            Ok::<_, ConflictableTransactionError<()>>(true)
+        });
+        res.map_err(from_tx)
+    }
+
+    fn read_items(&self, prefix: &[u8]) -> Result<Vec<Item>, Error> {
+        self.items
+            .scan_prefix(prefix)
+            .map(|kv| {
+                let (k, _) = kv?;
+                keys::decode_item(&k).ok_or_else(|| corrupt("channel item key"))
+            })
+            .collect()
+    }
+}
+
+/// Our transactions never abort on purpose, so only the storage error is left.
+fn from_tx(e: TransactionError<()>) -> Error {
+    match e {
+        TransactionError::Storage(e) => Error::Sled(e),
+        TransactionError::Abort(()) => Error::Corrupt("transaction aborted".into()),
+    }
+}
+
+fn corrupt(what: &str) -> Error {
+    Error::Corrupt(format!("undecodable {what}"))
+}
+
+impl Store for SledStore {
+    fn insert(&mut self, event: &SignedEvent) -> Result<bool, StoreError> {
+        let new = self.write_event(event)?;
+        self.flush()?;
+        Ok(new)
+    }
+
+    fn insert_many(&mut self, events: &[SignedEvent]) -> Result<usize, StoreError> {
+        let mut new = 0;
+        for event in events {
+            new += usize::from(self.write_event(event)?);
+        }
+        self.flush()?;
+        Ok(new)
+    }
+
+    fn get(&self, id: &EventId) -> Result<Option<SignedEvent>, StoreError> {
+        let Some(bytes) = self.events.get(id.0).map_err(Error::from)? else {
+            return Ok(None);
+        };
+        let event =
+            SignedEvent::decode(&bytes).map_err(|e| Error::Corrupt(format!("event {id}: {e}")))?;
+        Ok(Some(event))
+    }
+
+    fn contains(&self, id: &EventId) -> Result<bool, StoreError> {
+        Ok(self.events.contains_key(id.0).map_err(Error::from)?)
+    }
+
+    fn channel_items(
+        &self,
+        flotilla: &FlotillaId,
+        channel: &ChannelId,
+    ) -> Result<Vec<Item>, StoreError> {
+        Ok(self.read_items(&keys::channel(flotilla, channel))?)
+    }
+
+    fn channels(&self, flotilla: &FlotillaId) -> Result<Vec<ChannelId>, StoreError> {
+        let channels: Result<Vec<_>, Error> = self
+            .channels
+            .scan_prefix(flotilla.0)
+            .map(|kv| keys::decode_channel(&kv?.0).ok_or_else(|| corrupt("channel key")))
+            .collect();
+        Ok(channels?)
+    }
+}

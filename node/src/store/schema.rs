@@ -1,0 +1,71 @@
+//! The store's schema version and its migrations.
+//!
+//! The version lives under the `schema_version` key of [`super::META_VALUE`]. A new store is
+//! stamped with [`SCHEMA_VERSION`]. An older store is brought forward one version at a time
+//! by [`MIGRATIONS`]; a newer one is refused untouched, because this code cannot know what a
+//! later flotilla changed.
+
+use super::{Error, META_VALUE};
+
+/// The schema this code reads and writes. Bump it with a [`Migration`] from the previous one.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The key of the version in [`META_VALUE`].
+const VERSION_KEY: &[u8] = b"schema_version";
+
+/// One step forward: turns a store at version `from` into one at `from + 1`.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// The version this step starts from.
+    pub from: u32,
+    /// Rewrites the database. Must be idempotent: a crash before the new version is written
+    /// runs it again.
+    pub run: fn(&sled::Db) -> Result<(), Error>,
+}
+
+/// Every migration, oldest first. None yet: version 1 is the first schema.
+pub(crate) const MIGRATIONS: &[Migration] = &[];
+
+/// Stamps a new store, refuses a newer one, migrates an older one.
+pub(crate) fn check_and_migrate(db: &sled::Db, migrations: &[Migration]) -> Result<(), Error> {
+    let meta = db.open_tree(META_VALUE)?;
+    let Some(mut found) = read_version(&meta)? else {
+        return write_version(db, &meta, SCHEMA_VERSION);
+    };
+    if found > SCHEMA_VERSION {
+        return Err(Error::NewerSchema {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    while found < SCHEMA_VERSION {
+        let step = migrations
+            .iter()
+            .find(|m| m.from == found)
+            .ok_or(Error::NoMigration { from: found })?;
+        tracing::info!(from = found, to = found + 1, "migrating store schema");
+        (step.run)(db)?;
+        found += 1;
+        write_version(db, &meta, found)?;
+    }
+    Ok(())
+}
+
+/// The stored version, or `None` for a store never stamped.
+pub(crate) fn read_version(meta: &sled::Tree) -> Result<Option<u32>, Error> {
+    let Some(bytes) = meta.get(VERSION_KEY)? else {
+        return Ok(None);
+    };
+    let raw: [u8; 4] = bytes
+        .as_ref()
+        .try_into()
+        .map_err(|_| Error::Corrupt("schema version".into()))?;
+    Ok(Some(u32::from_be_bytes(raw)))
+}
+
+/// Writes the version and flushes, so a migration is never recorded before it is durable.
+pub(crate) fn write_version(db: &sled::Db, meta: &sled::Tree, version: u32) -> Result<(), Error> {
+    meta.insert(VERSION_KEY, &version.to_be_bytes()[..])?;
+    db.flush()?;
+    Ok(())
+}
