@@ -234,17 +234,18 @@ impl<S: Store, R: Entropy> State<S, R> {
             Ok(c) => Negentropy::borrowed(&c.storage, limit).and_then(|mut n| n.reconcile(msg)),
             Err(e) => return self.deliver(Event::StoreFailed(e)),
         };
-        if let Ok(msg) = reply {
-            if msg.len() <= wire::MAX_RECONCILE_BYTES {
-                self.send(
-                    peer,
-                    PeerMsg::Reconcile {
-                        flotilla,
-                        channel,
-                        msg,
-                    },
-                );
-            }
+        // A malformed query gets no answer; an oversized answer cannot be framed.
+        if let Ok(msg) = reply
+            && msg.len() <= wire::MAX_RECONCILE_BYTES
+        {
+            self.send(
+                peer,
+                PeerMsg::Reconcile {
+                    flotilla,
+                    channel,
+                    msg,
+                },
+            );
         }
     }
 
