@@ -88,7 +88,7 @@ fn random_links(net_seed: u64, n: usize, extra: usize) -> Vec<(usize, usize)> {
 
 #[test]
 fn three_nodes_join_and_converge() {
-    for seed in seeds(seed_count(20, 5)) {
+    for seed in seeds(seed_count(20, 10)) {
         let _guard = SeedGuard(seed);
         let mut net = fleet(seed, 3, &[(0, 1), (1, 2), (0, 2)]);
         let ts = net.town_square();
@@ -111,7 +111,7 @@ fn random_groups(net: &mut Network, n: usize, k: u64) -> Vec<Vec<usize>> {
 
 #[test]
 fn twenty_nodes_converge_after_random_partitions_with_posts_on_all_sides() {
-    for seed in seeds(seed_count(12, 3)) {
+    for seed in seeds(seed_count(12, 6)) {
         let _guard = SeedGuard(seed);
         let n = 20;
         let mut net = fleet(seed, n, &random_links(seed, n, 20));
@@ -148,7 +148,7 @@ fn twenty_nodes_converge_after_random_partitions_with_posts_on_all_sides() {
 
 #[test]
 fn node_away_for_the_whole_run_catches_up_on_return() {
-    for seed in seeds(seed_count(20, 5)) {
+    for seed in seeds(seed_count(20, 10)) {
         let _guard = SeedGuard(seed);
         let n = 6;
         let mut net = fleet(seed, n, &random_links(seed, n, 4));
@@ -184,7 +184,7 @@ fn node_away_for_the_whole_run_catches_up_on_return() {
 
 #[test]
 fn line_converges_through_the_middle_node_which_relays_private_ciphertext() {
-    for seed in seeds(seed_count(20, 5)) {
+    for seed in seeds(seed_count(20, 10)) {
         let _guard = SeedGuard(seed);
         let (a, b, c) = (0, 1, 2);
         let mut net = fleet(seed, 3, &[(a, b), (b, c)]);
@@ -278,7 +278,7 @@ fn catch_up_after_partition_costs_a_fraction_of_resending_everything() {
 
 #[test]
 fn non_member_events_are_rejected_everywhere_and_outsiders_read_nothing() {
-    for seed in seeds(seed_count(20, 5)) {
+    for seed in seeds(seed_count(20, 10)) {
         let _guard = SeedGuard(seed);
         let n = 4;
         let links: Vec<(usize, usize)> = (0..n)
@@ -346,7 +346,7 @@ fn non_member_events_are_rejected_everywhere_and_outsiders_read_nothing() {
 
 #[test]
 fn removed_nodes_later_events_are_rejected_even_when_relayed_late() {
-    for seed in seeds(seed_count(20, 5)) {
+    for seed in seeds(seed_count(20, 10)) {
         let _guard = SeedGuard(seed);
         let n = 5;
         let links: Vec<(usize, usize)> = (0..n)
