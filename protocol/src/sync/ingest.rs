@@ -1,0 +1,262 @@
+//! Ingest: judging, storing and publishing events, local or received, and the pending
+//! buffer of events whose control deps are not known yet.
+
+use std::collections::{BTreeSet, HashSet};
+
+use super::{Event, Flotilla, OutEvent, Pending, State};
+use crate::crypto::PublicKey;
+use crate::entropy::Entropy;
+use crate::event::{Control, SignedEvent};
+use crate::hlc::Clock;
+use crate::id::{EventId, FlotillaId};
+use crate::keyring::Keyring;
+use crate::membership::{Ledger, Verdict};
+use crate::store::Store;
+
+/// What one ingest step gathered.
+#[derive(Debug, Default)]
+struct Batch {
+    /// Accepted, in acceptance order, with their `local` flag.
+    accepted: Vec<(SignedEvent, bool)>,
+    /// Ids accepted in this step (not yet in the store).
+    ids: HashSet<EventId>,
+    /// Control deps found missing.
+    missing: BTreeSet<EventId>,
+    /// A control event was accepted since pending events were last judged.
+    control_progress: bool,
+}
+
+impl<S: Store, R: Entropy> State<S, R> {
+    /// Judges `events` (all of `flotilla`), stores the accepted ones in one batch, publishes
+    /// them, and wants missing deps from `from`.
+    pub(super) fn ingest(
+        &mut self,
+        flotilla: FlotillaId,
+        events: Vec<SignedEvent>,
+        from: Option<PublicKey>,
+        local: bool,
+        now_ms: u64,
+    ) {
+        self.adopt_if_joining(flotilla, &events);
+        if !self.flotillas.contains_key(&flotilla) {
+            return;
+        }
+        let mut batch = Batch::default();
+        for event in events {
+            self.judge(flotilla, event, from, local, &mut batch);
+        }
+        self.retry_pending(flotilla, &mut batch);
+        if let Some(peer) = from {
+            let missing: Vec<EventId> = batch.missing.iter().copied().collect();
+            self.want(peer, flotilla, missing);
+        }
+        self.commit(flotilla, batch.accepted, now_ms);
+    }
+
+    /// A flotilla being joined starts when its genesis (the one we were given) arrives.
+    fn adopt_if_joining(&mut self, flotilla: FlotillaId, events: &[SignedEvent]) {
+        if self.flotillas.contains_key(&flotilla) || self.joins.is_empty() {
+            return;
+        }
+        let genesis = events.iter().find(|e| {
+            self.joins.contains(&e.id())
+                && e.envelope().flotilla == flotilla
+                && matches!(e.control(), Some(Control::Genesis { .. }))
+        });
+        if let Some(genesis) = genesis {
+            let id = genesis.id();
+            self.joins.remove(&id);
+            let state = Flotilla {
+                ledger: Ledger::new(id),
+                keyring: Keyring::new(),
+                clock: Clock::new(),
+                revoked: BTreeSet::new(),
+            };
+            self.flotillas.insert(flotilla, state);
+        }
+    }
+
+    fn is_known(&mut self, id: &EventId, batch: &Batch) -> bool {
+        if batch.ids.contains(id) || self.pending_ids.contains(id) {
+            return true;
+        }
+        match self.store.contains(id) {
+            Ok(known) => known,
+            Err(e) => {
+                self.deliver(Event::StoreFailed(e));
+                true // cannot tell: do not accept it twice; the next round brings it again
+            }
+        }
+    }
+
+    fn judge(
+        &mut self,
+        flotilla: FlotillaId,
+        event: SignedEvent,
+        from: Option<PublicKey>,
+        local: bool,
+        batch: &mut Batch,
+    ) {
+        if self.is_known(&event.id(), batch) {
+            return;
+        }
+        let Some(f) = self.flotillas.get_mut(&flotilla) else {
+            return;
+        };
+        match f.ledger.check(&event) {
+            Verdict::Accept => {
+                if f.ledger.insert(&event) {
+                    f.keyring.absorb(&event, &self.node_key);
+                    batch.control_progress = true;
+                }
+                batch.ids.insert(event.id());
+                batch.accepted.push((event, local));
+            }
+            Verdict::MissingDeps(ids) => {
+                batch.missing.extend(ids);
+                self.push_pending(Pending { event, from, local });
+            }
+            Verdict::Reject(reason) => {
+                let id = event.id();
+                self.deliver(Event::Rejected { from, id, reason });
+            }
+        }
+    }
+
+    fn push_pending(&mut self, pending: Pending) {
+        while self.pending.len() >= self.config.max_pending {
+            // Oldest first: it comes again with the next reconciliation.
+            match self.pending.pop_front() {
+                Some(old) => {
+                    self.pending_ids.remove(&old.event.id());
+                }
+                None => break,
+            }
+        }
+        self.pending_ids.insert(pending.event.id());
+        self.pending.push_back(pending);
+    }
+
+    /// Judges again the pending events of `flotilla` while control events keep arriving.
+    fn retry_pending(&mut self, flotilla: FlotillaId, batch: &mut Batch) {
+        while batch.control_progress {
+            batch.control_progress = false;
+            let (mine, others): (Vec<Pending>, Vec<Pending>) = self
+                .pending
+                .drain(..)
+                .partition(|p| p.event.envelope().flotilla == flotilla);
+            self.pending.extend(others);
+            for p in mine {
+                self.pending_ids.remove(&p.event.id());
+                self.judge(flotilla, p.event, p.from, p.local, batch);
+            }
+        }
+    }
+
+    /// Stores accepted events in one batch, then reports and publishes them.
+    pub(super) fn commit(
+        &mut self,
+        flotilla: FlotillaId,
+        accepted: Vec<(SignedEvent, bool)>,
+        now_ms: u64,
+    ) {
+        if accepted.is_empty() {
+            return;
+        }
+        let events: Vec<SignedEvent> = accepted.iter().map(|(e, _)| e.clone()).collect();
+        if let Err(e) = self.store.insert_many(&events) {
+            self.deliver(Event::StoreFailed(e));
+            return;
+        }
+        let mut control = false;
+        let mut removal = false;
+        for (event, local) in accepted {
+            let env = event.envelope();
+            let is_control = event.control().is_some();
+            control |= is_control;
+            removal |= matches!(
+                event.control(),
+                Some(Control::NodeRemove { .. } | Control::UserRemove { .. })
+            );
+            if let Some(f) = self.flotillas.get_mut(&flotilla) {
+                f.clock.observe(env.hlc, now_ms);
+            }
+            self.cache.remove(&(flotilla, env.channel));
+            self.deliver(Event::Accepted {
+                flotilla,
+                id: event.id(),
+                channel: env.channel,
+                control: is_control,
+            });
+            self.outbox.push(OutEvent::Publish {
+                flotilla,
+                event,
+                local,
+            });
+        }
+        if removal {
+            self.revoke_after_removal(flotilla);
+        }
+        if control {
+            self.greet_new_members(flotilla);
+        }
+    }
+
+    /// Sends a Hello to connected peers that became members (or that we may now talk to).
+    fn greet_new_members(&mut self, flotilla: FlotillaId) {
+        let peers: Vec<PublicKey> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| !p.greeted.contains(&flotilla))
+            .map(|(k, _)| *k)
+            .filter(|k| self.may_sync(&flotilla, k))
+            .collect();
+        for peer in peers {
+            self.send_hello(peer, flotilla);
+        }
+    }
+
+    /// Revokes stored events whose author was removed at or before their timestamp.
+    fn revoke_after_removal(&mut self, flotilla: FlotillaId) {
+        let revoked = match self.find_revoked(flotilla) {
+            Ok(r) => r,
+            Err(e) => return self.deliver(Event::StoreFailed(e)),
+        };
+        for (id, channel) in revoked {
+            if let Some(f) = self.flotillas.get_mut(&flotilla) {
+                f.revoked.insert(id);
+            }
+            self.cache.remove(&(flotilla, channel));
+            self.deliver(Event::Revoked { flotilla, id });
+        }
+    }
+
+    fn find_revoked(
+        &self,
+        flotilla: FlotillaId,
+    ) -> Result<Vec<(EventId, crate::id::ChannelId)>, crate::store::StoreError> {
+        let Some(f) = self.flotillas.get(&flotilla) else {
+            return Ok(vec![]);
+        };
+        let state = f.ledger.state();
+        let mut out = Vec::new();
+        for channel in self.store.channels(&flotilla)? {
+            for (_, id) in self.store.channel_items(&flotilla, &channel)? {
+                if f.revoked.contains(&id) {
+                    continue;
+                }
+                let Some(event) = self.store.get(&id)? else {
+                    continue;
+                };
+                let env = event.envelope();
+                if state
+                    .removed_at(&env.author)
+                    .is_some_and(|at| at <= env.hlc)
+                {
+                    out.push((id, channel));
+                }
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,420 @@
+//! Catch-up: Hello summaries, negentropy sessions per channel, and the Want / Events
+//! transfers they lead to. See the module docs of [`crate::sync`] for the algorithm.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use negentropy::{Id, Negentropy, NegentropyStorageBase, NegentropyStorageVector};
+
+use super::{ChannelCache, Event, MAX_QUEUED_SESSIONS, MAX_WANTS_IN_FLIGHT, State};
+use crate::crypto::PublicKey;
+use crate::entropy::Entropy;
+use crate::id::{ChannelId, EventId, FlotillaId};
+use crate::store::{Store, StoreError};
+use crate::wire::{
+    self, ChannelSummary, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_WANT_BATCH, PeerMsg,
+};
+
+impl<S: Store, R: Entropy> State<S, R> {
+    /// The cached reconciliation set of a channel, built from the store when missing.
+    fn channel_cache(
+        &mut self,
+        flotilla: FlotillaId,
+        channel: ChannelId,
+    ) -> Result<&ChannelCache, StoreError> {
+        if !self.cache.contains_key(&(flotilla, channel)) {
+            let built = self.build_cache(flotilla, channel)?;
+            self.cache.insert((flotilla, channel), built);
+        }
+        self.cache
+            .get(&(flotilla, channel))
+            .ok_or_else(|| StoreError::Backend("cache".into()))
+    }
+
+    fn build_cache(
+        &self,
+        flotilla: FlotillaId,
+        channel: ChannelId,
+    ) -> Result<ChannelCache, StoreError> {
+        let items = self.store.channel_items(&flotilla, &channel)?;
+        let revoked = self.flotillas.get(&flotilla).map(|f| &f.revoked);
+        let mut storage = NegentropyStorageVector::with_capacity(items.len());
+        for (ms, id) in items {
+            if revoked.is_some_and(|r| r.contains(&id)) {
+                continue;
+            }
+            // Errors only on a sealed storage, and this one is fresh.
+            let _ = storage.insert(ms, Id::from_byte_array(id.0));
+        }
+        let _ = storage.seal();
+        let count = storage.size().unwrap_or(0);
+        let fingerprint = storage
+            .fingerprint(0, count)
+            .map(|f| f.to_bytes())
+            .unwrap_or_default();
+        Ok(ChannelCache {
+            storage,
+            count: count as u64,
+            fingerprint,
+        })
+    }
+
+    /// Our summaries of `flotilla`'s non-empty channels, sorted by channel.
+    fn summaries(&mut self, flotilla: FlotillaId) -> Result<Vec<ChannelSummary>, StoreError> {
+        let mut out = Vec::new();
+        for channel in self.store.channels(&flotilla)? {
+            let c = self.channel_cache(flotilla, channel)?;
+            if c.count > 0 {
+                out.push(ChannelSummary {
+                    channel,
+                    count: c.count,
+                    fingerprint: c.fingerprint,
+                });
+            }
+        }
+        out.sort_by_key(|s| s.channel);
+        out.truncate(wire::MAX_HELLO_CHANNELS);
+        Ok(out)
+    }
+
+    pub(super) fn send_hello(&mut self, peer: PublicKey, flotilla: FlotillaId) {
+        match self.summaries(flotilla) {
+            Ok(summaries) => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.greeted.insert(flotilla);
+                }
+                self.send(
+                    peer,
+                    PeerMsg::Hello {
+                        flotilla,
+                        summaries,
+                    },
+                );
+            }
+            Err(e) => self.deliver(Event::StoreFailed(e)),
+        }
+    }
+
+    pub(super) fn on_hello(
+        &mut self,
+        peer: PublicKey,
+        flotilla: FlotillaId,
+        theirs: Vec<ChannelSummary>,
+        now_ms: u64,
+    ) {
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.offered.insert(flotilla);
+        }
+        if !self.flotillas.contains_key(&flotilla) {
+            // Maybe the flotilla we are joining: ask for the genesis ids we were given.
+            let ids: Vec<EventId> = self.joins.iter().copied().collect();
+            if !ids.is_empty() {
+                self.send(peer, PeerMsg::Want { flotilla, ids });
+            }
+            return;
+        }
+        if !self.may_sync(&flotilla, &peer) {
+            return;
+        }
+        let greeted = self
+            .peers
+            .get(&peer)
+            .is_some_and(|p| p.greeted.contains(&flotilla));
+        if !greeted {
+            self.send_hello(peer, flotilla);
+        }
+        let mine = match self.summaries(flotilla) {
+            Ok(m) => m,
+            Err(e) => return self.deliver(Event::StoreFailed(e)),
+        };
+        let differing = differing_channels(&mine, &theirs);
+        if differing.is_empty() {
+            self.deliver(Event::Synced { peer, flotilla });
+        } else if self.me < peer {
+            self.enqueue(peer, flotilla, differing, now_ms);
+        }
+    }
+
+    fn enqueue(
+        &mut self,
+        peer: PublicKey,
+        flotilla: FlotillaId,
+        channels: BTreeSet<ChannelId>,
+        now_ms: u64,
+    ) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        for channel in channels {
+            let key = (flotilla, channel);
+            if p.queue.len() < MAX_QUEUED_SESSIONS
+                && !p.sessions.contains_key(&key)
+                && !p.queue.contains(&key)
+            {
+                p.queue.push_back(key);
+            }
+        }
+        self.pump(peer, now_ms);
+    }
+
+    /// Starts queued sessions while slots are free.
+    pub(super) fn pump(&mut self, peer: PublicKey, now_ms: u64) {
+        loop {
+            let Some(p) = self.peers.get_mut(&peer) else {
+                return;
+            };
+            if p.sessions.len() >= self.config.max_sessions_per_peer {
+                return;
+            }
+            let Some((flotilla, channel)) = p.queue.pop_front() else {
+                return;
+            };
+            self.start_session(peer, flotilla, channel, now_ms);
+        }
+    }
+
+    fn start_session(
+        &mut self,
+        peer: PublicKey,
+        flotilla: FlotillaId,
+        channel: ChannelId,
+        now_ms: u64,
+    ) {
+        if !self.may_sync(&flotilla, &peer) {
+            return;
+        }
+        let limit = self.config.frame_size_limit;
+        let msg = match self.channel_cache(flotilla, channel) {
+            Ok(c) => Negentropy::borrowed(&c.storage, limit).and_then(|mut n| n.initiate()),
+            Err(e) => return self.deliver(Event::StoreFailed(e)),
+        };
+        let Ok(msg) = msg else {
+            return;
+        };
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.sessions.insert((flotilla, channel), now_ms);
+        }
+        self.send(
+            peer,
+            PeerMsg::Reconcile {
+                flotilla,
+                channel,
+                msg,
+            },
+        );
+    }
+
+    pub(super) fn on_reconcile(
+        &mut self,
+        peer: PublicKey,
+        flotilla: FlotillaId,
+        channel: ChannelId,
+        msg: &[u8],
+        now_ms: u64,
+    ) {
+        if !self.may_sync(&flotilla, &peer) {
+            return;
+        }
+        if self.me < peer {
+            self.initiator_round(peer, flotilla, channel, msg, now_ms);
+        } else {
+            self.responder_round(peer, flotilla, channel, msg);
+        }
+    }
+
+    /// Stateless answer from the channel's current set.
+    fn responder_round(
+        &mut self,
+        peer: PublicKey,
+        flotilla: FlotillaId,
+        channel: ChannelId,
+        msg: &[u8],
+    ) {
+        let limit = self.config.frame_size_limit;
+        let reply = match self.channel_cache(flotilla, channel) {
+            Ok(c) => Negentropy::borrowed(&c.storage, limit).and_then(|mut n| n.reconcile(msg)),
+            Err(e) => return self.deliver(Event::StoreFailed(e)),
+        };
+        // A malformed query gets no answer; an oversized answer cannot be framed.
+        if let Ok(msg) = reply
+            && msg.len() <= wire::MAX_RECONCILE_BYTES
+        {
+            self.send(
+                peer,
+                PeerMsg::Reconcile {
+                    flotilla,
+                    channel,
+                    msg,
+                },
+            );
+        }
+    }
+
+    fn initiator_round(
+        &mut self,
+        peer: PublicKey,
+        flotilla: FlotillaId,
+        channel: ChannelId,
+        msg: &[u8],
+        now_ms: u64,
+    ) {
+        let key = (flotilla, channel);
+        if !self
+            .peers
+            .get(&peer)
+            .is_some_and(|p| p.sessions.contains_key(&key))
+        {
+            return; // not our session (expired, or never asked for)
+        }
+        let limit = self.config.frame_size_limit;
+        let (mut have, mut need) = (Vec::new(), Vec::new());
+        let next = match self.channel_cache(flotilla, channel) {
+            Ok(c) => Negentropy::borrowed(&c.storage, limit).and_then(|mut n| {
+                n.set_initiator();
+                n.reconcile_with_ids(msg, &mut have, &mut need)
+            }),
+            Err(e) => return self.deliver(Event::StoreFailed(e)),
+        };
+        let have: Vec<EventId> = have.into_iter().map(|id| EventId(*id)).collect();
+        let need: BTreeSet<EventId> = need.into_iter().map(|id| EventId(*id)).collect();
+        self.send_events(peer, flotilla, &have);
+        self.want(peer, flotilla, need.into_iter().collect());
+        match next {
+            Ok(Some(msg)) => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.sessions.insert(key, now_ms);
+                }
+                self.send(
+                    peer,
+                    PeerMsg::Reconcile {
+                        flotilla,
+                        channel,
+                        msg,
+                    },
+                );
+            }
+            Ok(None) | Err(_) => self.end_session(peer, flotilla, channel, now_ms),
+        }
+    }
+
+    fn end_session(&mut self, peer: PublicKey, flotilla: FlotillaId, channel: ChannelId, now: u64) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        p.sessions.remove(&(flotilla, channel));
+        let busy = p.sessions.keys().any(|(f, _)| *f == flotilla)
+            || p.queue.iter().any(|(f, _)| *f == flotilla);
+        self.pump(peer, now);
+        if !busy {
+            self.deliver(Event::Synced { peer, flotilla });
+        }
+    }
+
+    /// Asks `peer` for the ids we lack and have not asked for yet, in batches.
+    pub(super) fn want(&mut self, peer: PublicKey, flotilla: FlotillaId, ids: Vec<EventId>) {
+        let mut fresh = Vec::new();
+        for id in ids {
+            if self.pending_ids.contains(&id) || self.store.contains(&id).unwrap_or(false) {
+                continue;
+            }
+            let Some(p) = self.peers.get_mut(&peer) else {
+                return;
+            };
+            if p.wanted.len() < MAX_WANTS_IN_FLIGHT && p.wanted.insert(id) {
+                fresh.push(id);
+            }
+        }
+        for chunk in fresh.chunks(MAX_WANT_BATCH) {
+            let ids = chunk.to_vec();
+            self.send(peer, PeerMsg::Want { flotilla, ids });
+        }
+    }
+
+    pub(super) fn on_want(&mut self, peer: PublicKey, flotilla: FlotillaId, ids: &[EventId]) {
+        if self.may_sync(&flotilla, &peer) {
+            self.send_events(peer, flotilla, ids);
+        }
+    }
+
+    /// Sends the events of `flotilla` with these ids that we hold, in bounded batches.
+    fn send_events(&mut self, peer: PublicKey, flotilla: FlotillaId, ids: &[EventId]) {
+        let mut batch: Vec<Vec<u8>> = Vec::new();
+        let mut bytes = 0;
+        for id in ids {
+            if self.is_revoked(&flotilla, id) {
+                continue;
+            }
+            let event = match self.store.get(id) {
+                Ok(Some(e)) if e.envelope().flotilla == flotilla => e,
+                Ok(_) => continue,
+                Err(e) => return self.deliver(Event::StoreFailed(e)),
+            };
+            let len = event.bytes().len();
+            if batch.len() == MAX_BATCH_EVENTS || bytes + len > MAX_BATCH_BYTES {
+                let events = std::mem::take(&mut batch);
+                self.send(peer, PeerMsg::Events { flotilla, events });
+                bytes = 0;
+            }
+            bytes += len;
+            batch.push(event.bytes().to_vec());
+        }
+        if !batch.is_empty() {
+            self.send(
+                peer,
+                PeerMsg::Events {
+                    flotilla,
+                    events: batch,
+                },
+            );
+        }
+    }
+
+    pub(super) fn on_events(
+        &mut self,
+        peer: PublicKey,
+        flotilla: FlotillaId,
+        frames: &[Vec<u8>],
+        now_ms: u64,
+    ) {
+        let allowed = if self.flotillas.contains_key(&flotilla) {
+            self.may_sync(&flotilla, &peer)
+        } else {
+            !self.joins.is_empty()
+                && self
+                    .peers
+                    .get(&peer)
+                    .is_some_and(|p| p.offered.contains(&flotilla))
+        };
+        if !allowed {
+            return;
+        }
+        let mut events = Vec::with_capacity(frames.len());
+        for bytes in frames {
+            match crate::event::SignedEvent::decode(bytes) {
+                Ok(e) if e.envelope().flotilla == flotilla => events.push(e),
+                Ok(_) => {}
+                Err(error) => self.deliver(Event::Invalid { from: peer, error }),
+            }
+        }
+        if let Some(p) = self.peers.get_mut(&peer) {
+            for e in &events {
+                p.wanted.remove(&e.id());
+            }
+        }
+        self.ingest(flotilla, events, Some(peer), false, now_ms);
+    }
+}
+
+/// Channels whose count or fingerprint differ, or that only one side has.
+fn differing_channels(mine: &[ChannelSummary], theirs: &[ChannelSummary]) -> BTreeSet<ChannelId> {
+    let index = |s: &[ChannelSummary]| -> BTreeMap<ChannelId, (u64, [u8; 16])> {
+        s.iter()
+            .map(|c| (c.channel, (c.count, c.fingerprint)))
+            .collect()
+    };
+    let (a, b) = (index(mine), index(theirs));
+    a.keys()
+        .chain(b.keys())
+        .filter(|c| a.get(c) != b.get(c))
+        .copied()
+        .collect()
+}

@@ -1,0 +1,380 @@
+//! Unit tests of ingest and the membership gate: duplicates, missing deps, rejects, the
+//! pending bound, joining.
+
+use super::*;
+use crate::entropy::SeededEntropy;
+use crate::event::{Control, UserInfo};
+use crate::store::MemStore;
+
+type Node = State<MemStore, SeededEntropy>;
+
+const NOW: u64 = 1_750_000_000_000;
+
+fn node(seed: u64, config: Config) -> Node {
+    let mut rng = SeededEntropy::new(seed);
+    let key = SecretKey::generate(&mut rng);
+    State::new(key, config, MemStore::new(), rng)
+}
+
+fn founded() -> (Node, FlotillaId) {
+    let mut a = node(1, Config::default());
+    let (f, _) = a
+        .found("Ondine", &admin(), "alice", "Rallye", NOW)
+        .expect("found");
+    (a, f)
+}
+
+fn admin() -> SecretKey {
+    SecretKey::generate(&mut SeededEntropy::new(100))
+}
+
+fn run(n: &mut Node, ev: InEvent) -> Vec<OutEvent> {
+    n.handle(ev, NOW).collect()
+}
+
+fn sends(out: &[OutEvent]) -> Vec<&PeerMsg> {
+    out.iter()
+        .filter_map(|o| match o {
+            OutEvent::Send { msg, .. } => Some(msg),
+            _ => None,
+        })
+        .collect()
+}
+
+fn delivered(out: &[OutEvent]) -> Vec<&Event> {
+    out.iter()
+        .filter_map(|o| match o {
+            OutEvent::Deliver(e) => Some(e),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `a` (a member node) adds a fresh user and ingests the event; returns it.
+fn user_add(a: &mut Node, f: FlotillaId, seed: u64) -> SignedEvent {
+    let user = SecretKey::generate(&mut SeededEntropy::new(seed));
+    let ev = a
+        .with_ctx(&f, NOW, |ctx, key| {
+            let info = UserInfo {
+                key: user.public(),
+                username: format!("u{seed}"),
+                home: key.public(),
+            };
+            ctx.control(key, &Control::UserAdd(info))
+        })
+        .expect("follows")
+        .expect("builds");
+    run(a, InEvent::Publish(ev.clone()));
+    ev
+}
+
+fn events_msg(f: FlotillaId, events: &[&SignedEvent]) -> PeerMsg {
+    PeerMsg::Events {
+        flotilla: f,
+        events: events.iter().map(|e| e.bytes().to_vec()).collect(),
+    }
+}
+
+/// A node that joins `a`'s flotilla: `a`'s admin admits it; it asks `a` for the genesis,
+/// adopts it, then receives everything `a` holds.
+fn joiner(a: &mut Node, f: FlotillaId, config: Config) -> Node {
+    let mut b = node(2, config);
+    let info = crate::event::NodeInfo {
+        key: b.me(),
+        x25519: b.node_key.x25519_public(),
+        name: "Brise".into(),
+    };
+    let admit = a
+        .with_ctx(&f, NOW, |ctx, _| ctx.admit(&admin(), info, None))
+        .expect("follows")
+        .expect("admits");
+    run(a, InEvent::Publish(admit));
+    let genesis = a.ledger(&f).expect("follows").genesis();
+    run(&mut b, InEvent::Join { genesis });
+    run(&mut b, InEvent::PeerUp(a.me()));
+    let hello = PeerMsg::Hello {
+        flotilla: f,
+        summaries: vec![],
+    };
+    let out = run(
+        &mut b,
+        InEvent::Recv {
+            peer: a.me(),
+            msg: hello,
+        },
+    );
+    assert!(matches!(sends(&out)[..], [PeerMsg::Want { ids, .. }] if ids == &vec![genesis]));
+    let g = a
+        .store()
+        .get(&genesis)
+        .expect("store")
+        .expect("has genesis");
+    let out = run(
+        &mut b,
+        InEvent::Recv {
+            peer: a.me(),
+            msg: events_msg(f, &[&g]),
+        },
+    );
+    assert!(b.ledger(&f).is_some_and(|l| l.len() == 1));
+    assert!(
+        sends(&out)
+            .iter()
+            .any(|m| matches!(m, PeerMsg::Hello { .. }))
+    );
+    let mut all: Vec<SignedEvent> = a.store().events().cloned().collect();
+    all.sort_by_key(|e| (e.hlc(), e.id()));
+    let refs: Vec<&SignedEvent> = all.iter().collect();
+    let msg = events_msg(f, &refs);
+    run(&mut b, InEvent::Recv { peer: a.me(), msg });
+    assert_eq!(b.store().ids(), a.store().ids());
+    assert!(
+        b.ledger(&f)
+            .is_some_and(|l| l.state() == a.ledger(&f).expect("a").state())
+    );
+    b
+}
+
+#[test]
+fn a_duplicate_is_ignored() {
+    let (mut a, f) = founded();
+    let mut b = joiner(&mut a, f, Config::default());
+    let ev = user_add(&mut a, f, 10);
+    let msg = events_msg(f, &[&ev, &ev]);
+    let out = run(
+        &mut b,
+        InEvent::Recv {
+            peer: a.me(),
+            msg: msg.clone(),
+        },
+    );
+    let accepted = |out: &[OutEvent]| {
+        delivered(out)
+            .iter()
+            .filter(|e| matches!(e, Event::Accepted { .. }))
+            .count()
+    };
+    assert_eq!(accepted(&out), 1);
+    let out = run(&mut b, InEvent::Recv { peer: a.me(), msg });
+    assert_eq!(accepted(&out), 0);
+    assert_eq!(b.store().ids(), a.store().ids());
+}
+
+#[test]
+fn missing_deps_are_wanted_then_the_event_is_accepted() {
+    let (mut a, f) = founded();
+    let mut b = joiner(&mut a, f, Config::default());
+    let c1 = user_add(&mut a, f, 10);
+    let c2 = user_add(&mut a, f, 11);
+    let out = run(
+        &mut b,
+        InEvent::Recv {
+            peer: a.me(),
+            msg: events_msg(f, &[&c2]),
+        },
+    );
+    assert!(
+        sends(&out)
+            .iter()
+            .any(|m| matches!(m, PeerMsg::Want { ids, .. } if ids.contains(&c1.id())))
+    );
+    assert_eq!(b.pending_len(), 1);
+    assert!(!b.store().contains(&c2.id()).expect("store"));
+    let out = run(
+        &mut b,
+        InEvent::Recv {
+            peer: a.me(),
+            msg: events_msg(f, &[&c1]),
+        },
+    );
+    assert_eq!(b.pending_len(), 0);
+    let ids: Vec<EventId> = delivered(&out)
+        .iter()
+        .filter_map(|e| match e {
+            Event::Accepted { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids, vec![c1.id(), c2.id()]);
+}
+
+#[test]
+fn the_pending_buffer_is_bounded_and_drops_the_oldest() {
+    let (mut a, f) = founded();
+    let config = Config {
+        max_pending: 2,
+        ..Config::default()
+    };
+    let mut b = joiner(&mut a, f, config);
+    let chain: Vec<SignedEvent> = (0..4).map(|i| user_add(&mut a, f, 10 + i)).collect();
+    for ev in [&chain[3], &chain[2], &chain[1]] {
+        run(
+            &mut b,
+            InEvent::Recv {
+                peer: a.me(),
+                msg: events_msg(f, &[ev]),
+            },
+        );
+    }
+    assert_eq!(b.pending_len(), 2, "the oldest (chain[3]) was dropped");
+    run(
+        &mut b,
+        InEvent::Recv {
+            peer: a.me(),
+            msg: events_msg(f, &[&chain[0]]),
+        },
+    );
+    assert_eq!(b.pending_len(), 0);
+    let has = |e: &SignedEvent| b.store().contains(&e.id()).expect("store");
+    assert!(has(&chain[0]) && has(&chain[1]) && has(&chain[2]));
+    assert!(
+        !has(&chain[3]),
+        "dropped; it comes again with the next reconciliation"
+    );
+}
+
+#[test]
+fn a_non_members_event_is_rejected_and_not_stored() {
+    let (mut a, f) = founded();
+    let mut other = node(3, Config::default());
+    let admin = SecretKey::generate(&mut SeededEntropy::new(300));
+    let (g, _) = other
+        .found("Intrus", &admin, "eve", "Autre", NOW)
+        .expect("found");
+    let foreign = user_add(&mut other, g, 30);
+    // An event of another flotilla published here: refused.
+    let out = run(&mut a, InEvent::Publish(foreign.clone()));
+    assert!(matches!(
+        delivered(&out)[..],
+        [Event::Rejected {
+            reason: AuthError::WrongFlotilla,
+            ..
+        }]
+    ));
+    // A member relays an event signed by a non-member of this flotilla.
+    let mut b = joiner(&mut a, f, Config::default());
+    let ledger = a.ledger(&f).expect("follows");
+    let sealed = crate::event::Sealed {
+        key: ledger.state().epoch().expect("epoch"),
+        nonce: [3; 24],
+        ciphertext: vec![1; 48],
+    };
+    let env = crate::event::Envelope {
+        v: crate::event::ENVELOPE_VERSION,
+        flotilla: f,
+        channel: ChannelId::derived(&f, "town-square"),
+        author: other.me(),
+        hlc: crate::hlc::Hlc::at(NOW + 1_000),
+        deps: ledger.heads(),
+        kind: crate::event::Kind::SEALED,
+        payload: postcard::to_stdvec(&sealed).expect("encodes"),
+    };
+    let forged = SignedEvent::sign(env, &other.node_key).expect("well formed");
+    let msg = events_msg(f, &[&forged]);
+    let out = run(&mut b, InEvent::Recv { peer: a.me(), msg });
+    assert!(matches!(
+        delivered(&out)[..],
+        [Event::Rejected {
+            reason: AuthError::NotMember,
+            from: Some(_),
+            ..
+        }]
+    ));
+    assert!(!b.store().contains(&forged.id()).expect("store"));
+    // Bytes that are no event at all.
+    let bad = b.handle(
+        InEvent::Recv {
+            peer: a.me(),
+            msg: PeerMsg::Events {
+                flotilla: f,
+                events: vec![vec![1, 2, 3]],
+            },
+        },
+        NOW,
+    );
+    let out: Vec<OutEvent> = bad.collect();
+    assert!(matches!(delivered(&out)[..], [Event::Invalid { .. }]));
+    assert!(!a.store().contains(&foreign.id()).expect("store"));
+}
+
+#[test]
+fn outsiders_get_nothing() {
+    let (mut a, f) = founded();
+    let outsider = node(4, Config::default()).me();
+    let out = run(&mut a, InEvent::PeerUp(outsider));
+    assert!(sends(&out).is_empty(), "no Hello to a non-member");
+    let ids = vec![a.ledger(&f).expect("follows").genesis()];
+    for msg in [
+        PeerMsg::Hello {
+            flotilla: f,
+            summaries: vec![],
+        },
+        PeerMsg::Want { flotilla: f, ids },
+    ] {
+        let out = run(
+            &mut a,
+            InEvent::Recv {
+                peer: outsider,
+                msg,
+            },
+        );
+        assert!(
+            sends(&out).is_empty(),
+            "nothing of the flotilla to a non-member"
+        );
+    }
+    assert!(!a.may_sync(&f, &outsider));
+}
+
+#[test]
+fn hello_with_equal_summaries_reports_synced() {
+    let (mut a, f) = founded();
+    let mut b = joiner(&mut a, f, Config::default());
+    // Bring b up to date, then compare summaries.
+    let all: Vec<SignedEvent> = a.store().events().cloned().collect();
+    let refs: Vec<&SignedEvent> = all.iter().collect();
+    run(
+        &mut b,
+        InEvent::Recv {
+            peer: a.me(),
+            msg: events_msg(f, &refs),
+        },
+    );
+    assert_eq!(b.store().len(), a.store().len());
+    let out = run(&mut a, InEvent::PeerUp(b.me()));
+    let hello = sends(&out)
+        .into_iter()
+        .find(|m| matches!(m, PeerMsg::Hello { .. }))
+        .cloned()
+        .expect("a greets its new member b");
+    let out = run(
+        &mut b,
+        InEvent::Recv {
+            peer: a.me(),
+            msg: hello,
+        },
+    );
+    assert!(
+        delivered(&out)
+            .iter()
+            .any(|e| matches!(e, Event::Synced { flotilla, .. } if *flotilla == f))
+    );
+}
+
+#[test]
+fn invalid_config_is_refused() {
+    let bad = Config {
+        frame_size_limit: 100,
+        ..Config::default()
+    };
+    assert_eq!(bad.validate(), Err(ConfigError::FrameSizeLimit(100)));
+    assert!(
+        Config {
+            frame_size_limit: 0,
+            ..Config::default()
+        }
+        .validate()
+        .is_ok()
+    );
+    assert!(Config::default().validate().is_ok());
+}
