@@ -143,6 +143,13 @@ fn twenty_nodes_converge_after_random_partitions_with_posts_on_all_sides() {
                 "a post is missing"
             );
         }
+        // The folded state is not vacuously equal: every node shows all 60 posts, once each.
+        for &i in &everyone {
+            let texts = net.timeline_texts(i, &ts);
+            assert_eq!(texts.len(), posts.len(), "node {i} timeline");
+            let unique: std::collections::BTreeSet<_> = texts.iter().collect();
+            assert_eq!(unique.len(), texts.len(), "node {i} shows a post twice");
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use crate::author::{AuthorError, Ctx};
 use crate::crypto::SecretKey;
 use crate::entropy::SeededEntropy;
 use crate::event::{Content, Control, NodeInfo, SignedEvent, UserInfo};
+use crate::fold::ChatState;
 use crate::id::{ChannelId, EventId, FlotillaId};
 use crate::sync::{Event, InEvent};
 
@@ -190,9 +191,46 @@ impl Network {
             && crate::store::Store::contains(state.store(), id).unwrap_or(false)
     }
 
-    /// The chat state digest of `node` (hook for the fold; `None` until it is wired in).
-    pub fn chat_digest(&self, _node: usize) -> Option<[u8; 32]> {
-        None
+    /// `node`'s chat state folded from every synced content event of the public channels it
+    /// can decrypt (every member reads those; private channels differ by design between
+    /// members and relays). `None` if the node does not follow the flotilla.
+    pub fn public_chat(&self, node: usize) -> Option<ChatState> {
+        let f = self.flotilla_id();
+        let state = &self.nodes[node].state;
+        let (ledger, keyring) = (state.ledger(&f)?, state.keyring(&f)?);
+        let auth = ledger.state();
+        let public = |c: &ChannelId| auth.channels.get(c).is_some_and(|ch| !ch.private);
+        let mut chat = ChatState::new();
+        for id in state.event_ids(&f).ok()? {
+            let Ok(Some(event)) = crate::store::Store::get(state.store(), &id) else {
+                continue;
+            };
+            if !public(&event.envelope().channel) {
+                continue;
+            }
+            if let Ok(content) = keyring.open_content(&event) {
+                chat.apply(&event, &content);
+            }
+        }
+        Some(chat)
+    }
+
+    /// The digest of [`Self::public_chat`], judged with `node`'s membership state.
+    pub fn chat_digest(&self, node: usize) -> Option<[u8; 32]> {
+        let auth = self.nodes[node].state.ledger(&self.flotilla_id())?.state();
+        Some(self.public_chat(node)?.digest(auth))
+    }
+
+    /// The texts of a channel's timeline as `node` folds it, oldest first.
+    pub fn timeline_texts(&self, node: usize, channel: &ChannelId) -> Vec<String> {
+        let Some(ledger) = self.nodes[node].state.ledger(&self.flotilla_id()) else {
+            return vec![];
+        };
+        let chat = self.public_chat(node).unwrap_or_default();
+        chat.timeline(ledger.state(), channel)
+            .into_iter()
+            .map(|p| p.text)
+            .collect()
     }
 
     /// Ids `node` reported as accepted more than once.

@@ -166,6 +166,11 @@ impl<S: Store, R: Entropy> State<S, R> {
         let events: Vec<SignedEvent> = accepted.iter().map(|(e, _)| e.clone()).collect();
         if let Err(e) = self.store.insert_many(&events) {
             self.deliver(Event::StoreFailed(e));
+            // The ledger already took this batch's control events: bring it back to what the
+            // store holds, so that the events are judged and stored again when they return.
+            if let Err(e) = self.reload(flotilla) {
+                self.deliver(Event::StoreFailed(e));
+            }
             return;
         }
         let mut control = false;
@@ -258,5 +263,41 @@ impl<S: Store, R: Entropy> State<S, R> {
             }
         }
         Ok(out)
+    }
+
+    /// Rebuilds `flotilla`'s ledger, keyring, clock and revocations from the store (after a
+    /// failed write, or when a node restarts on its data dir).
+    pub(super) fn reload(&mut self, flotilla: FlotillaId) -> Result<(), crate::store::StoreError> {
+        let Some(genesis) = self.flotillas.get(&flotilla).map(|f| f.ledger.genesis()) else {
+            return Ok(());
+        };
+        let mut control = Vec::new();
+        for (_, id) in self
+            .store
+            .channel_items(&flotilla, &crate::id::ChannelId::CONTROL)?
+        {
+            if let Some(event) = self.store.get(&id)? {
+                control.push(event);
+            }
+        }
+        control.sort_by_key(|e| (e.hlc(), e.id()));
+        let mut rebuilt = Flotilla {
+            ledger: Ledger::new(genesis),
+            keyring: Keyring::new(),
+            clock: Clock::new(),
+            revoked: BTreeSet::new(),
+        };
+        for event in &control {
+            if rebuilt.ledger.insert(event) {
+                rebuilt.keyring.absorb(event, &self.node_key);
+                rebuilt.clock.observe(event.hlc(), event.hlc().ms);
+            }
+        }
+        self.flotillas.insert(flotilla, rebuilt);
+        let revoked = self.find_revoked(flotilla)?;
+        if let Some(f) = self.flotillas.get_mut(&flotilla) {
+            f.revoked.extend(revoked.into_iter().map(|(id, _)| id));
+        }
+        Ok(())
     }
 }

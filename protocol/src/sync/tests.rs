@@ -378,3 +378,83 @@ fn invalid_config_is_refused() {
     );
     assert!(Config::default().validate().is_ok());
 }
+
+/// A store whose writes fail while its switch is on.
+#[derive(Debug, Default)]
+struct FlakyStore {
+    inner: MemStore,
+    failing: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl Store for FlakyStore {
+    fn insert(&mut self, event: &SignedEvent) -> Result<bool, StoreError> {
+        if self.failing.get() {
+            return Err(StoreError::Backend("disk full".into()));
+        }
+        self.inner.insert(event)
+    }
+    fn get(&self, id: &EventId) -> Result<Option<SignedEvent>, StoreError> {
+        self.inner.get(id)
+    }
+    fn contains(&self, id: &EventId) -> Result<bool, StoreError> {
+        self.inner.contains(id)
+    }
+    fn channel_items(&self, f: &FlotillaId, c: &ChannelId) -> Result<Vec<crate::store::Item>, StoreError> {
+        self.inner.channel_items(f, c)
+    }
+    fn channels(&self, f: &FlotillaId) -> Result<Vec<ChannelId>, StoreError> {
+        self.inner.channels(f)
+    }
+}
+
+#[test]
+fn a_failed_store_write_leaves_the_ledger_as_the_store_is_and_the_event_comes_again() {
+    let mut rng = SeededEntropy::new(5);
+    let key = SecretKey::generate(&mut rng);
+    let store = FlakyStore::default();
+    let failing = store.failing.clone();
+    let mut a = State::new(key, Config::default(), store, rng);
+    let (f, _) = a
+        .found("Ondine", &admin(), "alice", "Rallye", NOW)
+        .expect("found");
+    let user = SecretKey::generate(&mut SeededEntropy::new(6));
+    let ev = a
+        .with_ctx(&f, NOW, |ctx, key| {
+            let info = UserInfo {
+                key: user.public(),
+                username: "bob".into(),
+                home: key.public(),
+            };
+            ctx.control(key, &Control::UserAdd(info))
+        })
+        .expect("follows")
+        .expect("builds");
+    failing.set(true);
+    let out: Vec<OutEvent> = a.handle(InEvent::Publish(ev.clone()), NOW).collect();
+    assert!(
+        delivered(&out)
+            .iter()
+            .any(|e| matches!(e, Event::StoreFailed(_)))
+    );
+    assert!(
+        !a.ledger(&f).expect("ledger").contains(&ev.id()),
+        "ledger ahead of the store"
+    );
+    assert!(!a.store().contains(&ev.id()).expect("store"));
+    failing.set(false);
+    let out: Vec<OutEvent> = a.handle(InEvent::Publish(ev.clone()), NOW).collect();
+    assert!(
+        delivered(&out)
+            .iter()
+            .any(|e| matches!(e, Event::Accepted { id, .. } if *id == ev.id()))
+    );
+    assert!(a.ledger(&f).expect("ledger").contains(&ev.id()));
+    assert!(a.store().contains(&ev.id()).expect("store"));
+    assert!(
+        a.ledger(&f)
+            .expect("ledger")
+            .state()
+            .users
+            .contains_key(&user.public())
+    );
+}
