@@ -399,7 +399,11 @@ impl Store for FlakyStore {
     fn contains(&self, id: &EventId) -> Result<bool, StoreError> {
         self.inner.contains(id)
     }
-    fn channel_items(&self, f: &FlotillaId, c: &ChannelId) -> Result<Vec<crate::store::Item>, StoreError> {
+    fn channel_items(
+        &self,
+        f: &FlotillaId,
+        c: &ChannelId,
+    ) -> Result<Vec<crate::store::Item>, StoreError> {
         self.inner.channel_items(f, c)
     }
     fn channels(&self, f: &FlotillaId) -> Result<Vec<ChannelId>, StoreError> {
