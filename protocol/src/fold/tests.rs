@@ -7,7 +7,7 @@ use super::*;
 use crate::author::{self, Ctx};
 use crate::crypto::SecretKey;
 use crate::entropy::{Entropy, SeededEntropy};
-use crate::event::{Control, UserInfo};
+use crate::event::{Control, Role, UserInfo};
 use crate::hlc::Clock;
 use crate::keyring::Keyring;
 use crate::membership::Ledger;
@@ -263,6 +263,43 @@ fn admin_can_delete_others_post_and_non_admin_cannot() {
     let s = fold(&fx.events);
     assert_eq!(s.post(fx.auth(), &by_bob), None);
     assert!(s.post(fx.auth(), &by_carol).is_some());
+}
+
+#[test]
+fn an_admins_delete_stands_after_the_admin_is_demoted() {
+    let mut fx = Fixture::new(3);
+    let by_carol = fx.post(CAROL, 0, "carol's", None);
+    let alice = fx.users[ALICE].clone();
+    let bob = fx.pk(BOB);
+    let grant = Control::RoleGrant {
+        user: bob,
+        role: Role::Admin,
+    };
+    let ev = fx.ctx_parts(None).control(&alice, &grant).expect("grant");
+    fx.insert_control(&ev);
+    fx.tick();
+    fx.write(BOB, 0, Content::Delete { target: by_carol });
+    fx.tick();
+    let revoke = Control::RoleRevoke {
+        user: bob,
+        role: Role::Admin,
+    };
+    let ev = fx.ctx_parts(None).control(&alice, &revoke).expect("revoke");
+    fx.insert_control(&ev);
+    assert!(!fx.auth().is_admin(&bob));
+    let s = fold(&fx.events);
+    assert_eq!(
+        s.post(fx.auth(), &by_carol),
+        None,
+        "deleted while bob was admin"
+    );
+    // After the demotion, bob's deletes of others' posts no longer count.
+    fx.tick();
+    let later = fx.post(CAROL, 0, "carol again", None);
+    fx.tick();
+    fx.write(BOB, 0, Content::Delete { target: later });
+    let s = fold(&fx.events);
+    assert!(s.post(fx.auth(), &later).is_some());
 }
 
 #[test]

@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{ChatState, Info, Ops, Post, Stamp};
 use crate::crypto::PublicKey;
-use crate::event::Role;
 use crate::hlc::Hlc;
 use crate::id::{ChannelId, EventId, FileId};
 use crate::membership::AuthState;
@@ -213,7 +212,7 @@ impl ChatState {
         self.ops_of(post).is_some_and(|ops| {
             ops.deletes.values().any(|d| {
                 acts_on(auth, d, post)
-                    && (d.author == post.stamp.author || holds_admin(auth, &d.author))
+                    && (d.author == post.stamp.author || auth.was_admin_at(&d.author, d.hlc))
             })
         })
     }
@@ -264,19 +263,11 @@ fn acts_on(auth: &AuthState, op: &Stamp, post: &Post) -> bool {
     op.channel == post.stamp.channel && !op.excluded(auth)
 }
 
-/// Does `key` hold the admin role? A removed admin keeps the role record, so what it did
-/// before its removal stands (what it did after is excluded by the removal rule).
-fn holds_admin(auth: &AuthState, key: &PublicKey) -> bool {
-    auth.users
-        .get(key)
-        .is_some_and(|u| u.roles.contains(&Role::Admin))
-}
-
 /// Archive and unarchive count from an admin or the channel's creator.
 fn may_archive(auth: &AuthState, op: &Stamp) -> bool {
     let creator = auth
         .channels
         .get(&op.channel)
         .is_some_and(|c| c.creator == op.author);
-    !op.excluded(auth) && (creator || holds_admin(auth, &op.author))
+    !op.excluded(auth) && (creator || auth.was_admin_at(&op.author, op.hlc))
 }

@@ -80,6 +80,9 @@ pub struct UserState {
     pub roles: BTreeSet<Role>,
     /// Its display name, if set.
     pub display_name: Option<String>,
+    /// When it held the admin role: `[from, until)` by HLC, oldest first; an open period has
+    /// no end. Lets the fold judge an admin's act by the role held *when* it acted.
+    pub admin_periods: Vec<(Hlc, Option<Hlc>)>,
     /// When it was removed, if it was.
     pub removed: Option<Hlc>,
 }
@@ -157,6 +160,16 @@ impl AuthState {
                 .users
                 .get(key)
                 .is_some_and(|u| u.roles.contains(&Role::Admin))
+    }
+
+    /// Did `key` hold the admin role at `at` (by the grants and revocations known)? A removed
+    /// admin keeps its history, so what it did before its removal stands.
+    pub fn was_admin_at(&self, key: &PublicKey, at: Hlc) -> bool {
+        self.users.get(key).is_some_and(|u| {
+            u.admin_periods
+                .iter()
+                .any(|(from, until)| *from <= at && until.is_none_or(|u| at < u))
+        })
     }
 
     /// Active nodes with their X25519 keys.
@@ -249,7 +262,7 @@ impl AuthState {
                 founder,
                 admin,
                 ..
-            } => self.genesis(id, author, name, founder, admin),
+            } => self.genesis(id, env, name, founder, admin),
             Control::NodeAdmit { node, invite, .. } => {
                 self.admit(author, node, invite.as_ref(), env.hlc)
             }
@@ -260,8 +273,8 @@ impl AuthState {
             Control::UserRemove { user, rotation } => {
                 self.remove_user(id, author, user, rotation, env.hlc)
             }
-            Control::RoleGrant { user, role } => self.grant(author, user, *role),
-            Control::RoleRevoke { user, role } => self.revoke(author, user, *role),
+            Control::RoleGrant { user, role } => self.grant(author, user, *role, env.hlc),
+            Control::RoleRevoke { user, role } => self.revoke(author, user, *role, env.hlc),
             Control::InviteCreate {
                 invite,
                 secret_hash,
@@ -340,12 +353,12 @@ impl AuthState {
     fn genesis(
         &mut self,
         id: EventId,
-        author: PublicKey,
+        env: &Envelope,
         name: &str,
         founder: &NodeInfo,
         admin: &UserInfo,
     ) -> Result<(), AuthError> {
-        if !self.nodes.is_empty() || founder.key != author {
+        if !self.nodes.is_empty() || founder.key != env.author {
             return Err(AuthError::WrongAuthor);
         }
         self.name = name.to_owned();
@@ -363,6 +376,7 @@ impl AuthState {
                 info: admin.clone(),
                 roles,
                 display_name: None,
+                admin_periods: vec![(env.hlc, None)],
                 removed: None,
             },
         );
@@ -468,6 +482,7 @@ impl AuthState {
                 info: user.clone(),
                 roles: BTreeSet::new(),
                 display_name: None,
+                admin_periods: vec![],
                 removed: None,
             },
         );
@@ -504,18 +519,33 @@ impl AuthState {
         self.users.keys().filter(|k| self.is_admin(k)).count()
     }
 
-    fn grant(&mut self, author: PublicKey, user: &PublicKey, role: Role) -> Result<(), AuthError> {
+    fn grant(
+        &mut self,
+        author: PublicKey,
+        user: &PublicKey,
+        role: Role,
+        at: Hlc,
+    ) -> Result<(), AuthError> {
         self.require_admin(&author)?;
         if !self.is_active_user(user) {
             return Err(AuthError::UnknownTarget("user"));
         }
         if let Some(u) = self.users.get_mut(user) {
-            u.roles.insert(role);
+            let newly = u.roles.insert(role);
+            if newly && role == Role::Admin {
+                u.admin_periods.push((at, None));
+            }
         }
         Ok(())
     }
 
-    fn revoke(&mut self, author: PublicKey, user: &PublicKey, role: Role) -> Result<(), AuthError> {
+    fn revoke(
+        &mut self,
+        author: PublicKey,
+        user: &PublicKey,
+        role: Role,
+        at: Hlc,
+    ) -> Result<(), AuthError> {
         self.require_admin(&author)?;
         if !self.is_active_user(user) {
             return Err(AuthError::UnknownTarget("user"));
@@ -524,7 +554,12 @@ impl AuthState {
             return Err(AuthError::LastAdmin);
         }
         if let Some(u) = self.users.get_mut(user) {
-            u.roles.remove(&role);
+            let held = u.roles.remove(&role);
+            if held && role == Role::Admin {
+                if let Some(open) = u.admin_periods.last_mut().filter(|p| p.1.is_none()) {
+                    open.1 = Some(at);
+                }
+            }
         }
         Ok(())
     }
