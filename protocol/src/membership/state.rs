@@ -555,10 +555,11 @@ impl AuthState {
         }
         if let Some(u) = self.users.get_mut(user) {
             let held = u.roles.remove(&role);
-            if held && role == Role::Admin {
-                if let Some(open) = u.admin_periods.last_mut().filter(|p| p.1.is_none()) {
-                    open.1 = Some(at);
-                }
+            if held
+                && role == Role::Admin
+                && let Some(open) = u.admin_periods.last_mut().filter(|p| p.1.is_none())
+            {
+                open.1 = Some(at);
             }
         }
         Ok(())
