@@ -25,6 +25,20 @@
 //!   [`DEFAULT_REFORWARD_AFTER`] (see [`tracker`]).
 //! - our own service appears in our own browse: it is filtered by peer id.
 //!
+//! # When a boat drifts out of range and comes back
+//! Measured in network namespaces (tests/integration/netns.rs; docs/performance.md):
+//! - the boat whose link went down sees its own interface go down at mdns-sd's next interface
+//!   check (every 5 s), drops what it learned there and reports every peer
+//!   [`DiscoveryEvent::Lost`]; when the link comes back it re-queries at the next check and
+//!   reports them [`DiscoveryEvent::Discovered`] again (about 5 s each way);
+//! - the boats that stayed see no interface change: they keep the far boat's records until
+//!   they expire (mdns-sd's record TTLs, minutes), so they report nothing, neither on the cut
+//!   nor on the return.
+//!
+//! So the actor must not wait for a new `Discovered` to reconnect: it keeps the last
+//! addresses of each discovered peer and re-dials them itself (with backoff) when the
+//! connection closes, until `Lost`; the peer that lost its link re-discovers and dials too.
+//!
 //! # Example
 //! ```no_run
 //! # async fn run() -> Result<(), flotilla_node::discovery::Error> {
