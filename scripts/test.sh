@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test flotilla has, from a fresh machine: installs what the tests need
-# (for now it checks the Rust toolchain), then formatting, lints and the whole test suite.
+# (the Rust toolchain is checked; iproute2 is installed for the network-namespace tests when
+# we are root), then formatting, lints and the whole test suite.
 #
 # Usage: bash scripts/test.sh      (from anywhere; it works from the repository root)
 set -euo pipefail
@@ -25,6 +26,28 @@ need_components() {
     cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 }
 
+# The network-namespace tests (tests/integration/netns.rs) need root and the `ip`/`tc`
+# commands. Install iproute2 only when `ip` is missing and we are root; otherwise say why
+# those tests will print SKIPPED.
+need_iproute2() {
+    if command -v ip >/dev/null 2>&1 && command -v tc >/dev/null 2>&1; then
+        return
+    fi
+    if [ "$(id -u)" != 0 ]; then
+        echo "test.sh: no ip/tc and not root: the network-namespace tests will be skipped" >&2
+        return
+    fi
+    if command -v apt-get >/dev/null 2>&1; then
+        echo "test.sh: installing iproute2 for the network-namespace tests" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y iproute2 >/dev/null 2>&1 \
+            || { apt-get update >/dev/null 2>&1 \
+                 && DEBIAN_FRONTEND=noninteractive apt-get install -y iproute2 >/dev/null; } \
+            || echo "test.sh: cannot install iproute2: the network-namespace tests will be skipped" >&2
+    else
+        echo "test.sh: no ip/tc and no apt-get: the network-namespace tests will be skipped" >&2
+    fi
+}
+
 step() {
     echo "==> $*" >&2
     "$@"
@@ -32,6 +55,7 @@ step() {
 
 need_rust
 need_components
+need_iproute2
 
 step cargo fmt --all --check
 step cargo clippy --workspace --all-targets --all-features -- -D warnings

@@ -8,6 +8,7 @@
 //! - [`cli`]: the command line (clap) and what each subcommand does.
 //! - [`config`]: [`config::RawConfig`] (TOML) → checked [`config::Config`].
 //! - [`datadir`]: the data directory and the node key file.
+//! - [`discovery`]: finding peers on the LAN with mDNS (mdns-sd).
 //! - [`store`]: [`store::SledStore`], the core's store trait on sled, plus post indexes.
 //! - [`http`]: the axum router: status page and `/api/v1`.
 //! - [`node`]: [`Node`], a running node.
@@ -27,6 +28,7 @@
 pub mod cli;
 pub mod config;
 pub mod datadir;
+pub mod discovery;
 mod error;
 pub mod http;
 pub mod node;

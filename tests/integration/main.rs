@@ -3,7 +3,9 @@
 //! - [`store`]: a large store survives a reopen.
 //! - [`crash`]: events acknowledged before a SIGKILL are all there after it.
 //! - [`cli`]: the real `flotilla` binary: serve, status, key mode, bad flags.
+//! - [`netns`]: network namespaces (root): real mDNS between processes, cut links, tbf.
 
 mod cli;
 mod crash;
+mod netns;
 mod store;

@@ -1,0 +1,262 @@
+//! Multi-host tests in Linux network namespaces (root): real mDNS over a bridge, cut links,
+//! rate limits. [`lab::NetnsLab`] builds the LAN; the tests here run one process per
+//! namespace and read what each prints.
+//!
+//! - `mdns_probes_find_each_other_and_again_after_a_cut`: 4 `mdns_probe` processes
+//!   (node/examples/mdns_probe.rs, [`flotilla_node::discovery`] alone) each discover the 3
+//!   others; then one boat's link is pulled (it reports the others lost within mdns-sd's 5 s
+//!   interface check) and plugged back (it finds them all again).
+//! - `lab_rate_limit_installs_tbf`: [`lab::NetnsLab::rate_limit`] installs a tbf qdisc.
+//!
+//! Run them alone with timings:
+//! `cargo test -p flotilla-tests --test integration netns -- --nocapture`
+
+pub(crate) mod lab;
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use lab::NetnsLab;
+
+/// How long all probes get to find each other (measured: about 1 s).
+const DISCOVER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a cut or restored link gets to show (mdns-sd checks interfaces every 5 s).
+const LINK_TIMEOUT: Duration = Duration::from_secs(12);
+
+/// The path of an up-to-date `mdns_probe` example: `$MDNS_PROBE_BIN` if set, else built with
+/// the cargo and target directory of this test (cheap when up to date), the way
+/// `cli::flotilla_bin` finds the flotilla binary.
+fn probe_bin() -> anyhow::Result<PathBuf> {
+    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BIN.get_or_init(|| build_probe().map_err(|e| format!("{e:#}")))
+        .clone()
+        .map_err(anyhow::Error::msg)
+}
+
+fn build_probe() -> anyhow::Result<PathBuf> {
+    if let Some(bin) = std::env::var_os("MDNS_PROBE_BIN") {
+        return Ok(bin.into());
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .args(["build", "-p", "flotilla-node", "--example", "mdns_probe"])
+        .arg("--message-format=json")
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot run cargo to build the mdns_probe example")?;
+    anyhow::ensure!(out.status.success(), "cargo build of mdns_probe failed");
+    for line in out.stdout.split(|b| *b == b'\n') {
+        let Ok(msg) = serde_json::from_slice::<serde_json::Value>(line) else {
+            continue;
+        };
+        if msg["target"]["name"] == "mdns_probe"
+            && let Some(exe) = msg["executable"].as_str()
+        {
+            return Ok(exe.into());
+        }
+    }
+    anyhow::bail!("cargo did not report the mdns_probe executable")
+}
+
+/// One line a probe printed.
+#[derive(Debug, Clone)]
+struct Line {
+    at: Instant,
+    node: usize,
+    text: String,
+}
+
+/// Probe processes, one per namespace, and everything they printed. Kills them on drop.
+struct Probes {
+    children: Vec<Child>,
+    peer_ids: Vec<String>,
+    rx: mpsc::Receiver<Line>,
+    lines: Vec<Line>,
+    started: Instant,
+}
+
+impl Probes {
+    fn spawn(lab: &NetnsLab) -> anyhow::Result<Self> {
+        let bin = probe_bin()?;
+        let (tx, rx) = mpsc::channel();
+        let mut probes = Self {
+            children: Vec::new(),
+            peer_ids: Vec::new(),
+            rx,
+            lines: Vec::new(),
+            started: Instant::now(),
+        };
+        for i in 0..lab.len() {
+            let peer_id = format!("12D3KooW{}node{i}", lab.tag());
+            let mut child = lab
+                .command(i, &bin)
+                .args([
+                    "--peer-id",
+                    &peer_id,
+                    "--port",
+                    "7171",
+                    "--exit-after",
+                    "60",
+                ])
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .context("cannot start mdns_probe")?;
+            let stdout = child.stdout.take().context("no stdout")?;
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for text in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    let line = Line {
+                        at: Instant::now(),
+                        node: i,
+                        text,
+                    };
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            probes.children.push(child);
+            probes.peer_ids.push(peer_id);
+        }
+        Ok(probes)
+    }
+
+    /// Reads lines until `done(lines)` holds; fails with everything printed after `timeout`.
+    fn wait(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        done: impl Fn(&[Line]) -> bool,
+    ) -> anyhow::Result<Instant> {
+        let deadline = Instant::now() + timeout;
+        while !done(&self.lines) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(line) => self.lines.push(line),
+                Err(_) => anyhow::bail!(
+                    "timed out after {timeout:?} waiting for {what}; output:\n{}",
+                    self.transcript()
+                ),
+            }
+        }
+        Ok(self.lines.last().map_or_else(Instant::now, |l| l.at))
+    }
+
+    /// The peers `node` reported with `verb` (`discovered`/`lost`) at or after `since`.
+    fn reported(lines: &[Line], node: usize, verb: &str, since: Instant) -> HashSet<String> {
+        lines
+            .iter()
+            .filter(|l| l.node == node && l.at >= since)
+            .filter_map(|l| l.text.strip_prefix(verb)?.split_whitespace().next())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn others(&self, node: usize) -> HashSet<String> {
+        let mut all: HashSet<String> = self.peer_ids.iter().cloned().collect();
+        all.remove(&self.peer_ids[node]);
+        all
+    }
+
+    fn transcript(&self) -> String {
+        self.lines
+            .iter()
+            .map(|l| {
+                let ms = l.at.duration_since(self.started).as_millis();
+                format!("  {ms:>6} ms  node{}: {}\n", l.node, l.text)
+            })
+            .collect()
+    }
+}
+
+impl Drop for Probes {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[test]
+fn mdns_probes_find_each_other_and_again_after_a_cut() -> anyhow::Result<()> {
+    const N: usize = 4;
+    const CUT: usize = N - 1;
+    let lab = match NetnsLab::new(N) {
+        Ok(lab) => lab,
+        Err(skip) => {
+            skip.report("mdns_probes_find_each_other_and_again_after_a_cut");
+            return Ok(());
+        }
+    };
+    let mut probes = Probes::spawn(&lab)?;
+    let t0 = probes.started;
+
+    // 1. Everyone finds everyone.
+    let others: Vec<HashSet<String>> = (0..N).map(|i| probes.others(i)).collect();
+    let all_found = probes.wait(
+        "every probe to discover the others",
+        DISCOVER_TIMEOUT,
+        |l| (0..N).all(|i| Probes::reported(l, i, "discovered ", t0).is_superset(&others[i])),
+    )?;
+    println!(
+        "netns mDNS: {N} probes discovered all peers in {} ms",
+        all_found.duration_since(t0).as_millis()
+    );
+
+    // 2. Pull one boat's cable: it drops the others once mdns-sd sees eth0 go down.
+    let cut_at = Instant::now();
+    lab.set_link(CUT, false)?;
+    let lost = probes.wait("the cut probe to lose the others", LINK_TIMEOUT, |l| {
+        Probes::reported(l, CUT, "lost ", cut_at).is_superset(&others[CUT])
+    })?;
+    println!(
+        "netns mDNS: cut node reported all peers lost after {} ms",
+        lost.duration_since(cut_at).as_millis()
+    );
+
+    // 3. Plug it back: it finds them all again.
+    let restored_at = Instant::now();
+    lab.set_link(CUT, true)?;
+    let found_again = probes.wait("the restored probe to find the others", LINK_TIMEOUT, |l| {
+        Probes::reported(l, CUT, "discovered ", restored_at).is_superset(&others[CUT])
+    })?;
+    println!(
+        "netns mDNS: restored node rediscovered all peers after {} ms",
+        found_again.duration_since(restored_at).as_millis()
+    );
+    println!("netns mDNS transcript:\n{}", probes.transcript());
+    Ok(())
+}
+
+#[test]
+fn lab_rate_limit_installs_tbf() -> anyhow::Result<()> {
+    let lab = match NetnsLab::new(2) {
+        Ok(lab) => lab,
+        Err(skip) => {
+            skip.report("lab_rate_limit_installs_tbf");
+            return Ok(());
+        }
+    };
+    lab.rate_limit(0, "150kbit")?;
+    let qdisc = lab.qdisc(0)?;
+    assert!(
+        qdisc.contains("tbf") && qdisc.contains("rate 150Kbit"),
+        "no tbf at 150 kbit/s on eth0: {qdisc}"
+    );
+    assert!(!lab.qdisc(1)?.contains("tbf"), "node 1 is not limited");
+    // The lab address is in place under the new qdisc.
+    let addrs = lab.exec(0, &["ip", "-4", "addr", "show", "dev", "eth0"])?;
+    assert!(addrs.contains(&lab.addr(0).to_string()), "{addrs}");
+    Ok(())
+}
