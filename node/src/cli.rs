@@ -34,7 +34,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the node: serve HTTP (and, later, the mesh) until SIGINT or SIGTERM.
+    /// Run the node: the mesh and HTTP, until SIGINT or SIGTERM.
     Serve(ServeArgs),
 }
 
@@ -56,6 +56,9 @@ pub struct ServeArgs {
     /// Turn mDNS discovery off (`mdns = false`).
     #[arg(long)]
     pub no_mdns: bool,
+    /// The link profile (`link_profile`): `lan` or `halow`.
+    #[arg(long, value_name = "PROFILE")]
+    pub link_profile: Option<crate::config::LinkProfile>,
 }
 
 impl Cli {
@@ -82,6 +85,9 @@ impl ServeArgs {
         raw.peers.extend(self.peer);
         if self.no_mdns {
             raw.mdns = Some(false);
+        }
+        if let Some(profile) = self.link_profile {
+            raw.link_profile = profile;
         }
         Ok(raw.validate()?)
     }
@@ -114,10 +120,28 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         node.id().fmt_short(),
         node.http_addr()
     );
+    for addr in wait_for_listeners(&node).await {
+        println!("mesh address {addr}");
+    }
     std::io::stdout().flush().context("stdout")?;
     shutdown_signal().await?;
     tracing::info!("shutting down");
     node.shutdown().await.context("shutdown")
+}
+
+/// The mesh listen addresses (with `/p2p/<peer id>`), once the swarm reports them; at most
+/// a few seconds (a listen address can fail, leaving the others).
+async fn wait_for_listeners(node: &Node) -> Vec<libp2p::Multiaddr> {
+    const WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+    const POLL: std::time::Duration = std::time::Duration::from_millis(50);
+    let start = tokio::time::Instant::now();
+    loop {
+        match node.handle().listeners().await {
+            Ok(addrs) if !addrs.is_empty() => return addrs,
+            Ok(_) if start.elapsed() < WAIT => tokio::time::sleep(POLL).await,
+            _ => return Vec::new(),
+        }
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (systemd stop).

@@ -8,6 +8,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use libp2p::Multiaddr;
+use libp2p::multiaddr::Protocol;
 use serde::Deserialize;
 
 use crate::datadir;
@@ -17,7 +19,8 @@ use crate::datadir;
 pub const DEFAULT_HTTP: &str = "127.0.0.1:8080";
 /// The mesh port: fixed (not random) so that a `peers` entry written on another boat keeps
 /// working across restarts.
-pub const DEFAULT_LISTEN: &[&str] = &["/ip4/0.0.0.0/tcp/7171", "/ip4/0.0.0.0/udp/7171/quic-v1"];
+/// TCP only: QUIC is not wired yet.
+pub const DEFAULT_LISTEN: &[&str] = &["/ip4/0.0.0.0/tcp/7171"];
 /// The largest attachment: 10 MiB, the limit these crews use in Mattermost today.
 pub const DEFAULT_MAX_ATTACHMENT_BYTES: u64 = 10 * 1024 * 1024;
 /// How long shutdown waits for open HTTP requests: long enough for a post to finish, short
@@ -66,8 +69,9 @@ fn invalid(key: &'static str, reason: impl Into<String>) -> Error {
     }
 }
 
-/// How the links to other boats behave; later tunes sync batch sizes and timers.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+/// How the links to other boats behave: selects the mesh timeouts (see
+/// [`crate::net::Timeouts`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum LinkProfile {
     /// Marina or anchorage Wi-Fi: fast, lossy only at the edges.
@@ -88,7 +92,7 @@ pub struct RawConfig {
     pub name: Option<String>,
     /// The HTTP address of the status page, API and (later) web UI. Default `127.0.0.1:8080`.
     pub http: Option<String>,
-    /// libp2p listen multiaddrs. Default: TCP and QUIC on port 7171, all interfaces.
+    /// libp2p listen multiaddrs. Default: TCP port 7171, all interfaces.
     pub listen: Option<Vec<String>>,
     /// libp2p multiaddrs of peers to dial at start (boats not found by mDNS). Default: none.
     pub peers: Vec<String>,
@@ -101,6 +105,10 @@ pub struct RawConfig {
     /// How long shutdown waits for open HTTP requests (`"5s"`, `"500ms"`). Default: 5 s.
     #[serde(with = "humantime_serde")]
     pub shutdown_grace: Option<Duration>,
+    /// How long a peer that is not a member of a shared flotilla may stay connected, to
+    /// send a join request (`"10s"`). Default: 10 s on `lan`, 120 s on `halow`.
+    #[serde(with = "humantime_serde")]
+    pub join_grace: Option<Duration>,
 }
 
 /// The checked configuration a node runs with.
@@ -112,10 +120,11 @@ pub struct Config {
     pub name: Option<String>,
     /// Where HTTP listens (port 0: any free port).
     pub http: SocketAddr,
-    /// libp2p listen multiaddrs (checked for shape only until the mesh lands).
-    pub listen: Vec<String>,
-    /// libp2p multiaddrs of peers to dial.
-    pub peers: Vec<String>,
+    /// libp2p listen multiaddrs.
+    pub listen: Vec<Multiaddr>,
+    /// libp2p multiaddrs of peers to dial at start and redial when lost (with
+    /// `/p2p/<peer id>` or without).
+    pub peers: Vec<Multiaddr>,
     /// Whether to use mDNS discovery.
     pub mdns: bool,
     /// The link profile.
@@ -124,6 +133,8 @@ pub struct Config {
     pub max_attachment_bytes: u64,
     /// The shutdown grace period for HTTP requests.
     pub shutdown_grace: Duration,
+    /// How long a peer that is not a member may stay connected (`None`: the profile's).
+    pub join_grace: Option<Duration>,
 }
 
 impl RawConfig {
@@ -163,12 +174,15 @@ impl RawConfig {
         let listen = self
             .listen
             .unwrap_or_else(|| DEFAULT_LISTEN.iter().map(|s| s.to_string()).collect());
-        listen
+        let listen = listen
             .iter()
-            .try_for_each(|a| check_multiaddr("listen", a))?;
-        self.peers
+            .map(|a| parse_multiaddr("listen", a))
+            .collect::<Result<_, _>>()?;
+        let peers = self
+            .peers
             .iter()
-            .try_for_each(|a| check_multiaddr("peers", a))?;
+            .map(|a| parse_multiaddr("peers", a))
+            .collect::<Result<_, _>>()?;
         let max_attachment_bytes = self
             .max_attachment_bytes
             .unwrap_or(DEFAULT_MAX_ATTACHMENT_BYTES);
@@ -180,11 +194,12 @@ impl RawConfig {
             name: check_name(self.name)?,
             http,
             listen,
-            peers: self.peers,
+            peers,
             mdns: self.mdns.unwrap_or(true),
             link_profile: self.link_profile,
             max_attachment_bytes,
             shutdown_grace: self.shutdown_grace.unwrap_or(DEFAULT_SHUTDOWN_GRACE),
+            join_grace: self.join_grace,
         })
     }
 }
@@ -204,23 +219,26 @@ fn check_name(name: Option<String>) -> Result<Option<String>, Error> {
     Ok(Some(name))
 }
 
-/// A light shape check until libp2p parses these: `/proto/value/...`, no spaces, no empty part.
-fn check_multiaddr(key: &'static str, addr: &str) -> Result<(), Error> {
-    let parts: Vec<&str> = addr.split('/').collect();
-    let ok = parts.len() >= 3
-        && parts[0].is_empty()
-        && parts[1..].iter().all(|p| !p.is_empty())
-        && !addr.chars().any(char::is_whitespace);
-    if !ok {
-        return Err(invalid(
+/// Parses a multiaddr, naming the config key on failure.
+fn parse_multiaddr(key: &'static str, addr: &str) -> Result<Multiaddr, Error> {
+    addr.parse().map_err(|_| {
+        invalid(
             key,
             format!("`{addr}` is not a multiaddr like /ip4/192.168.1.10/tcp/7171"),
-        ));
-    }
-    Ok(())
+        )
+    })
 }
 
 impl Config {
+    /// The link timeouts of this config's profile, with its `join_grace` override.
+    pub fn timeouts(&self) -> crate::net::Timeouts {
+        let mut t = crate::net::Timeouts::of(self.link_profile);
+        if let Some(grace) = self.join_grace {
+            t.join_grace = grace;
+        }
+        t
+    }
+
     /// Loads and checks a TOML file.
     ///
     /// # Errors
@@ -236,12 +254,17 @@ impl Config {
             data_dir: dir.to_path_buf(),
             name: Some("test".into()),
             http: SocketAddr::from(([127, 0, 0, 1], 0)),
-            listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
+            listen: vec![
+                Multiaddr::empty()
+                    .with(Protocol::Ip4([127, 0, 0, 1].into()))
+                    .with(Protocol::Tcp(0)),
+            ],
             peers: Vec::new(),
             mdns: false,
             link_profile: LinkProfile::Lan,
             max_attachment_bytes: DEFAULT_MAX_ATTACHMENT_BYTES,
             shutdown_grace: Duration::from_millis(500),
+            join_grace: None,
         }
     }
 }
@@ -281,7 +304,8 @@ mod tests {
     fn empty_config_gets_the_defaults() {
         let config = parse("data_dir = \"/srv/flotilla\"").unwrap();
         assert_eq!(config.http.to_string(), DEFAULT_HTTP);
-        assert_eq!(config.listen, DEFAULT_LISTEN);
+        let listen: Vec<String> = config.listen.iter().map(|a| a.to_string()).collect();
+        assert_eq!(listen, DEFAULT_LISTEN);
         assert!(config.mdns && config.peers.is_empty() && config.name.is_none());
         assert_eq!(config.max_attachment_bytes, 10 * 1024 * 1024);
         assert_eq!(config.shutdown_grace, Duration::from_secs(5));

@@ -4,7 +4,8 @@ use std::net::SocketAddr;
 
 use flotilla_protocol as proto;
 
-use crate::{config, datadir, store};
+use crate::net::codec::JoinRefusal;
+use crate::{config, datadir, net, store};
 
 /// A node failure.
 #[derive(Debug, thiserror::Error)]
@@ -36,4 +37,33 @@ pub enum Error {
     /// A blocking task died (panicked or was cancelled).
     #[error("background task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// The libp2p swarm could not start.
+    #[error("mesh: {0}")]
+    Net(#[from] net::Error),
+    /// The node's actor has stopped.
+    #[error("the node has stopped")]
+    ActorGone,
+    /// A flotilla, channel, user or admin this node does not know.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// An argument is invalid (username, address).
+    #[error("invalid {what}: {reason}")]
+    Invalid {
+        /// What.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The event could not be built (not allowed, not ready, over a limit).
+    #[error(transparent)]
+    Author(#[from] proto::author::AuthorError),
+    /// The member refused the join.
+    #[error("join refused: {0}")]
+    JoinRefused(JoinRefusal),
+    /// The join did not complete (no peer, unreachable, timeout).
+    #[error("join failed: {0}")]
+    Join(String),
+    /// A dial could not start.
+    #[error("cannot dial: {0}")]
+    Dial(String),
 }

@@ -13,6 +13,7 @@ use axum::Router;
 use axum::routing::get;
 use flotilla_protocol::PublicKey;
 
+use crate::handle::NodeHandle;
 use crate::store::SledStore;
 
 pub use api::Status;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub info: Arc<NodeInfo>,
     /// The node's store.
     pub store: SledStore,
+    /// The node's actor.
+    pub node: NodeHandle,
 }
 
 /// Facts about the node that never change while it runs.

@@ -1,8 +1,8 @@
 //! # flotilla-node
 //!
 //! The flotilla daemon and its command line (`flotilla`): the durable sled store, the
-//! configuration, the data directory and the node key, and the HTTP status page. The libp2p
-//! mesh, the sync actor and the web UI come in later versions.
+//! configuration, the data directory and the node key, the libp2p mesh and the actor that
+//! drives sync, and the HTTP status page. mDNS discovery and the web UI come next.
 //!
 //! # Layout
 //! - [`cli`]: the command line (clap) and what each subcommand does.
@@ -12,6 +12,10 @@
 //! - [`store`]: [`store::SledStore`], the core's store trait on sled, plus post indexes.
 //! - [`http`]: the axum router: status page and `/api/v1`.
 //! - [`node`]: [`Node`], a running node.
+//! - [`handle`]: [`NodeHandle`], the API of a running node (commands, events).
+//! - `actor`: the task that owns the swarm, the sync core and the timers.
+//! - [`net`]: libp2p: identities, the swarm, the sync codec, link-profile timeouts.
+//! - `users`: local users and their keys (encrypted at rest).
 //! - `test_utils` (feature `test-utils`): helpers for tests.
 //!
 //! # Example
@@ -25,16 +29,22 @@
 //! ```
 #![warn(missing_docs)]
 
+mod actor;
 pub mod cli;
 pub mod config;
 pub mod datadir;
 pub mod discovery;
 mod error;
+pub mod handle;
 pub mod http;
+pub mod net;
 pub mod node;
 pub mod store;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
+mod users;
 
+pub use actor::OsEntropy;
 pub use error::Error;
+pub use handle::NodeHandle;
 pub use node::Node;

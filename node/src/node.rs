@@ -1,5 +1,5 @@
-//! [`Node`]: a running node. For now it opens the data directory, the key and the store, and
-//! serves HTTP; the mesh (libp2p) and the actor that owns sync come next.
+//! [`Node`]: a running node. It opens the data directory, the key and the store, starts the
+//! actor (libp2p mesh + sync, see `crate::actor`) and serves HTTP.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,8 +11,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::Error;
+use crate::actor::{self, Setup};
 use crate::config::Config;
 use crate::datadir::DataDir;
+use crate::handle::NodeHandle;
 use crate::http::{self, AppState, NodeInfo};
 use crate::store::SledStore;
 
@@ -20,6 +22,8 @@ use crate::store::SledStore;
 #[derive(Debug)]
 pub struct Node {
     info: Arc<NodeInfo>,
+    handle: NodeHandle,
+    actor: Option<JoinHandle<()>>,
     http: SocketAddr,
     store: SledStore,
     grace: Duration,
@@ -51,6 +55,18 @@ impl Node {
             name: config.name.clone(),
             data_dir: dir.path().to_path_buf(),
         });
+        let setup = Setup {
+            name: config
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("node-{}", key.public().fmt_short())),
+            key,
+            store: store.clone(),
+            timeouts: config.timeouts(),
+            listen: config.listen.clone(),
+            peers: config.peers.clone(),
+        };
+        let (handle, actor) = actor::spawn(setup)?;
         let listener = TcpListener::bind(config.http)
             .await
             .map_err(|source| Error::Bind {
@@ -65,6 +81,7 @@ impl Node {
         let app = http::router(AppState {
             info: info.clone(),
             store: store.clone(),
+            node: handle.clone(),
         });
         let server = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -74,6 +91,8 @@ impl Node {
         tracing::info!(node = %info.id.fmt_short(), %http, "node started");
         Ok(Node {
             info,
+            handle,
+            actor: Some(actor),
             http,
             store,
             grace: config.shutdown_grace,
@@ -97,12 +116,26 @@ impl Node {
         &self.store
     }
 
-    /// Stops accepting connections, waits up to the configured grace period for open
-    /// requests, then flushes the store.
+    /// The handle on the node's actor (clone it freely).
+    pub fn handle(&self) -> &NodeHandle {
+        &self.handle
+    }
+
+    /// Stops the actor (closing every peer connection), stops accepting HTTP connections,
+    /// waits up to the configured grace period for open requests, then flushes the store.
     ///
     /// # Errors
     /// [`Error::Serve`] if the server had failed, [`Error::Store`] if the final flush fails.
     pub async fn shutdown(mut self) -> Result<(), Error> {
+        if let Some(actor) = self.actor.take() {
+            let stopped = self.handle.shutdown().await;
+            if let Err(e) = stopped {
+                tracing::warn!(%e, "the actor did not stop cleanly");
+            }
+            if tokio::time::timeout(self.grace, actor).await.is_err() {
+                tracing::warn!("the actor did not stop in time");
+            }
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(()); // the server may already be gone; then there is nothing to stop
         }
@@ -124,6 +157,9 @@ impl Node {
 
 impl Drop for Node {
     fn drop(&mut self) {
+        if let Some(actor) = self.actor.take() {
+            actor.abort();
+        }
         if let Some(server) = self.server.take() {
             server.abort();
         }

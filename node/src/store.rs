@@ -49,6 +49,11 @@ pub const CHANNELPOST_AUTHOR: &str = "channelpost_author";
 pub const USERCHANNEL_READHLC: &str = "userchannel_readhlc";
 /// `name (utf-8) -> value`: store metadata; `schema_version -> u32 BE`.
 pub const META_VALUE: &str = "meta_value";
+/// `FlotillaId -> genesis EventId`: the flotillas this node follows, resumed at start.
+pub const FLOTILLA_GENESIS: &str = "flotilla_genesis";
+/// `username (utf-8) -> nonce (24 B) ++ XChaCha20-Poly1305(user seed)`: the local users'
+/// keys, encrypted under a key derived from the node key (see `crate::users`).
+pub const USERNAME_USERKEY: &str = "username_userkey";
 
 /// Every tree this store opens. A test checks that the database holds exactly these.
 pub const ALL_TREES: &[&str] = &[
@@ -60,6 +65,8 @@ pub const ALL_TREES: &[&str] = &[
     CHANNELPOST_AUTHOR,
     USERCHANNEL_READHLC,
     META_VALUE,
+    FLOTILLA_GENESIS,
+    USERNAME_USERKEY,
 ];
 
 /// sled's page cache. sled's default is 1 GiB, too much for a Raspberry Pi sharing its
@@ -117,6 +124,8 @@ pub struct SledStore {
     replies: sled::Tree,
     posts: sled::Tree,
     read: sled::Tree,
+    geneses: sled::Tree,
+    users: sled::Tree,
 }
 
 impl SledStore {
@@ -144,6 +153,8 @@ impl SledStore {
             replies: db.open_tree(ROOTREPLY_EMPTY)?,
             posts: db.open_tree(CHANNELPOST_AUTHOR)?,
             read: db.open_tree(USERCHANNEL_READHLC)?,
+            geneses: db.open_tree(FLOTILLA_GENESIS)?,
+            users: db.open_tree(USERNAME_USERKEY)?,
             db,
         })
     }
@@ -161,6 +172,55 @@ impl SledStore {
     pub fn flush(&self) -> Result<(), Error> {
         self.db.flush()?;
         Ok(())
+    }
+
+    /// Records that this node follows `flotilla`, founded by `genesis`. Flushed.
+    ///
+    /// # Errors
+    /// [`Error::Sled`] if sled fails.
+    pub fn set_genesis(&self, flotilla: &FlotillaId, genesis: &EventId) -> Result<(), Error> {
+        self.geneses.insert(flotilla.0, &genesis.0[..])?;
+        self.flush()
+    }
+
+    /// Every flotilla this node follows, with its genesis.
+    ///
+    /// # Errors
+    /// [`Error::Sled`] if sled fails, [`Error::Corrupt`] for an undecodable entry.
+    pub fn geneses(&self) -> Result<Vec<(FlotillaId, EventId)>, Error> {
+        self.geneses
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                let f = k.as_ref().try_into().map_err(|_| corrupt("flotilla id"))?;
+                let g = v.as_ref().try_into().map_err(|_| corrupt("genesis id"))?;
+                Ok((FlotillaId(f), EventId(g)))
+            })
+            .collect()
+    }
+
+    /// Stores a local user's encrypted key under its username (replacing any). Flushed.
+    ///
+    /// # Errors
+    /// [`Error::Sled`] if sled fails.
+    pub fn put_user_key(&self, username: &str, sealed: &[u8]) -> Result<(), Error> {
+        self.users.insert(username.as_bytes(), sealed)?;
+        self.flush()
+    }
+
+    /// Every local user with its encrypted key.
+    ///
+    /// # Errors
+    /// [`Error::Sled`] if sled fails, [`Error::Corrupt`] for a username that is not utf-8.
+    pub fn user_keys(&self) -> Result<Vec<(String, Vec<u8>)>, Error> {
+        self.users
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                let name = String::from_utf8(k.to_vec()).map_err(|_| corrupt("username"))?;
+                Ok((name, v.to_vec()))
+            })
+            .collect()
     }
 
     /// Writes one event and its indexes in one transaction, without flushing.

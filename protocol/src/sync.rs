@@ -506,6 +506,34 @@ impl<S: Store, R: Entropy> State<S, R> {
         Ok((flotilla, self.outbox.drain(..).collect()))
     }
 
+    /// Follows `flotilla` (founded by `genesis`) again, for a node restarting on its store:
+    /// rebuilds the ledger, keyring, clock and revocations from the stored events. A
+    /// flotilla whose genesis never arrived (a join interrupted by the restart) starts with an
+    /// empty ledger and is joined like after [`InEvent::Join`]. Does nothing for a flotilla
+    /// already followed.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the store fails; the flotilla is then not followed.
+    pub fn resume(&mut self, genesis: EventId, flotilla: FlotillaId) -> Result<(), StoreError> {
+        if self.flotillas.contains_key(&flotilla) {
+            return Ok(());
+        }
+        self.flotillas.insert(
+            flotilla,
+            Flotilla {
+                ledger: Ledger::new(genesis),
+                keyring: Keyring::new(),
+                clock: Clock::new(),
+                revoked: BTreeSet::new(),
+            },
+        );
+        let res = self.reload(flotilla);
+        if res.is_err() {
+            self.flotillas.remove(&flotilla);
+        }
+        res
+    }
+
     fn arm_resync(&mut self) {
         let interval = self.config.resync_interval_ms;
         let jitter = self.rng.next_u64() % (interval / 4).max(1);

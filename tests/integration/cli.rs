@@ -64,12 +64,14 @@ fn build_bin() -> anyhow::Result<PathBuf> {
     anyhow::bail!("cargo did not report the flotilla executable")
 }
 
-/// Starts `flotilla --data-dir <dir> serve --http 127.0.0.1:0 ...` and reads its URL line.
+/// Starts `flotilla --data-dir <dir> serve --http 127.0.0.1:0 --listen <loopback:0> ...`,
+/// reads its URL line and checks that the next line is a mesh address with its peer id.
 fn spawn_serve(dir: &Path, extra: &[&str]) -> anyhow::Result<(Child, String)> {
     let mut child = Command::new(flotilla_bin()?)
         .arg("--data-dir")
         .arg(dir)
         .args(["serve", "--http", "127.0.0.1:0", "--no-mdns"])
+        .args(["--listen", "/ip4/127.0.0.1/tcp/0"])
         .args(extra)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -78,17 +80,25 @@ fn spawn_serve(dir: &Path, extra: &[&str]) -> anyhow::Result<(Child, String)> {
     let stdout = child.stdout.take().context("no stdout")?;
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    match rx.recv_timeout(TIMEOUT) {
-        Ok(line) => Ok((child, line.trim_end().to_string())),
-        Err(e) => {
-            child.kill()?;
-            anyhow::bail!("flotilla printed no URL: {e}")
+        let mut reader = BufReader::new(stdout);
+        for _ in 0..2 {
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let _ = tx.send(line);
         }
-    }
+    });
+    let (url, mesh) = match (rx.recv_timeout(TIMEOUT), rx.recv_timeout(TIMEOUT)) {
+        (Ok(url), Ok(mesh)) => (url, mesh),
+        (url, mesh) => {
+            child.kill()?;
+            anyhow::bail!("flotilla printed no URL and mesh address: {url:?} {mesh:?}")
+        }
+    };
+    anyhow::ensure!(
+        mesh.starts_with("mesh address /ip4/127.0.0.1/tcp/") && mesh.contains("/p2p/12D3Koo"),
+        "second line: {mesh}"
+    );
+    Ok((child, url.trim_end().to_string()))
 }
 
 /// A minimal HTTP/1.1 GET: returns the status code and the body.
@@ -159,6 +169,7 @@ fn serve_prints_its_url_serves_status_and_stops_on_sigterm() -> anyhow::Result<(
     );
     assert_eq!(status["name"], "Ondine <3");
     assert_eq!(status["events"], 0);
+    assert_eq!(status["peers"], 0);
     assert_eq!(
         status["data_dir"].as_str().map(PathBuf::from),
         Some(std::path::absolute(&dir)?)

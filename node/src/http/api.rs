@@ -20,6 +20,8 @@ pub struct Status {
     pub data_dir: String,
     /// How many events its store holds.
     pub events: usize,
+    /// How many peers are connected.
+    pub peers: usize,
 }
 
 /// Builds the status (walks the event tree: call from a blocking thread).
@@ -30,6 +32,7 @@ pub(crate) fn status(state: &AppState) -> Status {
         version: env!("CARGO_PKG_VERSION"),
         data_dir: state.info.data_dir.display().to_string(),
         events: state.store.event_count(),
+        peers: state.node.connected_peers(),
     }
 }
 

@@ -8,7 +8,7 @@ use super::api::status;
 use super::error::ApiError;
 
 /// # `GET /`
-/// A small status page: node name, id, data directory and event count.
+/// A small status page: node name, id, data directory, event and peer counts.
 pub(crate) async fn status_page(State(state): State<AppState>) -> Result<Html<String>, ApiError> {
     let s = tokio::task::spawn_blocking(move || status(&state))
         .await
@@ -24,12 +24,14 @@ pub(crate) async fn status_page(State(state): State<AppState>) -> Result<Html<St
          <dt>Node id</dt><dd><code>{id}</code></dd>\
          <dt>Data directory</dt><dd><code>{dir}</code></dd>\
          <dt>Events stored</dt><dd>{events}</dd>\
+         <dt>Peers connected</dt><dd>{peers}</dd>\
          <dt>Version</dt><dd>{version}</dd></dl>\n\
          <p>The chat web UI comes in a later version. JSON status: \
          <a href=\"/api/v1/status\">/api/v1/status</a>.</p></body></html>\n",
         id = s.node_id,
         dir = escape(&s.data_dir),
         events = s.events,
+        peers = s.peers,
         version = s.version,
     )))
 }

@@ -462,3 +462,33 @@ fn a_failed_store_write_leaves_the_ledger_as_the_store_is_and_the_event_comes_ag
             .contains_key(&user.public())
     );
 }
+
+#[test]
+fn resume_rebuilds_a_flotilla_from_the_store() {
+    let (mut a, f) = founded();
+    user_add(&mut a, f, 7);
+    let genesis = a.ledger(&f).expect("follows").genesis();
+    let key = SecretKey::generate(&mut SeededEntropy::new(1));
+    let mut b = State::new(
+        key,
+        Config::default(),
+        a.store().clone(),
+        SeededEntropy::new(9),
+    );
+    assert!(b.ledger(&f).is_none());
+    b.resume(genesis, f).expect("store works");
+    assert_eq!(
+        b.ledger(&f).map(|l| l.state()),
+        a.ledger(&f).map(|l| l.state())
+    );
+    assert_eq!(
+        b.keyring(&f).map(|k| k.len()),
+        a.keyring(&f).map(|k| k.len())
+    );
+    assert_eq!(b.event_ids(&f), a.event_ids(&f));
+    // The same node key writes again: the rebuilt ledger and clock accept its next event.
+    let before = b.event_ids(&f).expect("store works").len();
+    user_add(&mut b, f, 8);
+    assert_eq!(b.event_ids(&f).expect("store works").len(), before + 1);
+    b.resume(genesis, f).expect("twice is a no-op");
+}

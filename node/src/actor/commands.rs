@@ -1,0 +1,238 @@
+//! Serving [`Command`]s: each arm answers on the command's oneshot.
+
+use flotilla_protocol as proto;
+use proto::author::InviteCode;
+use proto::event::{Control, UserInfo};
+use proto::id::{ChannelId, EventId, FlotillaId};
+use proto::sync::InEvent;
+use proto::{Content, SecretKey};
+
+use super::{Actor, now_ms};
+use crate::Error;
+use crate::handle::Command;
+
+impl Actor {
+    pub(super) fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::AddUser { username, reply } => {
+                let _ = reply.send(self.add_user(&username));
+            }
+            Command::CreateFlotilla { name, admin, reply } => {
+                let _ = reply.send(self.create_flotilla(&name, &admin));
+            }
+            Command::Invite {
+                flotilla,
+                uses,
+                expires_ms,
+                reply,
+            } => {
+                let _ = reply.send(self.invite(&flotilla, uses, expires_ms));
+            }
+            Command::Join { code, via, reply } => self.start_join(code, via, reply),
+            Command::CreateChannel {
+                flotilla,
+                as_user,
+                name,
+                reply,
+            } => {
+                let _ = reply.send(self.create_channel(&flotilla, &as_user, &name));
+            }
+            Command::Post {
+                flotilla,
+                channel,
+                as_user,
+                text,
+                reply_to,
+                reply,
+            } => {
+                let content = Self::post_content(text, reply_to);
+                let _ = reply.send(self.write_content(&flotilla, channel, &as_user, &content));
+            }
+            Command::Messages {
+                flotilla,
+                channel,
+                limit,
+                reply,
+            } => {
+                let _ = reply.send(self.messages(&flotilla, &channel, limit));
+            }
+            Command::Channels { flotilla, reply } => {
+                let _ = reply.send(self.channels(&flotilla));
+            }
+            Command::Flotillas { reply } => {
+                let _ = reply.send(Ok(self.flotilla_list()));
+            }
+            Command::Peers { reply } => {
+                let _ = reply.send(Ok(self.peer_list()));
+            }
+            Command::Listeners { reply } => {
+                let _ = reply.send(Ok(self.listeners.clone()));
+            }
+            Command::Dial { addr, reply } => {
+                let _ = reply.send(self.dial_addr(addr));
+            }
+            Command::Block { peer, block, reply } => {
+                let b = &mut self.swarm.behaviour_mut().block;
+                if block {
+                    b.block_peer(peer);
+                } else {
+                    b.unblock_peer(peer);
+                }
+                let _ = reply.send(Ok(()));
+            }
+            #[cfg(any(test, feature = "test-utils"))]
+            Command::SendRaw { peer, msg, reply } => {
+                let req = crate::net::codec::Request::Sync(msg);
+                self.swarm.behaviour_mut().sync.send_request(&peer, req);
+                let _ = reply.send(Ok(()));
+            }
+            #[cfg(any(test, feature = "test-utils"))]
+            Command::GossipRaw {
+                flotilla,
+                data,
+                reply,
+            } => {
+                let topic = crate::net::topic(&flotilla);
+                let gs = &mut self.swarm.behaviour_mut().gossipsub;
+                let _ = gs.subscribe(&topic);
+                let _ = gs.publish(topic, data);
+                let _ = reply.send(Ok(()));
+            }
+            Command::Shutdown { reply } => self.stop_reply = Some(reply),
+        }
+    }
+
+    fn add_user(&mut self, username: &str) -> Result<proto::PublicKey, Error> {
+        self.users
+            .get_or_create(username, &self.store, &self.key, &mut self.rng)
+    }
+
+    fn user(&self, username: &str) -> Result<SecretKey, Error> {
+        self.users
+            .get(username)
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("user `{username}`")))
+    }
+
+    fn create_flotilla(&mut self, name: &str, admin: &str) -> Result<FlotillaId, Error> {
+        self.add_user(admin)?;
+        let admin_key = self.user(admin)?;
+        let node_name = self.name.clone();
+        let (flotilla, outs) = self
+            .state
+            .found(&node_name, &admin_key, admin, name, now_ms())?;
+        let genesis = self
+            .state
+            .ledger(&flotilla)
+            .map(|l| l.genesis())
+            .ok_or_else(|| Error::NotFound("the founded flotilla".into()))?;
+        self.store.set_genesis(&flotilla, &genesis)?;
+        self.follow_topic(flotilla);
+        self.execute(outs);
+        tracing::info!(flotilla = %flotilla.fmt_short(), "flotilla founded");
+        Ok(flotilla)
+    }
+
+    /// Builds an event with the flotilla's context and publishes it; `Ok` once stored.
+    fn publish_built(
+        &mut self,
+        flotilla: &FlotillaId,
+        build: impl FnOnce(
+            &mut proto::author::Ctx<'_, super::OsEntropy>,
+            &SecretKey,
+        ) -> Result<proto::SignedEvent, proto::author::AuthorError>,
+    ) -> Result<EventId, Error> {
+        let event = self
+            .state
+            .with_ctx(flotilla, now_ms(), build)
+            .ok_or_else(|| Error::NotFound(format!("flotilla {}", flotilla.fmt_short())))??;
+        let id = event.id();
+        self.drive(InEvent::Publish(event));
+        if proto::store::Store::contains(&self.store, &id)? {
+            Ok(id)
+        } else {
+            Err(Error::NotFound(format!(
+                "event {} was not stored",
+                id.fmt_short()
+            )))
+        }
+    }
+
+    /// Makes sure local user `username` is a user of the flotilla (a `UserAdd` signed by
+    /// this node), and returns its key.
+    fn ensure_user(&mut self, flotilla: &FlotillaId, username: &str) -> Result<SecretKey, Error> {
+        let user = self.user(username)?;
+        let known = self
+            .state
+            .ledger(flotilla)
+            .is_some_and(|l| l.state().users.contains_key(&user.public()));
+        if !known {
+            let info = UserInfo {
+                key: user.public(),
+                username: username.to_owned(),
+                home: self.me,
+            };
+            self.publish_built(flotilla, |ctx, key| {
+                ctx.control(key, &Control::UserAdd(info))
+            })?;
+        }
+        Ok(user)
+    }
+
+    fn invite(
+        &mut self,
+        flotilla: &FlotillaId,
+        uses: Option<u32>,
+        expires_ms: Option<u64>,
+    ) -> Result<InviteCode, Error> {
+        let auth = self
+            .state
+            .ledger(flotilla)
+            .ok_or_else(|| Error::NotFound(format!("flotilla {}", flotilla.fmt_short())))?
+            .state();
+        let admin = self
+            .users
+            .iter()
+            .find(|(_, k)| auth.is_admin(&k.public()))
+            .map(|(_, k)| k.clone())
+            .ok_or_else(|| Error::NotFound("a local admin of this flotilla".into()))?;
+        let mut code = None;
+        self.publish_built(flotilla, |ctx, _| {
+            let (event, c) = ctx.invite(&admin, expires_ms, uses)?;
+            code = Some(c);
+            Ok(event)
+        })?;
+        code.ok_or_else(|| Error::NotFound("invite".into()))
+    }
+
+    fn create_channel(
+        &mut self,
+        flotilla: &FlotillaId,
+        as_user: &str,
+        name: &str,
+    ) -> Result<ChannelId, Error> {
+        let user = self.ensure_user(flotilla, as_user)?;
+        let channel = ChannelId(proto::entropy::Entropy::array(&mut self.rng));
+        self.publish_built(flotilla, |ctx, _| {
+            ctx.create_channel(&user, channel, false, &[])
+        })?;
+        let info = Content::ChannelInfo {
+            name: name.to_owned(),
+            header: String::new(),
+            purpose: String::new(),
+        };
+        self.write_content(flotilla, channel, as_user, &info)?;
+        Ok(channel)
+    }
+
+    fn write_content(
+        &mut self,
+        flotilla: &FlotillaId,
+        channel: ChannelId,
+        as_user: &str,
+        content: &Content,
+    ) -> Result<EventId, Error> {
+        let user = self.ensure_user(flotilla, as_user)?;
+        self.publish_built(flotilla, |ctx, _| ctx.content(&user, channel, content))
+    }
+}

@@ -1,0 +1,518 @@
+//! [`NodeHandle`]: the cheap, clonable way to talk to a node's actor, and the types it speaks.
+//!
+//! Every method sends one [`Command`] on a bounded channel ([`CMD_CAP`]) and waits for the
+//! actor's answer on a oneshot. If the actor is gone, methods fail with
+//! [`Error::ActorGone`]. Node events are a broadcast ([`EVENT_CAP`]): a subscriber that
+//! falls behind gets `RecvError::Lagged` instead of slowing the node down.
+//!
+//! # Cancel safety
+//! Dropping a method's future before it completes is safe: the command may still run in the
+//! actor (a post may still be published), only its answer is lost.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use flotilla_protocol as proto;
+use libp2p::{Multiaddr, PeerId};
+use proto::author::InviteCode;
+use proto::id::{ChannelId, EventId, FlotillaId};
+use proto::wire::PeerMsg;
+use proto::{PublicKey, sync};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::Error;
+
+/// Commands waiting for the actor, at most. Each caller waits for its answer, so this bounds
+/// concurrent API calls (an HTTP request waits for a slot), not memory per call.
+pub const CMD_CAP: usize = 64;
+/// Node events buffered per subscriber before it lags (a busy minute of chat).
+pub const EVENT_CAP: usize = 1024;
+/// Discovered peers waiting for the actor; discovery drops or retries when full.
+pub const DISCOVERED_CAP: usize = 64;
+
+/// A post or reply as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// Its event id.
+    pub id: EventId,
+    /// Its channel.
+    pub channel: ChannelId,
+    /// The author's username (or a short key if the author is unknown).
+    pub author: String,
+    /// The text, after edits.
+    pub text: String,
+    /// The thread root, for a reply.
+    pub root_id: Option<EventId>,
+    /// When it was written (HLC milliseconds since the Unix epoch).
+    pub created_at: u64,
+}
+
+/// A channel as the API lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelInfo {
+    /// Its id.
+    pub id: ChannelId,
+    /// Its name (empty until its info event is known).
+    pub name: String,
+    /// Private (members only)?
+    pub private: bool,
+}
+
+/// A flotilla this node follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlotillaInfo {
+    /// Its id.
+    pub id: FlotillaId,
+    /// Its genesis event.
+    pub genesis: EventId,
+    /// Its name (empty while joining).
+    pub name: String,
+    /// Is this node an active member (false while joining)?
+    pub member: bool,
+    /// Active nodes.
+    pub nodes: usize,
+    /// Events synced.
+    pub events: usize,
+}
+
+/// A peer this node knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerInfo {
+    /// Its libp2p id.
+    pub peer: PeerId,
+    /// Its node key.
+    pub node: Option<PublicKey>,
+    /// Addresses it was reached at or announced.
+    pub addresses: Vec<Multiaddr>,
+    /// Connected now?
+    pub connected: bool,
+    /// Last connection or message (ms since the Unix epoch).
+    pub last_seen_ms: u64,
+}
+
+/// A peer found by discovery (mDNS, later the radio bridge): the actor dials it if it is not
+/// connected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovered {
+    /// Its peer id.
+    pub peer: PeerId,
+    /// Where to reach it.
+    pub addrs: Vec<Multiaddr>,
+}
+
+/// What subscribers hear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// Listening on a new address (with `/p2p/<peer id>`).
+    Listening(Multiaddr),
+    /// A peer connected.
+    PeerConnected(PeerId),
+    /// A peer's last connection closed.
+    PeerDisconnected(PeerId),
+    /// A post or reply was accepted and decrypted (local or remote).
+    Post {
+        /// Its flotilla.
+        flotilla: FlotillaId,
+        /// The post.
+        message: Message,
+    },
+    /// This node became an active member of a flotilla it joined.
+    Joined(FlotillaId),
+    /// What the sync core reported.
+    Sync(sync::Event),
+}
+
+type Reply<T> = oneshot::Sender<Result<T, Error>>;
+
+/// A request to the actor.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Command {
+    /// Registers a local user (idempotent by username).
+    AddUser {
+        /// Login name.
+        username: String,
+        /// Its public key.
+        reply: Reply<PublicKey>,
+    },
+    /// Founds a flotilla with `admin` (a local user, created if new) as first admin.
+    CreateFlotilla {
+        /// The flotilla's name.
+        name: String,
+        /// The first admin's username.
+        admin: String,
+        /// The new flotilla.
+        reply: Reply<FlotillaId>,
+    },
+    /// Creates an invite, signed by a local admin of the flotilla.
+    Invite {
+        /// The flotilla.
+        flotilla: FlotillaId,
+        /// Admissions allowed (`None`: unlimited).
+        uses: Option<u32>,
+        /// Expiry, ms since the Unix epoch.
+        expires_ms: Option<u64>,
+        /// The code to hand to the joiner.
+        reply: Reply<InviteCode>,
+    },
+    /// Joins with an invite code through `via` (else through every connected peer).
+    Join {
+        /// The code.
+        code: InviteCode,
+        /// A member's multiaddr with `/p2p/<peer id>`.
+        via: Option<Multiaddr>,
+        /// The flotilla, once this node is an active member.
+        reply: Reply<FlotillaId>,
+    },
+    /// Creates a public channel named `name`.
+    CreateChannel {
+        /// The flotilla.
+        flotilla: FlotillaId,
+        /// The local user creating it.
+        as_user: String,
+        /// Its name.
+        name: String,
+        /// The new channel.
+        reply: Reply<ChannelId>,
+    },
+    /// Posts (or replies, with `reply_to`).
+    Post {
+        /// The flotilla.
+        flotilla: FlotillaId,
+        /// The channel.
+        channel: ChannelId,
+        /// The local user posting.
+        as_user: String,
+        /// The text.
+        text: String,
+        /// The thread root, for a reply.
+        reply_to: Option<EventId>,
+        /// The post's id.
+        reply: Reply<EventId>,
+    },
+    /// The newest `limit` posts of a channel, oldest first.
+    Messages {
+        /// The flotilla.
+        flotilla: FlotillaId,
+        /// The channel.
+        channel: ChannelId,
+        /// At most this many.
+        limit: usize,
+        /// The posts.
+        reply: Reply<Vec<Message>>,
+    },
+    /// A flotilla's channels.
+    Channels {
+        /// The flotilla.
+        flotilla: FlotillaId,
+        /// The channels.
+        reply: Reply<Vec<ChannelInfo>>,
+    },
+    /// The flotillas this node follows.
+    Flotillas {
+        /// The flotillas.
+        reply: Reply<Vec<FlotillaInfo>>,
+    },
+    /// Known peers.
+    Peers {
+        /// The peers.
+        reply: Reply<Vec<PeerInfo>>,
+    },
+    /// The addresses this node listens on (with `/p2p/<peer id>`).
+    Listeners {
+        /// The addresses.
+        reply: Reply<Vec<Multiaddr>>,
+    },
+    /// Dials a multiaddr.
+    Dial {
+        /// The address.
+        addr: Multiaddr,
+        /// Ok once the dial started.
+        reply: Reply<()>,
+    },
+    /// Closes and refuses every connection with `peer` (`block: false` lifts it).
+    Block {
+        /// The peer.
+        peer: PeerId,
+        /// Block or unblock.
+        block: bool,
+        /// Done.
+        reply: Reply<()>,
+    },
+    /// Sends a raw sync message to a peer (tests: an outsider trying its luck).
+    #[cfg(any(test, feature = "test-utils"))]
+    SendRaw {
+        /// The peer.
+        peer: PeerId,
+        /// The message.
+        msg: PeerMsg,
+        /// Done.
+        reply: Reply<()>,
+    },
+    /// Publishes raw bytes on a flotilla's gossip topic (tests).
+    #[cfg(any(test, feature = "test-utils"))]
+    GossipRaw {
+        /// The topic's flotilla.
+        flotilla: FlotillaId,
+        /// The bytes.
+        data: Vec<u8>,
+        /// Done (publish errors are ignored).
+        reply: Reply<()>,
+    },
+    /// Stops the actor (the store is flushed first).
+    Shutdown {
+        /// Done.
+        reply: Reply<()>,
+    },
+}
+
+/// A cheap, clonable handle on a node's actor.
+#[derive(Debug, Clone)]
+pub struct NodeHandle {
+    pub(crate) cmd: mpsc::Sender<Command>,
+    pub(crate) events: broadcast::Sender<Event>,
+    pub(crate) discovered: mpsc::Sender<Discovered>,
+    pub(crate) connected: Arc<AtomicUsize>,
+    pub(crate) id: PublicKey,
+    pub(crate) peer_id: PeerId,
+}
+
+impl NodeHandle {
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.cmd
+            .send(make(tx))
+            .await
+            .map_err(|_| Error::ActorGone)?;
+        rx.await.map_err(|_| Error::ActorGone)?
+    }
+
+    /// The node's key.
+    pub fn id(&self) -> PublicKey {
+        self.id
+    }
+
+    /// The node's libp2p peer id (the same key).
+    pub fn peer_id(&self) -> PeerId {
+        self.peer_id
+    }
+
+    /// Peers connected now (no round trip to the actor).
+    pub fn connected_peers(&self) -> usize {
+        self.connected.load(Ordering::Relaxed)
+    }
+
+    /// Node events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// The seam for discovery: send found peers here (bounded by [`DISCOVERED_CAP`]).
+    pub fn discovered(&self) -> mpsc::Sender<Discovered> {
+        self.discovered.clone()
+    }
+
+    /// Registers a local user; returns its key (the same key for an existing username).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a bad username, [`Error::Store`], [`Error::ActorGone`].
+    pub async fn add_user(&self, username: &str) -> Result<PublicKey, Error> {
+        let username = username.to_owned();
+        self.ask(|reply| Command::AddUser { username, reply }).await
+    }
+
+    /// Founds a flotilla named `name`, with local user `admin_user` as its first admin.
+    ///
+    /// # Errors
+    /// [`Error::Author`] for a bad name, [`Error::Store`], [`Error::ActorGone`].
+    pub async fn create_flotilla(&self, name: &str, admin_user: &str) -> Result<FlotillaId, Error> {
+        let (name, admin) = (name.to_owned(), admin_user.to_owned());
+        self.ask(|reply| Command::CreateFlotilla { name, admin, reply })
+            .await
+    }
+
+    /// Creates an invite with at most `uses` admissions, expiring at `expires_ms`.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] (flotilla, or no local admin), [`Error::Author`],
+    /// [`Error::ActorGone`].
+    pub async fn invite(
+        &self,
+        flotilla: FlotillaId,
+        uses: Option<u32>,
+        expires_ms: Option<u64>,
+    ) -> Result<InviteCode, Error> {
+        self.ask(|reply| Command::Invite {
+            flotilla,
+            uses,
+            expires_ms,
+            reply,
+        })
+        .await
+    }
+
+    /// Joins a flotilla with an invite code, through the member at `via` (a multiaddr ending
+    /// in `/p2p/<peer id>`) or through the peers connected now. Returns once this node is an
+    /// active member (it has its admission and the keys).
+    ///
+    /// # Errors
+    /// [`Error::JoinRefused`] (bad, revoked, expired or used-up invite), [`Error::Join`]
+    /// (no peer, timeout, unreachable), [`Error::ActorGone`].
+    pub async fn join(
+        &self,
+        code: &InviteCode,
+        via: Option<Multiaddr>,
+    ) -> Result<FlotillaId, Error> {
+        let code = code.clone();
+        self.ask(|reply| Command::Join { code, via, reply }).await
+    }
+
+    /// Creates a public channel.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::Author`], [`Error::ActorGone`].
+    pub async fn create_channel(
+        &self,
+        flotilla: FlotillaId,
+        as_user: &str,
+        name: &str,
+    ) -> Result<ChannelId, Error> {
+        let (as_user, name) = (as_user.to_owned(), name.to_owned());
+        self.ask(|reply| Command::CreateChannel {
+            flotilla,
+            as_user,
+            name,
+            reply,
+        })
+        .await
+    }
+
+    /// Posts `text` in a channel as local user `as_user` (a reply if `reply_to` is set).
+    /// The user is added to the flotilla first if it is not in it yet. Returns once the post
+    /// is stored (flushed).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] (flotilla or user), [`Error::Author`] (not a member yet, unknown
+    /// channel, text too long), [`Error::ActorGone`].
+    pub async fn post(
+        &self,
+        flotilla: FlotillaId,
+        channel: ChannelId,
+        as_user: &str,
+        text: &str,
+        reply_to: Option<EventId>,
+    ) -> Result<EventId, Error> {
+        let (as_user, text) = (as_user.to_owned(), text.to_owned());
+        self.ask(|reply| Command::Post {
+            flotilla,
+            channel,
+            as_user,
+            text,
+            reply_to,
+            reply,
+        })
+        .await
+    }
+
+    /// The newest `limit` posts and replies of a channel, oldest first.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::CoreStore`], [`Error::ActorGone`].
+    pub async fn messages(
+        &self,
+        flotilla: FlotillaId,
+        channel: ChannelId,
+        limit: usize,
+    ) -> Result<Vec<Message>, Error> {
+        self.ask(|reply| Command::Messages {
+            flotilla,
+            channel,
+            limit,
+            reply,
+        })
+        .await
+    }
+
+    /// A flotilla's channels.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::ActorGone`].
+    pub async fn channels(&self, flotilla: FlotillaId) -> Result<Vec<ChannelInfo>, Error> {
+        self.ask(|reply| Command::Channels { flotilla, reply })
+            .await
+    }
+
+    /// The flotillas this node follows.
+    ///
+    /// # Errors
+    /// [`Error::ActorGone`].
+    pub async fn flotillas(&self) -> Result<Vec<FlotillaInfo>, Error> {
+        self.ask(|reply| Command::Flotillas { reply }).await
+    }
+
+    /// Known peers.
+    ///
+    /// # Errors
+    /// [`Error::ActorGone`].
+    pub async fn peers(&self) -> Result<Vec<PeerInfo>, Error> {
+        self.ask(|reply| Command::Peers { reply }).await
+    }
+
+    /// The addresses this node listens on, with `/p2p/<peer id>`.
+    ///
+    /// # Errors
+    /// [`Error::ActorGone`].
+    pub async fn listeners(&self) -> Result<Vec<Multiaddr>, Error> {
+        self.ask(|reply| Command::Listeners { reply }).await
+    }
+
+    /// Dials `addr`.
+    ///
+    /// # Errors
+    /// [`Error::Dial`], [`Error::ActorGone`].
+    pub async fn dial(&self, addr: Multiaddr) -> Result<(), Error> {
+        self.ask(|reply| Command::Dial { addr, reply }).await
+    }
+
+    /// Closes and refuses every connection with `peer` (`block = false` lifts it).
+    ///
+    /// # Errors
+    /// [`Error::ActorGone`].
+    pub async fn block(&self, peer: PeerId, block: bool) -> Result<(), Error> {
+        self.ask(|reply| Command::Block { peer, block, reply })
+            .await
+    }
+
+    /// Sends a raw sync message to `peer` (tests).
+    ///
+    /// # Errors
+    /// [`Error::ActorGone`].
+    #[cfg(any(test, feature = "test-utils"))]
+    pub async fn send_raw(&self, peer: PeerId, msg: PeerMsg) -> Result<(), Error> {
+        self.ask(|reply| Command::SendRaw { peer, msg, reply })
+            .await
+    }
+
+    /// Publishes raw bytes on a flotilla's topic (tests).
+    ///
+    /// # Errors
+    /// [`Error::ActorGone`].
+    #[cfg(any(test, feature = "test-utils"))]
+    pub async fn gossip_raw(&self, flotilla: FlotillaId, data: Vec<u8>) -> Result<(), Error> {
+        self.ask(|reply| Command::GossipRaw {
+            flotilla,
+            data,
+            reply,
+        })
+        .await
+    }
+
+    /// Stops the actor after flushing the store.
+    ///
+    /// # Errors
+    /// [`Error::ActorGone`] if it was already stopped.
+    pub async fn shutdown(&self) -> Result<(), Error> {
+        self.ask(|reply| Command::Shutdown { reply }).await
+    }
+}
