@@ -3,7 +3,12 @@
 //! - [`store`]: a large store survives a reopen.
 //! - [`crash`]: events acknowledged before a SIGKILL are all there after it.
 //! - [`cli`]: the real `flotilla` binary: serve, status, key mode, bad flags.
+//! - [`mesh`]: real nodes in this process: convergence, relays, partitions, restarts,
+//!   late joiners, outsiders, invites.
+//! - [`latency`]: propagation latency figures (`#[ignore]`; see docs/performance.md).
 
 mod cli;
 mod crash;
+mod latency;
+mod mesh;
 mod store;
