@@ -189,12 +189,24 @@ pub struct TestNet {
     blocked: BTreeSet<(usize, usize)>,
 }
 
+/// Logs to the test's captured output, filtered by `RUST_LOG` (default: warnings). Once per
+/// process; later calls do nothing.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
+}
+
 impl TestNet {
     /// Starts `n` nodes (`boat0`…), unconnected.
     ///
     /// # Errors
     /// If a node cannot start.
     pub async fn spawn(n: usize) -> anyhow::Result<Self> {
+        init_tracing();
         let mut nodes = Vec::with_capacity(n);
         for i in 0..n {
             nodes.push(TestNode::start(tempfile::tempdir()?, i).await?);

@@ -4,8 +4,13 @@
 //! - [`crash`]: events acknowledged before a SIGKILL are all there after it.
 //! - [`cli`]: the real `flotilla` binary: serve, status, key mode, bad flags.
 //! - [`netns`]: network namespaces (root): real mDNS between processes, cut links, tbf.
+//! - [`mesh`]: real nodes in this process: convergence, relays, partitions, restarts,
+//!   late joiners, outsiders, invites.
+//! - [`latency`]: propagation latency figures (`#[ignore]`; see docs/performance.md).
 
 mod cli;
 mod crash;
+mod latency;
+mod mesh;
 mod netns;
 mod store;

@@ -131,6 +131,11 @@ impl<S: Store, R: Entropy> State<S, R> {
             self.deliver(Event::Synced { peer, flotilla });
         } else if self.me < peer {
             self.enqueue(peer, flotilla, differing, now_ms);
+        } else if greeted {
+            // The initiator judged our earlier Hello before it could (a joiner that had not
+            // adopted the genesis yet, or whose set has changed since): greet again so that
+            // it compares and starts the sessions now, not at the next resync.
+            self.send_hello(peer, flotilla);
         }
     }
 

@@ -492,3 +492,54 @@ fn resume_rebuilds_a_flotilla_from_the_store() {
     assert_eq!(b.event_ids(&f).expect("store works").len(), before + 1);
     b.resume(genesis, f).expect("twice is a no-op");
 }
+
+/// Delivers every message between `a` and `b` until none is left (no timers fire).
+fn pump(a: &mut Node, b: &mut Node, first: Vec<(bool, PeerMsg)>) {
+    let mut queue: VecDeque<(bool, PeerMsg)> = first.into();
+    let mut steps = 0;
+    while let Some((to_a, msg)) = queue.pop_front() {
+        steps += 1;
+        assert!(steps < 10_000, "message storm");
+        let (to, from) = if to_a {
+            (&mut *a, b.me())
+        } else {
+            (&mut *b, a.me())
+        };
+        let out = run(to, InEvent::Recv { peer: from, msg });
+        queue.extend(sends(&out).into_iter().map(|m| (!to_a, m.clone())));
+    }
+}
+
+#[test]
+fn a_joiner_catches_up_at_once_whichever_key_is_smaller() {
+    let mut orders = BTreeSet::new();
+    for seed in 2..40 {
+        let (mut a, f) = founded();
+        let mut b = node(seed, Config::default());
+        let info = crate::event::NodeInfo {
+            key: b.me(),
+            x25519: b.node_key.x25519_public(),
+            name: "Brise".into(),
+        };
+        let genesis = a.ledger(&f).expect("follows").genesis();
+        run(&mut b, InEvent::Join { genesis });
+        let mut first = Vec::new();
+        let up_b = run(&mut b, InEvent::PeerUp(a.me()));
+        first.extend(sends(&up_b).into_iter().map(|m| (true, m.clone())));
+        let up_a = run(&mut a, InEvent::PeerUp(b.me()));
+        first.extend(sends(&up_a).into_iter().map(|m| (false, m.clone())));
+        let admit = a
+            .with_ctx(&f, NOW, |ctx, _| ctx.admit(&admin(), info, None))
+            .expect("follows")
+            .expect("admits");
+        let out = run(&mut a, InEvent::Publish(admit));
+        first.extend(sends(&out).into_iter().map(|m| (false, m.clone())));
+        pump(&mut a, &mut b, first);
+        assert_eq!(b.store().ids(), a.store().ids(), "seed {seed}");
+        orders.insert(a.me() < b.me());
+        if orders.len() == 2 {
+            return;
+        }
+    }
+    panic!("both key orders should occur: {orders:?}");
+}
