@@ -381,22 +381,13 @@ impl Forwarder {
     }
 
     fn forward(&mut self, ev: &ServiceEvent) {
-        let Some(out) = self.tracker.on_service_event(ev, Instant::now()) else {
-            return;
-        };
-        if let Err(e) = self.tx.try_send(out) {
-            let out = match e {
-                mpsc::error::TrySendError::Full(out) | mpsc::error::TrySendError::Closed(out) => {
-                    out
-                }
-            };
-            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            if let DiscoveryEvent::Discovered(d) = out {
-                // Not delivered: let its next resolution through.
-                self.tracker.forget(&d.peer_id);
-            }
-            tracing::debug!("discovery: channel to the node full, event dropped");
-        }
+        forward(
+            &mut self.tracker,
+            &self.tx,
+            &self.counters,
+            ev,
+            Instant::now(),
+        );
     }
 
     /// mdns-sd closed our subscription (we fell behind, see the module docs): browse again,
@@ -416,6 +407,29 @@ impl Forwarder {
             }
             delay = (delay * 2).min(max);
         }
+    }
+}
+
+/// Passes what `tracker` makes of `ev` to the actor without ever waiting: when the channel is
+/// full (or closed) the event is dropped and counted, and a dropped peer is forgotten so that
+/// its next resolution goes through.
+fn forward(
+    tracker: &mut Tracker,
+    tx: &mpsc::Sender<DiscoveryEvent>,
+    counters: &Counters,
+    ev: &ServiceEvent,
+    now: Instant,
+) {
+    let Some(out) = tracker.on_service_event(ev, now) else {
+        return;
+    };
+    if let Err(e) = tx.try_send(out) {
+        let (mpsc::error::TrySendError::Full(out) | mpsc::error::TrySendError::Closed(out)) = e;
+        counters.dropped.fetch_add(1, Ordering::Relaxed);
+        if let DiscoveryEvent::Discovered(d) = out {
+            tracker.forget(&d.peer_id);
+        }
+        tracing::debug!("discovery: channel to the node full, event dropped");
     }
 }
 
@@ -456,6 +470,32 @@ mod tests {
         cfg.instance = "ok".into();
         cfg.peer_id.clear();
         assert!(matches!(validate(&cfg), Err(Error::EmptyPeerId)));
+    }
+
+    fn resolved(peer: &str) -> ServiceEvent {
+        let props = [(TXT_PEER, peer)];
+        let info = ServiceInfo::new(SERVICE_TYPE, peer, "h.local.", "10.0.0.2", 7171, &props[..])
+            .expect("valid service info");
+        ServiceEvent::ServiceResolved(Box::new(info.as_resolved_service()))
+    }
+
+    #[test]
+    fn a_full_channel_drops_and_counts_and_the_peer_comes_through_later() {
+        let mut tracker = Tracker::new("me", DEFAULT_REFORWARD_AFTER);
+        let counters = Counters::default();
+        let (tx, mut rx) = mpsc::channel(1);
+        let now = Instant::now();
+        forward(&mut tracker, &tx, &counters, &resolved("a"), now);
+        forward(&mut tracker, &tx, &counters, &resolved("b"), now);
+        assert_eq!(counters.dropped.load(Ordering::Relaxed), 1);
+        let first = rx.try_recv().expect("a was delivered");
+        assert!(matches!(first, DiscoveryEvent::Discovered(d) if d.peer_id == "a"));
+        // "a" is deduped; "b" was dropped, so it is forwarded at its next resolution.
+        forward(&mut tracker, &tx, &counters, &resolved("a"), now);
+        forward(&mut tracker, &tx, &counters, &resolved("b"), now);
+        let second = rx.try_recv().expect("b was delivered");
+        assert!(matches!(second, DiscoveryEvent::Discovered(d) if d.peer_id == "b"));
+        assert_eq!(counters.dropped.load(Ordering::Relaxed), 1);
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //!   (node/examples/mdns_probe.rs, [`flotilla_node::discovery`] alone) each discover the 3
 //!   others; then one boat's link is pulled (it reports the others lost within mdns-sd's 5 s
 //!   interface check) and plugged back (it finds them all again).
+//! - `mdns_probe_shutdown_says_goodbye`: a probe that stops ([`flotilla_node::discovery::
+//!   Discovery::shutdown`]) is reported lost by the other at once (mDNS goodbye).
 //! - `lab_rate_limit_installs_tbf`: [`lab::NetnsLab::rate_limit`] installs a tbf qdisc.
 //!
 //! Run them alone with timings:
@@ -84,8 +86,11 @@ struct Probes {
 }
 
 impl Probes {
-    fn spawn(lab: &NetnsLab) -> anyhow::Result<Self> {
+    /// Starts one probe per namespace; probe `i` exits on its own after `exit_after(i)` s.
+    fn spawn(lab: &NetnsLab, exit_after: impl Fn(usize) -> u64) -> anyhow::Result<Self> {
         let bin = probe_bin()?;
+        // The probes' log filter: `PROBE_LOG=mdns_sd=debug` shows mdns-sd's view on stderr.
+        let probe_log = std::env::var("PROBE_LOG").unwrap_or_else(|_| "warn".into());
         let (tx, rx) = mpsc::channel();
         let mut probes = Self {
             children: Vec::new(),
@@ -96,17 +101,12 @@ impl Probes {
         };
         for i in 0..lab.len() {
             let peer_id = format!("12D3KooW{}node{i}", lab.tag());
+            let exit_after = exit_after(i).to_string();
             let mut child = lab
                 .command(i, &bin)
-                .args([
-                    "--peer-id",
-                    &peer_id,
-                    "--port",
-                    "7171",
-                    "--exit-after",
-                    "60",
-                ])
-                .env("RUST_LOG", "warn")
+                .args(["--peer-id", &peer_id, "--port", "7171"])
+                .args(["--exit-after", &exit_after])
+                .env("RUST_LOG", probe_log.as_str())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit())
                 .spawn()
@@ -199,7 +199,7 @@ fn mdns_probes_find_each_other_and_again_after_a_cut() -> anyhow::Result<()> {
             return Ok(());
         }
     };
-    let mut probes = Probes::spawn(&lab)?;
+    let mut probes = Probes::spawn(&lab, |_| 60)?;
     let t0 = probes.started;
 
     // 1. Everyone finds everyone.
@@ -236,6 +236,38 @@ fn mdns_probes_find_each_other_and_again_after_a_cut() -> anyhow::Result<()> {
         found_again.duration_since(restored_at).as_millis()
     );
     println!("netns mDNS transcript:\n{}", probes.transcript());
+    Ok(())
+}
+
+#[test]
+fn mdns_probe_shutdown_says_goodbye() -> anyhow::Result<()> {
+    const STAYS: usize = 0;
+    const LEAVES: usize = 1;
+    const LEAVES_AFTER_S: u64 = 3;
+    let lab = match NetnsLab::new(2) {
+        Ok(lab) => lab,
+        Err(skip) => {
+            skip.report("mdns_probe_shutdown_says_goodbye");
+            return Ok(());
+        }
+    };
+    let mut probes = Probes::spawn(&lab, |i| if i == LEAVES { LEAVES_AFTER_S } else { 60 })?;
+    let (t0, leaver) = (probes.started, probes.peer_ids[LEAVES].clone());
+    probes.wait("the probes to find each other", DISCOVER_TIMEOUT, |l| {
+        Probes::reported(l, STAYS, "discovered ", t0).contains(&leaver)
+    })?;
+    // Discovery::shutdown unregisters: the goodbye makes the other side report it lost at
+    // once, not when its records expire minutes later.
+    let timeout = Duration::from_secs(LEAVES_AFTER_S) + DISCOVER_TIMEOUT;
+    let lost = probes.wait(
+        "the staying probe to report the leaver lost",
+        timeout,
+        |l| Probes::reported(l, STAYS, "lost ", t0).contains(&leaver),
+    )?;
+    println!(
+        "netns mDNS: a probe that shut down after {LEAVES_AFTER_S} s was reported lost at {} ms",
+        lost.duration_since(t0).as_millis()
+    );
     Ok(())
 }
 
