@@ -1,67 +1,25 @@
 //! The real `flotilla` binary, run as a user would.
 //!
-//! Finding the binary: `env!("CARGO_BIN_EXE_flotilla")` only exists for tests of the
-//! `flotilla-node` package itself, and `cargo test` builds another package's binaries only
-//! for that package's integration tests. So [`flotilla_bin`] uses `$FLOTILLA_BIN` if set,
-//! else runs `cargo build -p flotilla-node --bin flotilla` once (cheap when up to date, and
-//! never stale) with the same cargo and target directory as this test, and takes the
-//! binary's path from cargo's JSON messages.
+//! The binary is found by [`crate::artifact::built`] (`$FLOTILLA_BIN` overrides it).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::OnceLock;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
+use crate::artifact::{Target, built};
+
 /// How long a node gets to print its URL or to exit.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The path of an up-to-date `flotilla` binary (see the module docs).
+/// The path of an up-to-date `flotilla` binary (`$FLOTILLA_BIN` if set; see [`artifact`]).
 fn flotilla_bin() -> anyhow::Result<PathBuf> {
-    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    BIN.get_or_init(|| build_bin().map_err(|e| format!("{e:#}")))
-        .clone()
-        .map_err(anyhow::Error::msg)
-}
-
-fn build_bin() -> anyhow::Result<PathBuf> {
-    if let Some(bin) = std::env::var_os("FLOTILLA_BIN") {
-        return Ok(bin.into());
-    }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let out = Command::new(cargo)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-        .args([
-            "build",
-            "-p",
-            "flotilla-node",
-            "--bin",
-            "flotilla",
-            "--message-format=json",
-        ])
-        .stderr(Stdio::inherit())
-        .output()
-        .context("cannot run cargo to build the flotilla binary")?;
-    anyhow::ensure!(
-        out.status.success(),
-        "cargo build of the flotilla binary failed"
-    );
-    for line in out.stdout.split(|b| *b == b'\n') {
-        let Ok(msg) = serde_json::from_slice::<serde_json::Value>(line) else {
-            continue;
-        };
-        if msg["target"]["name"] == "flotilla"
-            && let Some(exe) = msg["executable"].as_str()
-        {
-            return Ok(exe.into());
-        }
-    }
-    anyhow::bail!("cargo did not report the flotilla executable")
+    built("FLOTILLA_BIN", Target::Bin("flotilla"))
 }
 
 /// Starts `flotilla --data-dir <dir> serve --http 127.0.0.1:0 --listen <loopback:0> ...`,

@@ -8,6 +8,7 @@
 //!   late joiners, outsiders, invites.
 //! - [`latency`]: propagation latency figures (`#[ignore]`; see docs/performance.md).
 
+mod artifact;
 mod cli;
 mod crash;
 mod latency;

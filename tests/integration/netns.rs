@@ -17,9 +17,8 @@ pub(crate) mod lab;
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -32,40 +31,12 @@ const DISCOVER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a cut or restored link gets to show (mdns-sd checks interfaces every 5 s).
 const LINK_TIMEOUT: Duration = Duration::from_secs(12);
 
-/// The path of an up-to-date `mdns_probe` example: `$MDNS_PROBE_BIN` if set, else built with
-/// the cargo and target directory of this test (cheap when up to date), the way
-/// `cli::flotilla_bin` finds the flotilla binary.
+/// The path of an up-to-date `mdns_probe` example (`$MDNS_PROBE_BIN` if set).
 fn probe_bin() -> anyhow::Result<PathBuf> {
-    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    BIN.get_or_init(|| build_probe().map_err(|e| format!("{e:#}")))
-        .clone()
-        .map_err(anyhow::Error::msg)
-}
-
-fn build_probe() -> anyhow::Result<PathBuf> {
-    if let Some(bin) = std::env::var_os("MDNS_PROBE_BIN") {
-        return Ok(bin.into());
-    }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let out = Command::new(cargo)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-        .args(["build", "-p", "flotilla-node", "--example", "mdns_probe"])
-        .arg("--message-format=json")
-        .stderr(Stdio::inherit())
-        .output()
-        .context("cannot run cargo to build the mdns_probe example")?;
-    anyhow::ensure!(out.status.success(), "cargo build of mdns_probe failed");
-    for line in out.stdout.split(|b| *b == b'\n') {
-        let Ok(msg) = serde_json::from_slice::<serde_json::Value>(line) else {
-            continue;
-        };
-        if msg["target"]["name"] == "mdns_probe"
-            && let Some(exe) = msg["executable"].as_str()
-        {
-            return Ok(exe.into());
-        }
-    }
-    anyhow::bail!("cargo did not report the mdns_probe executable")
+    crate::artifact::built(
+        "MDNS_PROBE_BIN",
+        crate::artifact::Target::Example("mdns_probe"),
+    )
 }
 
 /// One line a probe printed.

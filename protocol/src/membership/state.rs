@@ -515,6 +515,15 @@ impl AuthState {
         self.rotate_epoch(id, rotation)
     }
 
+    /// Role changes: by an admin, to an active user.
+    fn require_admin_over(&self, author: &PublicKey, user: &PublicKey) -> Result<(), AuthError> {
+        self.require_admin(author)?;
+        if !self.is_active_user(user) {
+            return Err(AuthError::UnknownTarget("user"));
+        }
+        Ok(())
+    }
+
     fn admin_count(&self) -> usize {
         self.users.keys().filter(|k| self.is_admin(k)).count()
     }
@@ -526,10 +535,7 @@ impl AuthState {
         role: Role,
         at: Hlc,
     ) -> Result<(), AuthError> {
-        self.require_admin(&author)?;
-        if !self.is_active_user(user) {
-            return Err(AuthError::UnknownTarget("user"));
-        }
+        self.require_admin_over(&author, user)?;
         if let Some(u) = self.users.get_mut(user) {
             let newly = u.roles.insert(role);
             if newly && role == Role::Admin {
@@ -546,10 +552,7 @@ impl AuthState {
         role: Role,
         at: Hlc,
     ) -> Result<(), AuthError> {
-        self.require_admin(&author)?;
-        if !self.is_active_user(user) {
-            return Err(AuthError::UnknownTarget("user"));
-        }
+        self.require_admin_over(&author, user)?;
         if role == Role::Admin && self.is_admin(user) && self.admin_count() == 1 {
             return Err(AuthError::LastAdmin);
         }
