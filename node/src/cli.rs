@@ -3,6 +3,11 @@
 //! Global flags (`--data-dir`, `--config`) go before or after the subcommand. Settings come
 //! from, lowest to highest priority: defaults, the config file (`--config FILE`, else
 //! `config.toml` in the data directory if present), then flags.
+//!
+//! `serve` runs the node and its admin socket; every other subcommand is a client of that
+//! socket ([`crate::admin::Client`], like the mini-redis CLI), so it needs the node running
+//! on the same data directory. Results go to stdout (ids alone on their line, so scripts can
+//! take them; `--json` where a list is printed), errors to stderr with a non-zero exit.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -11,6 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
+use crate::admin::{self, Client, Request};
 use crate::config::{Config, RawConfig};
 use crate::datadir;
 use crate::node::Node;
@@ -34,8 +40,156 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the node: the mesh and HTTP, until SIGINT or SIGTERM.
+    /// Run the node: the mesh, HTTP and the admin socket, until SIGINT or SIGTERM.
     Serve(ServeArgs),
+    /// Local user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Found, join or list flotillas.
+    #[command(subcommand)]
+    Flotilla(FlotillaCommand),
+    /// Invite codes for other boats.
+    #[command(subcommand)]
+    Invite(InviteCommand),
+    /// Channels of a flotilla.
+    #[command(subcommand)]
+    Channel(ChannelCommand),
+    /// Post a message (prints its id).
+    Post(PostArgs),
+    /// Show a channel's newest messages, oldest first.
+    Messages(MessagesArgs),
+    /// Show the peers this node knows.
+    Peers(PeersArgs),
+}
+
+/// `flotilla user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a local account; it joins every flotilla this node is in, now and later.
+    Create {
+        /// Login name: 1 to 64 characters, no spaces or @.
+        #[arg(long)]
+        username: String,
+        /// Password, at least 8 characters (stored as an argon2id hash). Prefer the
+        /// FLOTILLA_PASSWORD variable: command lines are visible to other local users.
+        #[arg(long, env = "FLOTILLA_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Make the user a node admin (founds flotillas, creates channels for the node).
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+/// `flotilla flotilla …`
+#[derive(Debug, Subcommand)]
+pub enum FlotillaCommand {
+    /// Found a flotilla with this node's admin user as first admin (prints its id).
+    Create {
+        /// Its name.
+        name: String,
+    },
+    /// Join a flotilla with an invite code, through the connected peers (prints its id).
+    Join {
+        /// The invite code (`fl1…`).
+        code: String,
+    },
+    /// List the flotillas this node is in.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `flotilla invite …`
+#[derive(Debug, Subcommand)]
+pub enum InviteCommand {
+    /// Create an invite; the code is printed alone on the last line.
+    Create {
+        /// The flotilla (id or name); optional while the node is in only one.
+        #[arg(long, value_name = "FLOTILLA")]
+        flotilla: Option<String>,
+        /// How many boats may join with it (default: unlimited).
+        #[arg(long, value_name = "N")]
+        uses: Option<u32>,
+        /// How long it is valid, e.g. 30m, 24h, 7days (default: no expiry).
+        #[arg(long, value_name = "DURATION")]
+        expires: Option<humantime::Duration>,
+    },
+    /// Revoke an invite, by its code or by the invite id `invite create` printed.
+    Revoke {
+        /// The code (`fl1…`) or the invite id.
+        code_or_id: String,
+    },
+}
+
+/// `flotilla channel …`
+#[derive(Debug, Subcommand)]
+pub enum ChannelCommand {
+    /// Create a channel as this node's admin user (prints its id).
+    Create {
+        /// Its name.
+        name: String,
+        /// Members only (with its own key); the node's admin user is its first member.
+        #[arg(long)]
+        private: bool,
+        /// The flotilla (id or name); optional while the node is in only one.
+        #[arg(long, value_name = "FLOTILLA")]
+        flotilla: Option<String>,
+    },
+    /// List a flotilla's channels.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// The flotilla (id or name); optional while the node is in only one.
+        #[arg(long, value_name = "FLOTILLA")]
+        flotilla: Option<String>,
+    },
+}
+
+/// `flotilla post …`
+#[derive(Debug, Args)]
+pub struct PostArgs {
+    /// The local user posting.
+    #[arg(long = "as", value_name = "USER")]
+    pub as_user: String,
+    /// The channel: its name (town-square) or id.
+    #[arg(long)]
+    pub channel: String,
+    /// Reply in the thread of this message id.
+    #[arg(long, value_name = "ID")]
+    pub reply_to: Option<String>,
+    /// The flotilla (id or name); optional while the node is in only one.
+    #[arg(long, value_name = "FLOTILLA")]
+    pub flotilla: Option<String>,
+    /// The text.
+    pub text: String,
+}
+
+/// `flotilla messages …`
+#[derive(Debug, Args)]
+pub struct MessagesArgs {
+    /// The channel: its name (town-square) or id.
+    #[arg(long)]
+    pub channel: String,
+    /// At most this many, the newest (default 50, at most 1000).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Print JSON: an array, oldest first.
+    #[arg(long)]
+    pub json: bool,
+    /// The flotilla (id or name); optional while the node is in only one.
+    #[arg(long, value_name = "FLOTILLA")]
+    pub flotilla: Option<String>,
+}
+
+/// `flotilla peers …`
+#[derive(Debug, Args)]
+pub struct PeersArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Flags of `flotilla serve`; each overrides its config key.
@@ -68,10 +222,178 @@ impl Cli {
     /// Whatever stopped it, with context for the user.
     pub async fn run(self) -> anyhow::Result<()> {
         let raw = load_raw(self.data_dir.as_deref(), self.config.as_deref())?;
-        match self.command {
-            Command::Serve(args) => serve(args.apply(raw, self.data_dir)?).await,
+        if let Command::Serve(args) = self.command {
+            return serve(args.apply(raw, self.data_dir)?).await;
         }
+        let dir = match self.data_dir.or(raw.data_dir) {
+            Some(dir) => dir,
+            None => datadir::default_path()?,
+        };
+        let mut client = Client::connect(&dir).await?;
+        let mut out = std::io::stdout().lock();
+        for line in self.command.call(&mut client).await? {
+            writeln!(out, "{line}").context("stdout")?;
+        }
+        Ok(())
     }
+}
+
+impl Command {
+    /// Sends a client subcommand's request and returns the lines to print.
+    async fn call(self, client: &mut Client) -> anyhow::Result<Vec<String>> {
+        use admin::{
+            ChannelView, FlotillaView, InviteView, MessageView, PeerView, PostView, RevokedView,
+            UserView,
+        };
+        let lines = match self {
+            Command::Serve(_) => Vec::new(),
+            Command::User(UserCommand::Create {
+                username,
+                password,
+                admin,
+            }) => {
+                let req = Request::UserCreate {
+                    username,
+                    password,
+                    admin,
+                };
+                let user: UserView = client.call(&req).await?;
+                let role = if user.admin { " (node admin)" } else { "" };
+                vec![format!("user {} created{role}", user.username)]
+            }
+            Command::Flotilla(FlotillaCommand::Create { name }) => {
+                let f: FlotillaView = client.call(&Request::FlotillaCreate { name }).await?;
+                vec![f.id]
+            }
+            Command::Flotilla(FlotillaCommand::Join { code }) => {
+                let f: FlotillaView = client.call(&Request::FlotillaJoin { code }).await?;
+                vec![f.id]
+            }
+            Command::Flotilla(FlotillaCommand::List { json }) => {
+                let list: Vec<FlotillaView> = client.call(&Request::FlotillaList {}).await?;
+                if json {
+                    vec![to_json(&list)?]
+                } else {
+                    list.iter()
+                        .map(|f| {
+                            let joining = if f.member { "" } else { "  (joining)" };
+                            format!("{}  {}{joining}", f.id, f.name)
+                        })
+                        .collect()
+                }
+            }
+            Command::Invite(InviteCommand::Create {
+                flotilla,
+                uses,
+                expires,
+            }) => {
+                let req = Request::InviteCreate {
+                    flotilla,
+                    uses,
+                    expires_secs: expires.map(|d| d.as_secs().max(1)),
+                };
+                let inv: InviteView = client.call(&req).await?;
+                let uses = inv
+                    .uses
+                    .map_or_else(|| "unlimited uses".to_owned(), |n| format!("{n} use(s)"));
+                let expiry = inv.expires_at.as_deref().unwrap_or("never");
+                vec![
+                    format!(
+                        "invite {} for flotilla {}: {uses}, expires {expiry}",
+                        inv.invite_id, inv.flotilla
+                    ),
+                    inv.code,
+                ]
+            }
+            Command::Invite(InviteCommand::Revoke { code_or_id }) => {
+                let r: RevokedView = client.call(&Request::InviteRevoke { code_or_id }).await?;
+                vec![format!("invite {} revoked", r.invite_id)]
+            }
+            Command::Channel(ChannelCommand::Create {
+                name,
+                private,
+                flotilla,
+            }) => {
+                let req = Request::ChannelCreate {
+                    name,
+                    private,
+                    flotilla,
+                };
+                let c: ChannelView = client.call(&req).await?;
+                vec![c.id]
+            }
+            Command::Channel(ChannelCommand::List { json, flotilla }) => {
+                let list: Vec<ChannelView> =
+                    client.call(&Request::ChannelList { flotilla }).await?;
+                if json {
+                    vec![to_json(&list)?]
+                } else {
+                    list.iter()
+                        .map(|c| {
+                            let kind = if c.private { "private" } else { "public" };
+                            format!("{}  {}  {kind}", c.name, c.id)
+                        })
+                        .collect()
+                }
+            }
+            Command::Post(a) => {
+                let req = Request::Post {
+                    as_user: a.as_user,
+                    channel: a.channel,
+                    text: a.text,
+                    reply_to: a.reply_to,
+                    flotilla: a.flotilla,
+                };
+                let p: PostView = client.call(&req).await?;
+                vec![p.id]
+            }
+            Command::Messages(a) => {
+                let req = Request::Messages {
+                    channel: a.channel,
+                    limit: a.limit,
+                    flotilla: a.flotilla,
+                };
+                let list: Vec<MessageView> = client.call(&req).await?;
+                if a.json {
+                    vec![to_json(&list)?]
+                } else {
+                    list.iter()
+                        .map(|m| {
+                            let reply = if m.root_id.is_some() { "  ↳ " } else { "" };
+                            format!(
+                                "{} {reply}{}: {}  [{}]",
+                                m.created_at, m.author, m.text, m.id
+                            )
+                        })
+                        .collect()
+                }
+            }
+            Command::Peers(a) => {
+                let list: Vec<PeerView> = client.call(&Request::Peers {}).await?;
+                if a.json {
+                    vec![to_json(&list)?]
+                } else {
+                    list.iter()
+                        .map(|p| {
+                            let state = if p.connected {
+                                "connected"
+                            } else {
+                                "not connected"
+                            };
+                            let seen = p.last_seen.as_deref().unwrap_or("never");
+                            let addrs = p.addresses.join(" ");
+                            format!("{}  {state}, last seen {seen}  {addrs}", p.peer_id)
+                        })
+                        .collect()
+                }
+            }
+        };
+        Ok(lines)
+    }
+}
+
+fn to_json(value: &impl serde::Serialize) -> anyhow::Result<String> {
+    serde_json::to_string_pretty(value).context("JSON")
 }
 
 impl ServeArgs {
@@ -115,6 +437,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let node = Node::start(config)
         .await
         .with_context(|| format!("cannot start the node in {}", data_dir.display()))?;
+    let admin = match admin::Server::start(&data_dir, node.handle().clone()) {
+        Ok(admin) => admin,
+        Err(e) => {
+            node.shutdown().await.context("shutdown")?;
+            return Err(e.into());
+        }
+    };
+    tracing::info!(socket = %admin.path().display(), "admin socket ready");
     println!(
         "flotilla node {} listening on http://{}/",
         node.id().fmt_short(),
@@ -126,6 +456,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     std::io::stdout().flush().context("stdout")?;
     shutdown_signal().await?;
     tracing::info!("shutting down");
+    admin.shutdown().await;
     node.shutdown().await.context("shutdown")
 }
 
@@ -191,7 +522,9 @@ mod tests {
             "--no-mdns",
         ])
         .unwrap();
-        let Command::Serve(args) = cli.command;
+        let Command::Serve(args) = cli.command else {
+            panic!("not serve")
+        };
         let raw = RawConfig {
             http: Some("0.0.0.0:1".into()),
             peers: vec!["/ip4/10.0.0.1/tcp/7171".into()],
@@ -203,5 +536,80 @@ mod tests {
         assert_eq!(config.peers.len(), 2);
         assert!(!config.mdns);
         assert_eq!(config.data_dir, PathBuf::from("/d"));
+    }
+
+    #[test]
+    fn client_subcommands_parse_with_their_flags() {
+        let cli = Cli::try_parse_from([
+            "flotilla",
+            "--data-dir",
+            "/d",
+            "post",
+            "--as",
+            "anne",
+            "--channel",
+            "town-square",
+            "--reply-to",
+            "ab",
+            "Coffee at 10?",
+        ])
+        .unwrap();
+        let Command::Post(post) = cli.command else {
+            panic!("not post")
+        };
+        assert_eq!(post.as_user, "anne");
+        assert_eq!(post.text, "Coffee at 10?");
+        let cli = Cli::try_parse_from([
+            "flotilla",
+            "invite",
+            "create",
+            "--uses",
+            "1",
+            "--expires",
+            "7days",
+        ])
+        .unwrap();
+        let Command::Invite(InviteCommand::Create { uses, expires, .. }) = cli.command else {
+            panic!("not invite create")
+        };
+        assert_eq!(uses, Some(1));
+        assert_eq!(expires.map(|d| d.as_secs()), Some(7 * 86_400));
+        assert!(
+            Cli::try_parse_from(["flotilla", "invite", "create", "--expires", "soon"]).is_err()
+        );
+        assert!(Cli::try_parse_from(["flotilla", "post", "--channel", "c", "text"]).is_err());
+        assert!(
+            Cli::try_parse_from(["flotilla", "messages", "--channel", "c", "--limit", "x"])
+                .is_err()
+        );
+        for args in [
+            &[
+                "flotilla",
+                "user",
+                "create",
+                "--username",
+                "u",
+                "--password",
+                "p",
+                "--admin",
+            ][..],
+            &["flotilla", "flotilla", "create", "Rallye des Abers"],
+            &["flotilla", "flotilla", "join", "fl1"],
+            &["flotilla", "invite", "revoke", "ab"],
+            &["flotilla", "channel", "create", "mouillage", "--private"],
+            &["flotilla", "channel", "list", "--json"],
+            &[
+                "flotilla",
+                "messages",
+                "--channel",
+                "c",
+                "--limit",
+                "5",
+                "--json",
+            ],
+            &["flotilla", "peers", "--json"],
+        ] {
+            Cli::try_parse_from(args).unwrap();
+        }
     }
 }

@@ -46,6 +46,9 @@ pub enum Error {
     /// A flotilla, channel, user or admin this node does not know.
     #[error("not found: {0}")]
     NotFound(String),
+    /// It exists already (a user account).
+    #[error("{0} already exists")]
+    Exists(String),
     /// An argument is invalid (username, address).
     #[error("invalid {what}: {reason}")]
     Invalid {

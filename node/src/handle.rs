@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use flotilla_protocol as proto;
 use libp2p::{Multiaddr, PeerId};
 use proto::author::InviteCode;
-use proto::id::{ChannelId, EventId, FlotillaId};
+use proto::id::{ChannelId, EventId, FlotillaId, InviteId};
 use proto::wire::PeerMsg;
 use proto::{PublicKey, sync};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -73,6 +73,19 @@ pub struct FlotillaInfo {
     pub nodes: usize,
     /// Events synced.
     pub events: usize,
+}
+
+/// A local user as the API lists it (never its key or password hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalUser {
+    /// Login name.
+    pub username: String,
+    /// Its public key.
+    pub key: PublicKey,
+    /// Made by `user create` (it has a password)?
+    pub account: bool,
+    /// A node admin?
+    pub admin: bool,
 }
 
 /// A peer this node knows.
@@ -136,6 +149,23 @@ pub enum Command {
         /// Its public key.
         reply: Reply<PublicKey>,
     },
+    /// Makes a local account: the user's key (unless it exists) and its password hash. The
+    /// user is added to every flotilla this node is an active member of.
+    CreateAccount {
+        /// Login name.
+        username: String,
+        /// argon2id PHC string (hashed by the caller, off the actor task).
+        password_phc: String,
+        /// A node admin?
+        admin: bool,
+        /// Its public key.
+        reply: Reply<PublicKey>,
+    },
+    /// The local users.
+    Users {
+        /// The users, by username.
+        reply: Reply<Vec<LocalUser>>,
+    },
     /// Founds a flotilla with `admin` (a local user, created if new) as first admin.
     CreateFlotilla {
         /// The flotilla's name.
@@ -156,6 +186,15 @@ pub enum Command {
         /// The code to hand to the joiner.
         reply: Reply<InviteCode>,
     },
+    /// Revokes an invite, signed by a local admin of its flotilla.
+    InviteRevoke {
+        /// The invite.
+        invite: InviteId,
+        /// Its flotilla (`None`: the followed flotilla that has it).
+        flotilla: Option<FlotillaId>,
+        /// The invite's flotilla.
+        reply: Reply<FlotillaId>,
+    },
     /// Joins with an invite code through `via` (else through every connected peer).
     Join {
         /// The code.
@@ -165,7 +204,7 @@ pub enum Command {
         /// The flotilla, once this node is an active member.
         reply: Reply<FlotillaId>,
     },
-    /// Creates a public channel named `name`.
+    /// Creates a channel named `name` (a private one has the creator as only member).
     CreateChannel {
         /// The flotilla.
         flotilla: FlotillaId,
@@ -173,6 +212,8 @@ pub enum Command {
         as_user: String,
         /// Its name.
         name: String,
+        /// Members only, with its own key?
+        private: bool,
         /// The new channel.
         reply: Reply<ChannelId>,
     },
@@ -322,6 +363,36 @@ impl NodeHandle {
         self.ask(|reply| Command::AddUser { username, reply }).await
     }
 
+    /// Makes a local account (see [`Command::CreateAccount`]); `password_phc` comes from
+    /// hashing the password off the actor task.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] (username), [`Error::Exists`], [`Error::Store`],
+    /// [`Error::ActorGone`].
+    pub async fn create_account(
+        &self,
+        username: &str,
+        password_phc: String,
+        admin: bool,
+    ) -> Result<PublicKey, Error> {
+        let username = username.to_owned();
+        self.ask(|reply| Command::CreateAccount {
+            username,
+            password_phc,
+            admin,
+            reply,
+        })
+        .await
+    }
+
+    /// The local users, by username.
+    ///
+    /// # Errors
+    /// [`Error::ActorGone`].
+    pub async fn users(&self) -> Result<Vec<LocalUser>, Error> {
+        self.ask(|reply| Command::Users { reply }).await
+    }
+
     /// Founds a flotilla named `name`, with local user `admin_user` as its first admin.
     ///
     /// # Errors
@@ -347,6 +418,25 @@ impl NodeHandle {
             flotilla,
             uses,
             expires_ms,
+            reply,
+        })
+        .await
+    }
+
+    /// Revokes an invite (in `flotilla`, or in whichever followed flotilla has it), signed by
+    /// a local admin of the flotilla. Returns the flotilla.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] (invite, or no local admin), [`Error::Author`],
+    /// [`Error::ActorGone`].
+    pub async fn revoke_invite(
+        &self,
+        invite: InviteId,
+        flotilla: Option<FlotillaId>,
+    ) -> Result<FlotillaId, Error> {
+        self.ask(|reply| Command::InviteRevoke {
+            invite,
+            flotilla,
             reply,
         })
         .await
@@ -378,11 +468,27 @@ impl NodeHandle {
         as_user: &str,
         name: &str,
     ) -> Result<ChannelId, Error> {
+        self.create_channel_with(flotilla, as_user, name, false)
+            .await
+    }
+
+    /// Creates a channel, private (members only: the creator, with its own key) or public.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::Author`], [`Error::ActorGone`].
+    pub async fn create_channel_with(
+        &self,
+        flotilla: FlotillaId,
+        as_user: &str,
+        name: &str,
+        private: bool,
+    ) -> Result<ChannelId, Error> {
         let (as_user, name) = (as_user.to_owned(), name.to_owned());
         self.ask(|reply| Command::CreateChannel {
             flotilla,
             as_user,
             name,
+            private,
             reply,
         })
         .await

@@ -5,6 +5,7 @@
 //! drives sync, and the HTTP status page. mDNS discovery and the web UI come next.
 //!
 //! # Layout
+//! - [`admin`]: the local admin socket (`admin.sock`, JSON lines) and its client.
 //! - [`cli`]: the command line (clap) and what each subcommand does.
 //! - [`config`]: [`config::RawConfig`] (TOML) → checked [`config::Config`].
 //! - [`datadir`]: the data directory and the node key file.
@@ -30,6 +31,7 @@
 #![warn(missing_docs)]
 
 mod actor;
+pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod datadir;

@@ -54,6 +54,9 @@ pub const FLOTILLA_GENESIS: &str = "flotilla_genesis";
 /// `username (utf-8) -> nonce (24 B) ++ XChaCha20-Poly1305(user seed)`: the local users'
 /// keys, encrypted under a key derived from the node key (see `crate::users`).
 pub const USERNAME_USERKEY: &str = "username_userkey";
+/// `username (utf-8) -> postcard(`[`Account`]`)`: the local users' accounts (argon2
+/// password hash, node-admin flag), made by `flotilla user create`.
+pub const USERNAME_ACCOUNT: &str = "username_account";
 
 /// Every tree this store opens. A test checks that the database holds exactly these.
 pub const ALL_TREES: &[&str] = &[
@@ -67,6 +70,7 @@ pub const ALL_TREES: &[&str] = &[
     META_VALUE,
     FLOTILLA_GENESIS,
     USERNAME_USERKEY,
+    USERNAME_ACCOUNT,
 ];
 
 /// sled's page cache. sled's default is 1 GiB, too much for a Raspberry Pi sharing its
@@ -126,6 +130,16 @@ pub struct SledStore {
     read: sled::Tree,
     geneses: sled::Tree,
     users: sled::Tree,
+    accounts: sled::Tree,
+}
+
+/// A local user's account, as stored in [`USERNAME_ACCOUNT`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Account {
+    /// The argon2id hash of the password, as a PHC string (`$argon2id$v=19$...`).
+    pub password_phc: String,
+    /// A node admin (`user create --admin`): founds flotillas and acts for the node.
+    pub admin: bool,
 }
 
 impl SledStore {
@@ -155,6 +169,7 @@ impl SledStore {
             read: db.open_tree(USERCHANNEL_READHLC)?,
             geneses: db.open_tree(FLOTILLA_GENESIS)?,
             users: db.open_tree(USERNAME_USERKEY)?,
+            accounts: db.open_tree(USERNAME_ACCOUNT)?,
             db,
         })
     }
@@ -219,6 +234,32 @@ impl SledStore {
                 let (k, v) = kv?;
                 let name = String::from_utf8(k.to_vec()).map_err(|_| corrupt("username"))?;
                 Ok((name, v.to_vec()))
+            })
+            .collect()
+    }
+
+    /// Stores a local user's account (replacing any). Flushed.
+    ///
+    /// # Errors
+    /// [`Error::Sled`] if sled fails.
+    pub fn put_account(&self, username: &str, account: &Account) -> Result<(), Error> {
+        let bytes = postcard::to_stdvec(account).map_err(|_| corrupt("account"))?;
+        self.accounts.insert(username.as_bytes(), bytes)?;
+        self.flush()
+    }
+
+    /// Every local account, by username.
+    ///
+    /// # Errors
+    /// [`Error::Sled`] if sled fails, [`Error::Corrupt`] for an undecodable entry.
+    pub fn accounts(&self) -> Result<Vec<(String, Account)>, Error> {
+        self.accounts
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                let name = String::from_utf8(k.to_vec()).map_err(|_| corrupt("username"))?;
+                let account = postcard::from_bytes(&v).map_err(|_| corrupt("account"))?;
+                Ok((name, account))
             })
             .collect()
     }

@@ -5,9 +5,11 @@
 //! (BLAKE3 derive-key), with the username as associated data: the store alone (a copied
 //! `store/` directory without `node.key`) does not reveal the keys.
 //!
-//! Not done yet (comes with the CLI and web work): passwords. The design (DESIGN §5) derives
-//! each user's at-rest key from its password with argon2 and logs users in with sessions;
-//! here any caller of the node API may act as any local user.
+//! Accounts ([`crate::store::USERNAME_ACCOUNT`]) are made by `flotilla user create`: an
+//! argon2id password hash (PHC string, hashed by the caller off the actor task, see
+//! [`hash_password`]) and a node-admin flag. Logging in with the password comes with the web
+//! UI; until then any caller of the node API (the admin socket, mode 0600) may act as any
+//! local user.
 
 use std::collections::BTreeMap;
 
@@ -18,15 +20,57 @@ use proto::event::MAX_NAME_CHARS;
 use proto::{PublicKey, SecretKey};
 
 use crate::Error;
-use crate::store::SledStore;
+use crate::store::{Account, SledStore};
 
 const KDF_CONTEXT: &str = "flotilla/v1 user keys at rest";
 const NONCE_LEN: usize = 24;
+
+/// Shortest password accepted, in characters.
+pub(crate) const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest password accepted, in bytes (argon2 hashes anything; this bounds the work).
+pub(crate) const MAX_PASSWORD_BYTES: usize = 1024;
 
 /// The local users, loaded from the store.
 #[derive(Debug, Default)]
 pub(crate) struct Users {
     by_name: BTreeMap<String, SecretKey>,
+    accounts: BTreeMap<String, Account>,
+}
+
+/// Checks a password against [`MIN_PASSWORD_CHARS`] and [`MAX_PASSWORD_BYTES`].
+///
+/// # Errors
+/// [`Error::Invalid`] saying which bound it breaks.
+pub(crate) fn check_password(password: &str) -> Result<(), Error> {
+    let reason = if password.chars().count() < MIN_PASSWORD_CHARS {
+        format!("at least {MIN_PASSWORD_CHARS} characters")
+    } else if password.len() > MAX_PASSWORD_BYTES {
+        format!("at most {MAX_PASSWORD_BYTES} bytes")
+    } else {
+        return Ok(());
+    };
+    Err(Error::Invalid {
+        what: "password",
+        reason,
+    })
+}
+
+/// Checks `password` and hashes it with argon2id (default parameters, random salt) into a
+/// PHC string. Slow on purpose (tens of ms, more on a Raspberry Pi): call it from
+/// `spawn_blocking`, never on the actor task.
+///
+/// # Errors
+/// [`Error::Invalid`] for a password out of bounds or a hashing failure.
+pub(crate) fn hash_password(password: &str) -> Result<String, Error> {
+    use argon2::password_hash::PasswordHasher;
+    check_password(password)?;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Invalid {
+            what: "password",
+            reason: e.to_string(),
+        })
 }
 
 fn at_rest_key(node: &SecretKey) -> SymmetricKey {
@@ -68,7 +112,38 @@ impl Users {
             let seed: [u8; 32] = seed.as_slice().try_into().map_err(|_| bad())?;
             by_name.insert(name, SecretKey::from_bytes(&seed));
         }
-        Ok(Users { by_name })
+        let accounts = store.accounts()?.into_iter().collect();
+        Ok(Users { by_name, accounts })
+    }
+
+    /// The account of `name`, if `user create` made one.
+    pub(crate) fn account(&self, name: &str) -> Option<&Account> {
+        self.accounts.get(name)
+    }
+
+    /// Every account, by username.
+    pub(crate) fn accounts(&self) -> impl Iterator<Item = (&String, &Account)> {
+        self.accounts.iter()
+    }
+
+    /// Makes an account for `name` (its key too, unless the user exists without an
+    /// account). Refuses an existing account or a bad username before storing anything.
+    pub(crate) fn create_account(
+        &mut self,
+        name: &str,
+        account: Account,
+        store: &SledStore,
+        node: &SecretKey,
+        rng: &mut impl Entropy,
+    ) -> Result<PublicKey, Error> {
+        check_username(name)?;
+        if self.accounts.contains_key(name) {
+            return Err(Error::Exists(format!("user `{name}`")));
+        }
+        let key = self.get_or_create(name, store, node, rng)?;
+        store.put_account(name, &account)?;
+        self.accounts.insert(name.to_owned(), account);
+        Ok(key)
     }
 
     /// The user named `name`.
@@ -148,5 +223,40 @@ mod tests {
         assert_eq!(again.get("alice").map(SecretKey::public), Some(alice));
         let other = SecretKey::generate(&mut rng);
         assert!(Users::load(&store, &other).is_err());
+    }
+
+    #[test]
+    fn accounts_are_stored_once_and_survive_a_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let mut rng = SeededEntropy::new(4);
+        let node = SecretKey::generate(&mut rng);
+        let mut users = Users::default();
+        let phc = hash_password("a long passphrase").unwrap();
+        assert!(phc.starts_with("$argon2id$"), "{phc}");
+        let account = Account {
+            password_phc: phc,
+            admin: true,
+        };
+        let anne = users
+            .create_account("anne", account.clone(), &store, &node, &mut rng)
+            .unwrap();
+        let again = users.create_account("anne", account.clone(), &store, &node, &mut rng);
+        assert!(matches!(again, Err(Error::Exists(_))), "{again:?}");
+        let bad = users.create_account("a b", account.clone(), &store, &node, &mut rng);
+        assert!(matches!(bad, Err(Error::Invalid { .. })), "{bad:?}");
+        assert!(users.get("a b").is_none(), "nothing stored on refusal");
+        let loaded = Users::load(&store, &node).unwrap();
+        assert_eq!(loaded.account("anne"), Some(&account));
+        assert_eq!(loaded.get("anne").map(SecretKey::public), Some(anne));
+        assert_eq!(loaded.accounts().count(), 1);
+    }
+
+    #[test]
+    fn passwords_are_bounded() {
+        assert!(check_password("short").is_err());
+        assert!(check_password(&"x".repeat(MAX_PASSWORD_BYTES + 1)).is_err());
+        assert!(check_password("long enough").is_ok());
+        assert!(hash_password("").is_err());
     }
 }

@@ -3,19 +3,42 @@
 use flotilla_protocol as proto;
 use proto::author::InviteCode;
 use proto::event::{Control, UserInfo};
-use proto::id::{ChannelId, EventId, FlotillaId};
+use proto::id::{ChannelId, EventId, FlotillaId, InviteId};
 use proto::sync::InEvent;
 use proto::{Content, SecretKey};
 
 use super::{Actor, now_ms};
 use crate::Error;
-use crate::handle::Command;
+use crate::handle::{Command, LocalUser};
+use crate::store::Account;
 
 impl Actor {
     pub(super) fn on_command(&mut self, cmd: Command) {
         match cmd {
             Command::AddUser { username, reply } => {
                 let _ = reply.send(self.add_user(&username));
+            }
+            Command::CreateAccount {
+                username,
+                password_phc,
+                admin,
+                reply,
+            } => {
+                let account = Account {
+                    password_phc,
+                    admin,
+                };
+                let _ = reply.send(self.create_account(&username, account));
+            }
+            Command::Users { reply } => {
+                let _ = reply.send(Ok(self.user_list()));
+            }
+            Command::InviteRevoke {
+                invite,
+                flotilla,
+                reply,
+            } => {
+                let _ = reply.send(self.revoke_invite(&invite, flotilla));
             }
             Command::CreateFlotilla { name, admin, reply } => {
                 let _ = reply.send(self.create_flotilla(&name, &admin));
@@ -33,9 +56,10 @@ impl Actor {
                 flotilla,
                 as_user,
                 name,
+                private,
                 reply,
             } => {
-                let _ = reply.send(self.create_channel(&flotilla, &as_user, &name));
+                let _ = reply.send(self.create_channel(&flotilla, &as_user, &name, private));
             }
             Command::Post {
                 flotilla,
@@ -45,8 +69,13 @@ impl Actor {
                 reply_to,
                 reply,
             } => {
-                let content = Self::post_content(text, reply_to);
-                let _ = reply.send(self.write_content(&flotilla, channel, &as_user, &content));
+                let res = self
+                    .check_root(&flotilla, &channel, reply_to)
+                    .and_then(|()| {
+                        let content = Self::post_content(text, reply_to);
+                        self.write_content(&flotilla, channel, &as_user, &content)
+                    });
+                let _ = reply.send(res);
             }
             Command::Messages {
                 flotilla,
@@ -105,6 +134,53 @@ impl Actor {
     fn add_user(&mut self, username: &str) -> Result<proto::PublicKey, Error> {
         self.users
             .get_or_create(username, &self.store, &self.key, &mut self.rng)
+    }
+
+    fn create_account(
+        &mut self,
+        username: &str,
+        account: Account,
+    ) -> Result<proto::PublicKey, Error> {
+        let key =
+            self.users
+                .create_account(username, account, &self.store, &self.key, &mut self.rng)?;
+        let member: Vec<FlotillaId> = self
+            .state
+            .flotillas()
+            .copied()
+            .filter(|f| self.is_member(f))
+            .collect();
+        for flotilla in member {
+            if let Err(e) = self.ensure_user(&flotilla, username) {
+                tracing::warn!(%e, flotilla = %flotilla.fmt_short(), "cannot add the new user");
+            }
+        }
+        Ok(key)
+    }
+
+    /// Adds every local account to `flotilla` (after this node joined it).
+    pub(super) fn add_accounts(&mut self, flotilla: &FlotillaId) {
+        let names: Vec<String> = self.users.accounts().map(|(n, _)| n.clone()).collect();
+        for name in names {
+            if let Err(e) = self.ensure_user(flotilla, &name) {
+                tracing::warn!(%e, user = %name, "cannot add a local user to the joined flotilla");
+            }
+        }
+    }
+
+    fn user_list(&self) -> Vec<LocalUser> {
+        self.users
+            .iter()
+            .map(|(name, key)| {
+                let account = self.users.account(name);
+                LocalUser {
+                    username: name.clone(),
+                    key: key.public(),
+                    account: account.is_some(),
+                    admin: account.is_some_and(|a| a.admin),
+                }
+            })
+            .collect()
     }
 
     fn user(&self, username: &str) -> Result<SecretKey, Error> {
@@ -185,17 +261,7 @@ impl Actor {
         uses: Option<u32>,
         expires_ms: Option<u64>,
     ) -> Result<InviteCode, Error> {
-        let auth = self
-            .state
-            .ledger(flotilla)
-            .ok_or_else(|| Error::NotFound(format!("flotilla {}", flotilla.fmt_short())))?
-            .state();
-        let admin = self
-            .users
-            .iter()
-            .find(|(_, k)| auth.is_admin(&k.public()))
-            .map(|(_, k)| k.clone())
-            .ok_or_else(|| Error::NotFound("a local admin of this flotilla".into()))?;
+        let admin = self.local_admin(flotilla)?;
         let mut code = None;
         self.publish_built(flotilla, |ctx, _| {
             let (event, c) = ctx.invite(&admin, expires_ms, uses)?;
@@ -205,16 +271,72 @@ impl Actor {
         code.ok_or_else(|| Error::NotFound("invite".into()))
     }
 
+    /// A local user who is an admin of `flotilla`.
+    fn local_admin(&self, flotilla: &FlotillaId) -> Result<SecretKey, Error> {
+        let auth = self
+            .state
+            .ledger(flotilla)
+            .ok_or_else(|| Error::NotFound(format!("flotilla {}", flotilla.fmt_short())))?
+            .state();
+        self.users
+            .iter()
+            .find(|(_, k)| auth.is_admin(&k.public()))
+            .map(|(_, k)| k.clone())
+            .ok_or_else(|| Error::NotFound("a local admin of this flotilla".into()))
+    }
+
+    fn revoke_invite(
+        &mut self,
+        invite: &InviteId,
+        flotilla: Option<FlotillaId>,
+    ) -> Result<FlotillaId, Error> {
+        let has = |f: &FlotillaId| {
+            self.state
+                .ledger(f)
+                .is_some_and(|l| l.state().invites.contains_key(invite))
+        };
+        let flotilla = match flotilla {
+            Some(f) => Some(f).filter(has),
+            None => self.state.flotillas().copied().find(has),
+        }
+        .ok_or_else(|| Error::NotFound(format!("invite {invite}")))?;
+        let admin = self.local_admin(&flotilla)?;
+        let control = Control::InviteRevoke { invite: *invite };
+        self.publish_built(&flotilla, |ctx, _| ctx.control(&admin, &control))?;
+        tracing::info!(invite = %invite.fmt_short(), "invite revoked");
+        Ok(flotilla)
+    }
+
+    /// A reply's root must be a stored event of the same flotilla and channel.
+    fn check_root(
+        &self,
+        flotilla: &FlotillaId,
+        channel: &ChannelId,
+        root: Option<EventId>,
+    ) -> Result<(), Error> {
+        let Some(root) = root else {
+            return Ok(());
+        };
+        let event = proto::store::Store::get(&self.store, &root)?;
+        match event {
+            Some(e) if e.envelope().flotilla == *flotilla && e.envelope().channel == *channel => {
+                Ok(())
+            }
+            _ => Err(Error::NotFound(format!("post {root} in this channel"))),
+        }
+    }
+
     fn create_channel(
         &mut self,
         flotilla: &FlotillaId,
         as_user: &str,
         name: &str,
+        private: bool,
     ) -> Result<ChannelId, Error> {
         let user = self.ensure_user(flotilla, as_user)?;
         let channel = ChannelId(proto::entropy::Entropy::array(&mut self.rng));
         self.publish_built(flotilla, |ctx, _| {
-            ctx.create_channel(&user, channel, false, &[])
+            ctx.create_channel(&user, channel, private, &[])
         })?;
         let info = Content::ChannelInfo {
             name: name.to_owned(),

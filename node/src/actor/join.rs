@@ -43,7 +43,7 @@ impl Actor {
         })
     }
 
-    fn is_member(&self, flotilla: &FlotillaId) -> bool {
+    pub(super) fn is_member(&self, flotilla: &FlotillaId) -> bool {
         self.state
             .ledger(flotilla)
             .is_some_and(|l| l.state().is_active_node(&self.me))
@@ -204,6 +204,7 @@ impl Actor {
         self.join_requests.retain(|_, j| *j != id);
         let result = match attempt.flotilla {
             Some(f) if self.is_member(&f) => {
+                self.add_accounts(&f);
                 self.emit(Event::Joined(f));
                 Ok(f)
             }
