@@ -2,7 +2,8 @@
 //!
 //! - [`store`]: a large store survives a reopen.
 //! - [`crash`]: events acknowledged before a SIGKILL are all there after it.
-//! - [`cli`]: the real `flotilla` binary: serve, status, key mode, bad flags.
+//! - [`cli`]: the real `flotilla` binary: serve, status, key mode, bad flags, every admin
+//!   command, and three nodes joining, posting and catching up after a restart.
 //! - [`netns`]: network namespaces (root): real mDNS between processes, cut links, tbf.
 //! - [`mesh`]: real nodes in this process: convergence, relays, partitions, restarts,
 //!   late joiners, outsiders, invites.
