@@ -352,3 +352,27 @@ async fn bad_and_used_up_invites_are_refused() -> anyhow::Result<()> {
     assert!(net.node(2).flotillas().await?.iter().all(|fl| !fl.member));
     Ok(())
 }
+
+#[tokio::test]
+#[allow(clippy::unwrap_used)] // unwrap_err: the refusal is what is checked
+async fn a_revoked_invite_is_refused() -> anyhow::Result<()> {
+    use flotilla_node::Error;
+    use flotilla_node::net::codec::JoinRefusal;
+    let net = TestNet::spawn(2).await?;
+    let (f, code) = found(&net).await?;
+    assert_eq!(net.node(0).revoke_invite(code.invite, None).await?, f);
+    let err = net
+        .node(1)
+        .join(&code, Some(net.addr(0)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::JoinRefused(JoinRefusal::Unusable(why)) if why.contains("revoked")),
+        "{err}"
+    );
+    let unknown = net
+        .node(0)
+        .revoke_invite(proto::id::InviteId([7; 16]), None);
+    assert!(matches!(unknown.await, Err(Error::NotFound(_))));
+    Ok(())
+}
