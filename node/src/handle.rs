@@ -91,13 +91,24 @@ pub struct PeerInfo {
 }
 
 /// A peer found by discovery (mDNS, later the radio bridge): the actor dials it if it is not
-/// connected.
+/// connected, and redials its addresses with backoff while it is disconnected, until it is
+/// [`DiscoveryUpdate::Lost`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Discovered {
     /// Its peer id.
     pub peer: PeerId,
     /// Where to reach it.
     pub addrs: Vec<Multiaddr>,
+}
+
+/// What discovery tells the actor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiscoveryUpdate {
+    /// A peer appeared, changed addresses, or is still there.
+    Found(Discovered),
+    /// A peer withdrew its advertisement (or we lost the link we saw it on): stop redialling
+    /// it. A connection that is still up stays up.
+    Lost(PeerId),
 }
 
 /// What subscribers hear.
@@ -272,7 +283,7 @@ pub enum Command {
 pub struct NodeHandle {
     pub(crate) cmd: mpsc::Sender<Command>,
     pub(crate) events: broadcast::Sender<Event>,
-    pub(crate) discovered: mpsc::Sender<Discovered>,
+    pub(crate) discovered: mpsc::Sender<DiscoveryUpdate>,
     pub(crate) connected: Arc<AtomicUsize>,
     pub(crate) id: PublicKey,
     pub(crate) peer_id: PeerId,
@@ -308,8 +319,9 @@ impl NodeHandle {
         self.events.subscribe()
     }
 
-    /// The seam for discovery: send found peers here (bounded by [`DISCOVERED_CAP`]).
-    pub fn discovered(&self) -> mpsc::Sender<Discovered> {
+    /// The seam for discovery: send found and lost peers here (bounded by
+    /// [`DISCOVERED_CAP`]).
+    pub fn discovered(&self) -> mpsc::Sender<DiscoveryUpdate> {
         self.discovered.clone()
     }
 

@@ -2,13 +2,14 @@
 //!
 //! The flotilla daemon and its command line (`flotilla`): the durable sled store, the
 //! configuration, the data directory and the node key, the libp2p mesh and the actor that
-//! drives sync, and the HTTP status page. mDNS discovery and the web UI come next.
+//! drives sync, mDNS discovery, and the HTTP status page. The web UI comes next.
 //!
 //! # Layout
 //! - [`cli`]: the command line (clap) and what each subcommand does.
 //! - [`config`]: [`config::RawConfig`] (TOML) → checked [`config::Config`].
 //! - [`datadir`]: the data directory and the node key file.
 //! - [`discovery`]: finding peers on the LAN with mDNS (mdns-sd).
+//! - `mdns`: starts discovery in a running node and feeds what it finds to the actor.
 //! - [`store`]: [`store::SledStore`], the core's store trait on sled, plus post indexes.
 //! - [`http`]: the axum router: status page and `/api/v1`.
 //! - [`node`]: [`Node`], a running node.
@@ -37,6 +38,7 @@ pub mod discovery;
 mod error;
 pub mod handle;
 pub mod http;
+mod mdns;
 pub mod net;
 pub mod node;
 pub mod store;
