@@ -271,6 +271,22 @@ pub enum Command {
         /// Done (publish errors are ignored).
         reply: Reply<()>,
     },
+    /// Writes `count` posts straight to the store in batches of 1000, without gossip
+    /// (benchmarks: a big history, fast). Restart the node afterwards so that every cache
+    /// is rebuilt from the store.
+    #[cfg(any(test, feature = "test-utils"))]
+    BulkPost {
+        /// The flotilla.
+        flotilla: FlotillaId,
+        /// The channel.
+        channel: ChannelId,
+        /// The local user posting.
+        as_user: String,
+        /// How many posts (texts `bulk 0`, `bulk 1`, …).
+        count: usize,
+        /// How many were written.
+        reply: Reply<usize>,
+    },
     /// Stops the actor (the store is flushed first).
     Shutdown {
         /// Done.
@@ -515,6 +531,29 @@ impl NodeHandle {
         self.ask(|reply| Command::GossipRaw {
             flotilla,
             data,
+            reply,
+        })
+        .await
+    }
+
+    /// Writes `count` posts straight to the store (benchmarks; see [`Command::BulkPost`]).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::Author`], [`Error::CoreStore`], [`Error::ActorGone`].
+    #[cfg(any(test, feature = "test-utils"))]
+    pub async fn bulk_post(
+        &self,
+        flotilla: FlotillaId,
+        channel: ChannelId,
+        as_user: &str,
+        count: usize,
+    ) -> Result<usize, Error> {
+        let as_user = as_user.to_owned();
+        self.ask(|reply| Command::BulkPost {
+            flotilla,
+            channel,
+            as_user,
+            count,
             reply,
         })
         .await
