@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! NodeHandle ──Command (mpsc, CMD_CAP, oneshot reply)──┐
-//! discovery ──Discovered (mpsc, DISCOVERED_CAP)────────┤
+//! discovery ──DiscoveryUpdate (mpsc, DISCOVERED_CAP)───┤
 //! timers ──Timers (one sleep_until)────────────────────┼─► Actor ─► State::handle(InEvent)
 //! swarm ──SwarmEvent (gossipsub, request-response)─────┘      │
 //!                     Event (broadcast, EVENT_CAP) ◄──────────┘ OutEvents: Send → request,
@@ -17,6 +17,7 @@
 
 mod chat;
 mod commands;
+mod found;
 mod join;
 mod peers;
 mod timers;
@@ -40,10 +41,11 @@ use proto::sync::{self, InEvent, OutEvent, State};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::Error;
-use crate::handle::{Command, Discovered, Event, Message, NodeHandle};
+use crate::handle::{Command, DiscoveryUpdate, Event, Message, NodeHandle};
 use crate::net::{self, Behaviour, BehaviourEvent, Timeouts, codec};
 use crate::store::SledStore;
 use crate::users::Users;
+use found::{FoundPeers, Plan};
 use timers::{Timer, Timers};
 
 /// Events per flotilla kept for gossip while no peer is subscribed to its topic (gossipsub
@@ -134,10 +136,12 @@ pub(crate) struct Actor {
     rng: OsEntropy,
     timers: Timers,
     cmd_rx: mpsc::Receiver<Command>,
-    discovered_rx: mpsc::Receiver<Discovered>,
+    discovered_rx: mpsc::Receiver<DiscoveryUpdate>,
     events: broadcast::Sender<Event>,
     connected: Arc<AtomicUsize>,
     peers: HashMap<PeerId, PeerEntry>,
+    /// Peers discovery found, redialled while disconnected.
+    found: FoundPeers,
     statics: Vec<StaticPeer>,
     /// Dials of static peers in flight: connection id → static index.
     static_dials: HashMap<libp2p::swarm::ConnectionId, usize>,
@@ -191,7 +195,7 @@ impl Actor {
     fn new(
         setup: Setup,
         cmd_rx: mpsc::Receiver<Command>,
-        discovered_rx: mpsc::Receiver<Discovered>,
+        discovered_rx: mpsc::Receiver<DiscoveryUpdate>,
         events: broadcast::Sender<Event>,
         connected: Arc<AtomicUsize>,
     ) -> Result<Self, Error> {
@@ -204,6 +208,7 @@ impl Actor {
             peers,
         } = setup;
         let mut swarm = net::build_swarm(&key, &timeouts)?;
+        let local_peer = *swarm.local_peer_id();
         for addr in &listen {
             swarm
                 .listen_on(addr.clone())
@@ -243,6 +248,7 @@ impl Actor {
             events,
             connected,
             peers: HashMap::new(),
+            found: FoundPeers::new(local_peer),
             statics,
             static_dials: HashMap::new(),
             topics: HashMap::new(),
@@ -440,21 +446,59 @@ impl Actor {
                 Timer::Sync(t) => self.drive(InEvent::TimerFired(t)),
                 Timer::Grace(peer) => self.on_grace(peer),
                 Timer::Redial(i) => self.dial_static(i),
+                Timer::Found(peer) => {
+                    let connected = self.swarm.is_connected(&peer);
+                    let plan = self.found.wake(&peer, connected, std::time::Instant::now());
+                    self.follow_plan(peer, plan);
+                }
                 Timer::JoinDeadline(id) => self.on_join_deadline(id),
             }
         }
     }
 
-    fn on_discovered(&mut self, found: Discovered) {
-        if found.peer == *self.swarm.local_peer_id() || self.swarm.is_connected(&found.peer) {
-            return;
+    /// Discovery found or lost a peer. A found peer is remembered in the peer table (its
+    /// addresses and when it was seen) and dialled as [`found`] decides.
+    fn on_discovered(&mut self, update: DiscoveryUpdate) {
+        match update {
+            DiscoveryUpdate::Found(found) => {
+                let peer = found.peer;
+                if peer == *self.swarm.local_peer_id() {
+                    return;
+                }
+                self.forget_old_peers();
+                let entry = self.peers.entry(peer).or_default();
+                entry.last_seen_ms = now_ms();
+                for addr in &found.addrs {
+                    if !entry.addrs.contains(addr) && entry.addrs.len() < 8 {
+                        entry.addrs.push(addr.clone());
+                    }
+                }
+                let connected = self.swarm.is_connected(&peer);
+                let now = std::time::Instant::now();
+                let plan = self.found.found(peer, found.addrs, connected, now);
+                self.follow_plan(peer, plan);
+            }
+            DiscoveryUpdate::Lost(peer) => {
+                tracing::debug!(%peer, "discovery lost a peer");
+                self.found.lost(&peer);
+            }
         }
-        let opts = DialOpts::peer_id(found.peer)
-            .addresses(found.addrs)
-            .condition(libp2p::swarm::dial_opts::PeerCondition::DisconnectedAndNotDialing)
-            .build();
-        if let Err(e) = self.swarm.dial(opts) {
-            tracing::debug!(peer = %found.peer, %e, "cannot dial a discovered peer");
+    }
+
+    /// Dials and sets the wake-up a [`Plan`] asks for.
+    fn follow_plan(&mut self, peer: PeerId, plan: Plan) {
+        if let Some(addrs) = plan.dial {
+            tracing::debug!(%peer, ?addrs, "dialling a discovered peer");
+            let opts = DialOpts::peer_id(peer)
+                .addresses(addrs)
+                .condition(libp2p::swarm::dial_opts::PeerCondition::DisconnectedAndNotDialing)
+                .build();
+            if let Err(e) = self.swarm.dial(opts) {
+                tracing::debug!(%peer, %e, "cannot dial a discovered peer");
+            }
+        }
+        if let Some(after) = plan.wake_after {
+            self.timers.set(after, Timer::Found(peer));
         }
     }
 
@@ -529,6 +573,9 @@ impl Actor {
             .set_application_score(&peer, score);
         if let Some(p) = self.peers.get_mut(&peer) {
             p.welcome = welcome;
+        }
+        if welcome {
+            self.found.welcome(&peer);
         }
     }
 

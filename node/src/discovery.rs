@@ -38,6 +38,7 @@
 //! So the actor must not wait for a new `Discovered` to reconnect: it keeps the last
 //! addresses of each discovered peer and re-dials them itself (with backoff) when the
 //! connection closes, until `Lost`; the peer that lost its link re-discovers and dials too.
+//! A node does exactly this: `crate::mdns` feeds the actor, whose `found` table redials.
 //!
 //! # Example
 //! ```no_run

@@ -104,13 +104,24 @@ pub struct PeerInfo {
 }
 
 /// A peer found by discovery (mDNS, later the radio bridge): the actor dials it if it is not
-/// connected.
+/// connected, and redials its addresses with backoff while it is disconnected, until it is
+/// [`DiscoveryUpdate::Lost`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Discovered {
     /// Its peer id.
     pub peer: PeerId,
     /// Where to reach it.
     pub addrs: Vec<Multiaddr>,
+}
+
+/// What discovery tells the actor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiscoveryUpdate {
+    /// A peer appeared, changed addresses, or is still there.
+    Found(Discovered),
+    /// A peer withdrew its advertisement (or we lost the link we saw it on): stop redialling
+    /// it. A connection that is still up stays up.
+    Lost(PeerId),
 }
 
 /// What subscribers hear.
@@ -301,6 +312,22 @@ pub enum Command {
         /// Done (publish errors are ignored).
         reply: Reply<()>,
     },
+    /// Writes `count` posts straight to the store in batches of 1000, without gossip
+    /// (benchmarks: a big history, fast). Restart the node afterwards so that every cache
+    /// is rebuilt from the store.
+    #[cfg(any(test, feature = "test-utils"))]
+    BulkPost {
+        /// The flotilla.
+        flotilla: FlotillaId,
+        /// The channel.
+        channel: ChannelId,
+        /// The local user posting.
+        as_user: String,
+        /// How many posts (texts `bulk 0`, `bulk 1`, …).
+        count: usize,
+        /// How many were written.
+        reply: Reply<usize>,
+    },
     /// Stops the actor (the store is flushed first).
     Shutdown {
         /// Done.
@@ -313,7 +340,7 @@ pub enum Command {
 pub struct NodeHandle {
     pub(crate) cmd: mpsc::Sender<Command>,
     pub(crate) events: broadcast::Sender<Event>,
-    pub(crate) discovered: mpsc::Sender<Discovered>,
+    pub(crate) discovered: mpsc::Sender<DiscoveryUpdate>,
     pub(crate) connected: Arc<AtomicUsize>,
     pub(crate) id: PublicKey,
     pub(crate) peer_id: PeerId,
@@ -349,8 +376,9 @@ impl NodeHandle {
         self.events.subscribe()
     }
 
-    /// The seam for discovery: send found peers here (bounded by [`DISCOVERED_CAP`]).
-    pub fn discovered(&self) -> mpsc::Sender<Discovered> {
+    /// The seam for discovery: send found and lost peers here (bounded by
+    /// [`DISCOVERED_CAP`]).
+    pub fn discovered(&self) -> mpsc::Sender<DiscoveryUpdate> {
         self.discovered.clone()
     }
 
@@ -609,6 +637,29 @@ impl NodeHandle {
         self.ask(|reply| Command::GossipRaw {
             flotilla,
             data,
+            reply,
+        })
+        .await
+    }
+
+    /// Writes `count` posts straight to the store (benchmarks; see [`Command::BulkPost`]).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::Author`], [`Error::CoreStore`], [`Error::ActorGone`].
+    #[cfg(any(test, feature = "test-utils"))]
+    pub async fn bulk_post(
+        &self,
+        flotilla: FlotillaId,
+        channel: ChannelId,
+        as_user: &str,
+        count: usize,
+    ) -> Result<usize, Error> {
+        let as_user = as_user.to_owned();
+        self.ask(|reply| Command::BulkPost {
+            flotilla,
+            channel,
+            as_user,
+            count,
             reply,
         })
         .await

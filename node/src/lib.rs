@@ -2,7 +2,7 @@
 //!
 //! The flotilla daemon and its command line (`flotilla`): the durable sled store, the
 //! configuration, the data directory and the node key, the libp2p mesh and the actor that
-//! drives sync, and the HTTP status page. mDNS discovery and the web UI come next.
+//! drives sync, mDNS discovery, and the HTTP status page. The web UI comes next.
 //!
 //! # Layout
 //! - [`admin`]: the local admin socket (`admin.sock`, JSON lines) and its client.
@@ -10,6 +10,7 @@
 //! - [`config`]: [`config::RawConfig`] (TOML) → checked [`config::Config`].
 //! - [`datadir`]: the data directory and the node key file.
 //! - [`discovery`]: finding peers on the LAN with mDNS (mdns-sd).
+//! - `mdns`: starts discovery in a running node and feeds what it finds to the actor.
 //! - [`store`]: [`store::SledStore`], the core's store trait on sled, plus post indexes.
 //! - [`http`]: the axum router: status page and `/api/v1`.
 //! - [`node`]: [`Node`], a running node.
@@ -39,6 +40,7 @@ pub mod discovery;
 mod error;
 pub mod handle;
 pub mod http;
+mod mdns;
 pub mod net;
 pub mod node;
 pub mod store;

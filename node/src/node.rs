@@ -29,6 +29,8 @@ pub struct Node {
     grace: Duration,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
+    /// mDNS discovery, if `config.mdns` (see `crate::mdns`).
+    mdns: Option<crate::mdns::Mdns>,
 }
 
 impl Node {
@@ -67,6 +69,10 @@ impl Node {
             peers: config.peers.clone(),
         };
         let (handle, actor) = actor::spawn(setup)?;
+        // mDNS: advertise the mesh port once known, feed found peers to the actor.
+        let mdns = config
+            .mdns
+            .then(|| crate::mdns::start(handle.clone(), None));
         let listener = TcpListener::bind(config.http)
             .await
             .map_err(|source| Error::Bind {
@@ -98,6 +104,7 @@ impl Node {
             grace: config.shutdown_grace,
             stop: Some(stop),
             server: Some(server),
+            mdns,
         })
     }
 
@@ -121,12 +128,16 @@ impl Node {
         &self.handle
     }
 
-    /// Stops the actor (closing every peer connection), stops accepting HTTP connections,
-    /// waits up to the configured grace period for open requests, then flushes the store.
+    /// Withdraws the mDNS advertisement (peers get a goodbye), stops the actor (closing every
+    /// peer connection), stops accepting HTTP connections, waits up to the configured grace
+    /// period for open requests, then flushes the store.
     ///
     /// # Errors
     /// [`Error::Serve`] if the server had failed, [`Error::Store`] if the final flush fails.
     pub async fn shutdown(mut self) -> Result<(), Error> {
+        if let Some(mdns) = self.mdns.take() {
+            mdns.shutdown().await; // the goodbye goes out while the node still answers
+        }
         if let Some(actor) = self.actor.take() {
             let stopped = self.handle.shutdown().await;
             if let Err(e) = stopped {

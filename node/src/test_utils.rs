@@ -238,6 +238,11 @@ impl TestNet {
         self.nodes[i].addr.clone()
     }
 
+    /// Node `i`'s store, while it runs.
+    pub fn store(&self, i: usize) -> Option<crate::store::SledStore> {
+        self.nodes[i].node.as_ref().map(|n| n.store().clone())
+    }
+
     /// Node `i`'s peer id.
     pub fn peer(&self, i: usize) -> PeerId {
         self.nodes[i].handle.peer_id()

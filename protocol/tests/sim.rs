@@ -7,6 +7,7 @@ use flotilla_protocol::hlc::Hlc;
 use flotilla_protocol::id::ChannelId;
 use flotilla_protocol::membership::AuthError;
 use flotilla_protocol::sim::{Network, SeedGuard, seeds};
+use flotilla_protocol::store::Store;
 use flotilla_protocol::sync::{Event, InEvent};
 use flotilla_protocol::wire::PeerMsg;
 
@@ -229,58 +230,108 @@ fn line_converges_through_the_middle_node_which_relays_private_ciphertext() {
     }
 }
 
+/// What a catch-up after a partition cost (see [`catch_up`]).
+struct CatchUp {
+    /// Events each node holds after the heal.
+    events: usize,
+    /// Bytes of every event (what resending everything would send).
+    resend: u64,
+    /// Bytes of the events one side lacked (the least any catch-up must send).
+    missing: u64,
+    /// Sync frames after the heal (Hello, Reconcile, Want, Events).
+    sync: u64,
+}
+
+/// Two nodes share `shared` posts, are partitioned, each writes `apart` posts, then heal;
+/// returns what the catch-up cost, counting every encoded sync frame sent after the heal.
+fn catch_up(seed: u64, shared: usize, apart: usize) -> CatchUp {
+    let mut net = fleet(seed, 2, &[(0, 1)]);
+    let ts = net.town_square();
+    for i in 0..shared {
+        net.post(
+            i % 2,
+            0,
+            ts,
+            &format!("message {i}: position 43°17'N 5°22'E, wind SW 12 kn"),
+        )
+        .expect("post");
+        if i % 50 == 0 {
+            net.run_for(20);
+        }
+    }
+    assert_converged(&mut net, &[0, 1], "shared");
+    net.partition(&[0], &[1]);
+    for i in 0..apart {
+        net.post(0, 0, ts, &format!("apart {i} on 0"))
+            .expect("post");
+        net.post(1, 0, ts, &format!("apart {i} on 1"))
+            .expect("post");
+        net.run_for(10);
+    }
+    let ids: Vec<_> = (0..2).map(|i| net.node(i).state.store().ids()).collect();
+    let missing: u64 = [(0, 1), (1, 0)]
+        .iter()
+        .flat_map(|&(a, b)| {
+            let store = net.node(a).state.store();
+            ids[a]
+                .difference(&ids[b])
+                .filter_map(|id| Store::get(store, id).ok().flatten())
+                .map(|e| e.bytes().len() as u64)
+                .collect::<Vec<_>>()
+        })
+        .sum();
+    net.reset_stats();
+    net.heal();
+    assert_converged(&mut net, &[0, 1], "after heal");
+    let store = net.node(0).state.store();
+    let (events, resend): (usize, u64) = (
+        store.len(),
+        store.events().map(|e| e.bytes().len() as u64).sum(),
+    );
+    let stats = net.stats().clone();
+    let sync = stats.sync_bytes();
+    println!(
+        "catch-up: {sync} bytes = {:.2}% of resending {resend} bytes ({events} events), \
+         {:.2}x the {missing} raw bytes of the missing events; gossip echo {} bytes; by type {:?}",
+        100.0 * sync as f64 / resend as f64,
+        sync as f64 / missing as f64,
+        stats.bytes.get("gossip").copied().unwrap_or(0),
+        stats.bytes,
+    );
+    CatchUp {
+        events,
+        resend,
+        missing,
+        sync,
+    }
+}
+
 #[test]
 fn catch_up_after_partition_costs_a_fraction_of_resending_everything() {
     for seed in seeds(seed_count(2, 1)) {
         let _guard = SeedGuard(seed);
-        let mut net = fleet(seed, 2, &[(0, 1)]);
-        let ts = net.town_square();
-        for i in 0..10_000 {
-            net.post(
-                i % 2,
-                0,
-                ts,
-                &format!("message {i}: position 43°17'N 5°22'E, wind SW 12 kn"),
-            )
-            .expect("post");
-            if i % 50 == 0 {
-                net.run_for(20);
-            }
-        }
-        assert_converged(&mut net, &[0, 1], "10k shared");
-        net.partition(&[0], &[1]);
-        for i in 0..50 {
-            net.post(0, 0, ts, &format!("apart {i} on 0"))
-                .expect("post");
-            net.post(1, 0, ts, &format!("apart {i} on 1"))
-                .expect("post");
-            net.run_for(10);
-        }
-        net.reset_stats();
-        net.heal();
-        assert_converged(&mut net, &[0, 1], "after heal");
-        let store = net.node(0).state.store();
-        let (count, resend): (usize, u64) = (
-            store.len(),
-            store.events().map(|e| e.bytes().len() as u64).sum(),
-        );
-        let stats = net.stats().clone();
-        let sync = stats.sync_bytes();
-        println!(
-            "catch-up: {} bytes = {:.2}% of resending {} bytes ({} events); gossip echo {} bytes; by type {:?}",
-            sync,
-            100.0 * sync as f64 / resend as f64,
-            resend,
-            count,
-            stats.bytes.get("gossip").copied().unwrap_or(0),
-            stats.bytes,
-        );
-        assert!(count >= 10_100);
+        let c = catch_up(seed, 10_000, 50);
+        assert!(c.events >= 10_100);
+        assert!(c.missing > 0 && c.sync >= c.missing);
         assert!(
-            sync * 20 < resend,
-            "catch-up cost {sync} bytes, not under 5% of {resend}"
+            c.sync * 20 < c.resend,
+            "catch-up cost {} bytes, not under 5% of {}",
+            c.sync,
+            c.resend
         );
     }
+}
+
+/// The same at 100k shared posts and 1k differing (500 per side): a figure for
+/// docs/performance.md, run in release:
+/// `cargo test -p flotilla-protocol --all-features --release --test sim catch_up_100k -- --ignored --nocapture`
+#[test]
+#[ignore = "benchmark: prints figures (about a minute in release)"]
+fn catch_up_100k_shared_1k_differing() {
+    let seed = seeds(1).first().copied().unwrap_or(0);
+    let _guard = SeedGuard(seed);
+    let c = catch_up(seed, 100_000, 500);
+    assert!(c.events >= 101_000);
 }
 
 #[test]

@@ -8,9 +8,11 @@
 //! - [`mesh`]: real nodes in this process: convergence, relays, partitions, restarts,
 //!   late joiners, outsiders, invites.
 //! - [`latency`]: propagation latency figures (`#[ignore]`; see docs/performance.md).
+//! - [`cold_sync`]: time for an empty node to sync a 100k-post history (`#[ignore]`).
 
 mod artifact;
 mod cli;
+mod cold_sync;
 mod crash;
 mod latency;
 mod mesh;

@@ -376,3 +376,65 @@ async fn a_revoked_invite_is_refused() -> anyhow::Result<()> {
     assert!(matches!(unknown.await, Err(Error::NotFound(_))));
     Ok(())
 }
+
+/// The discovery seam (what mDNS feeds the actor): a found peer is dialled; after a cut
+/// (both sides block each other, so the connection closes and redials are refused) and its
+/// end, the actor redials the found address by itself — mDNS on the boats that kept their
+/// link reports nothing when a peer comes back. `Lost` stops the redials.
+#[tokio::test]
+async fn discovered_peers_are_dialled_and_redialled_after_a_cut() -> anyhow::Result<()> {
+    use flotilla_node::handle::{Discovered, DiscoveryUpdate};
+    let net = TestNet::spawn(3).await?;
+    let (f, code) = found(&net).await?;
+    net.node(1).add_user("bob").await?;
+    net.node(1).join(&code, Some(net.addr(0))).await?;
+    let (p0, p1) = (net.peer(0), net.peer(1));
+    for (a, b) in [(0, 1), (1, 0)] {
+        let found = Discovered {
+            peer: net.peer(b),
+            addrs: vec![net.addr(b)],
+        };
+        net.node(a)
+            .discovered()
+            .send(DiscoveryUpdate::Found(found))
+            .await?;
+    }
+    let c = town_square(&f);
+    net.node(0).post(f, c, "alice", "avant", None).await?;
+    let mut want: BTreeSet<String> = ["avant".to_string()].into();
+    converge(&net, &[0, 1], f, c, &want).await?;
+
+    net.node(0).block(p1, true).await?;
+    net.node(1).block(p0, true).await?;
+    eventually(CONVERGE, "0 and 1 apart", || async {
+        !net.connected(0, 1).await.unwrap_or(true) && !net.connected(1, 0).await.unwrap_or(true)
+    })
+    .await?;
+    for (node, user) in [(0, "alice"), (1, "bob")] {
+        let text = format!("pendant la coupure, {user}");
+        net.node(node).post(f, c, user, &text, None).await?;
+        want.insert(text);
+    }
+    net.node(0).block(p1, false).await?;
+    net.node(1).block(p0, false).await?;
+    // Nobody dials here: the found-peer redial reconnects them.
+    converge(&net, &[0, 1], f, c, &want).await?;
+    assert!(net.connected(0, 1).await?);
+
+    // Node 2 is found by node 0, then lost before the connection: no dial after `Lost`
+    // (node 2 is an outsider, so a connection would show for the 3 s join grace).
+    let p2 = net.peer(2);
+    let found = Discovered {
+        peer: p2,
+        addrs: vec![net.addr(2)],
+    };
+    net.node(0).block(p2, true).await?;
+    let to_0 = net.node(0).discovered();
+    to_0.send(DiscoveryUpdate::Found(found)).await?;
+    to_0.send(DiscoveryUpdate::Lost(p2)).await?;
+    net.node(0).block(p2, false).await?;
+    // Past the first redial (1 s, or the 3 s fallback when node 0 has the larger id).
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert!(!net.connected(0, 2).await?, "a lost peer is not redialled");
+    Ok(())
+}

@@ -10,9 +10,19 @@
 //!   Discovery::shutdown`]) is reported lost by the other at once (mDNS goodbye).
 //! - `lab_rate_limit_installs_tbf`: [`lab::NetnsLab::rate_limit`] installs a tbf qdisc.
 //!
+//! Full nodes ([`boats::Boats`]: node/examples/netns_node.rs, a [`flotilla_node::Node`] with
+//! mDNS on and no configured peer; node 0 founds a flotilla, the others join with its invite
+//! code through whoever mDNS connected them to):
+//! - `nodes_find_each_other_by_mdns_and_sync`: 4 nodes; a post from each reaches all four.
+//! - `nodes_converge_after_a_cut_link_is_restored`: posts made on both sides of a cut all
+//!   arrive after the link is plugged back.
+//! - `posts_cross_a_150_kbit_link`: nodes 2 and 3 behind 150 kbit/s tbf (HaLow-class); prints
+//!   the post → visible delays across and beside the slow link.
+//!
 //! Run them alone with timings:
 //! `cargo test -p flotilla-tests --test integration netns -- --nocapture`
 
+pub(crate) mod boats;
 pub(crate) mod lab;
 
 use std::collections::HashSet;
@@ -24,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
+use boats::Boats;
 use lab::NetnsLab;
 
 /// How long all probes get to find each other (measured: about 1 s).
@@ -261,5 +272,210 @@ fn lab_rate_limit_installs_tbf() -> anyhow::Result<()> {
     // The lab address is in place under the new qdisc.
     let addrs = lab.exec(0, &["ip", "-4", "addr", "show", "dev", "eth0"])?;
     assert!(addrs.contains(&lab.addr(0).to_string()), "{addrs}");
+    Ok(())
+}
+
+/// How long nodes get to start and listen.
+const READY_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a command gets to answer (a join includes discovery and the admission).
+const CMD_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long posts get to reach every node.
+const SPREAD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Starts one node per namespace; node 0 founds a flotilla and the others join with its
+/// invite code, through the peers mDNS connected them to (nobody is given an address).
+fn flotilla(lab: &NetnsLab) -> anyhow::Result<Boats> {
+    let mut boats = Boats::spawn(lab, READY_TIMEOUT)?;
+    let code = boats.ask(0, "found Rallye", "invite", CMD_TIMEOUT)?;
+    let since = Instant::now();
+    for i in 1..boats.len() {
+        boats.send(i, &format!("join {code}"))?;
+    }
+    let n = boats.len();
+    let joined = boats.wait("every node to join", CMD_TIMEOUT, |l| {
+        (1..n).all(|i| {
+            l.iter()
+                .any(|l| l.node == i && l.at >= since && l.text.starts_with("joined "))
+        })
+    })?;
+    println!(
+        "netns nodes: {n} nodes started, found each other by mDNS and joined in {} ms",
+        joined.duration_since(boats.started).as_millis()
+    );
+    Ok(boats)
+}
+
+/// Waits until each of `nodes` reported every text of `want`.
+fn wait_got(
+    boats: &mut Boats,
+    nodes: &[usize],
+    want: &HashSet<String>,
+    timeout: Duration,
+) -> anyhow::Result<Instant> {
+    boats.wait(
+        &format!("nodes {nodes:?} to show {} posts", want.len()),
+        timeout,
+        |l| {
+            nodes.iter().all(|&i| {
+                let got = Boats::got(l, i);
+                want.iter().all(|t| got.contains(t))
+            })
+        },
+    )
+}
+
+/// Milliseconds, for printing.
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// The median and the largest of some delays (sorted in place).
+fn p50_max(delays: &mut [Duration]) -> (f64, f64) {
+    delays.sort();
+    let p50 = delays.get(delays.len() / 2).copied().unwrap_or_default();
+    let max = delays.last().copied().unwrap_or_default();
+    (ms(p50), ms(max))
+}
+
+#[test]
+fn nodes_find_each_other_by_mdns_and_sync() -> anyhow::Result<()> {
+    const N: usize = 4;
+    let lab = match NetnsLab::new(N) {
+        Ok(lab) => lab,
+        Err(skip) => {
+            skip.report("nodes_find_each_other_by_mdns_and_sync");
+            return Ok(());
+        }
+    };
+    let mut boats = flotilla(&lab)?;
+    let want: HashSet<String> = (0..N).map(|i| format!("hello from boat {i}")).collect();
+    let since = Instant::now();
+    for i in 0..N {
+        boats.ask(
+            i,
+            &format!("post hello from boat {i}"),
+            "posted",
+            CMD_TIMEOUT,
+        )?;
+    }
+    let all: Vec<usize> = (0..N).collect();
+    let done = wait_got(&mut boats, &all, &want, SPREAD_TIMEOUT)?;
+    println!(
+        "netns nodes: a post from each of {N} nodes reached all of them {} ms after the first",
+        done.duration_since(since).as_millis()
+    );
+    for i in 0..N {
+        let count = boats.ask(i, "count", "count", CMD_TIMEOUT)?;
+        assert_eq!(count, N.to_string(), "node {i} shows each post once");
+    }
+    Ok(())
+}
+
+#[test]
+fn nodes_converge_after_a_cut_link_is_restored() -> anyhow::Result<()> {
+    const N: usize = 3;
+    const CUT: usize = 2;
+    /// How long the link stays down: past mdns-sd's 5 s interface check, so the cut node
+    /// reports its peers lost and has to find them again.
+    const CUT_FOR: Duration = Duration::from_secs(6);
+    let lab = match NetnsLab::new(N) {
+        Ok(lab) => lab,
+        Err(skip) => {
+            skip.report("nodes_converge_after_a_cut_link_is_restored");
+            return Ok(());
+        }
+    };
+    let mut boats = flotilla(&lab)?;
+    boats.ask(0, "post avant", "posted", CMD_TIMEOUT)?;
+    let mut want: HashSet<String> = ["avant".to_string()].into();
+    wait_got(&mut boats, &[0, 1, 2], &want, SPREAD_TIMEOUT)?;
+
+    let cut_at = Instant::now();
+    lab.set_link(CUT, false)?;
+    let mut near = HashSet::new();
+    for k in 0..3 {
+        for i in [0, CUT] {
+            let text = format!("pendant la coupure {k} de {i}");
+            boats.ask(i, &format!("post {text}"), "posted", CMD_TIMEOUT)?;
+            if i == 0 {
+                near.insert(text.clone());
+            }
+            want.insert(text);
+        }
+    }
+    // Node 1 shares node 0's side: it gets node 0's posts, the cut node does not.
+    wait_got(&mut boats, &[1], &near, SPREAD_TIMEOUT)?;
+    let elapsed = cut_at.elapsed();
+    if let Some(left) = CUT_FOR.checked_sub(elapsed) {
+        std::thread::sleep(left); // the cut's length is the scenario, not a wait for a result
+    }
+    boats.drain();
+    let crossed = near
+        .iter()
+        .filter(|t| boats.got_at(CUT, t).is_some())
+        .count();
+    assert_eq!(crossed, 0, "posts crossed a cut link");
+
+    let restored_at = Instant::now();
+    lab.set_link(CUT, true)?;
+    let done = wait_got(&mut boats, &[0, 1, 2], &want, SPREAD_TIMEOUT)?;
+    // Whether the old TCP connections survived the cut (retransmitted after it) or the
+    // nodes reconnected (redial of the found address, or rediscovery by the cut node).
+    let reconnects: usize = (0..N).map(|i| boats.count_since(i, "up ", cut_at)).sum();
+    let drops: usize = (0..N).map(|i| boats.count_since(i, "down ", cut_at)).sum();
+    println!(
+        "netns nodes: link cut for {} ms; {} posts made during the cut reached every node {} ms after the restore ({drops} disconnections and {reconnects} connections seen since the cut)",
+        restored_at.duration_since(cut_at).as_millis(),
+        want.len() - 1,
+        done.duration_since(restored_at).as_millis()
+    );
+    Ok(())
+}
+
+#[test]
+fn posts_cross_a_150_kbit_link() -> anyhow::Result<()> {
+    const N: usize = 4;
+    const RATE: &str = "150kbit";
+    const SAMPLES: usize = 5;
+    let lab = match NetnsLab::new(N) {
+        Ok(lab) => lab,
+        Err(skip) => {
+            skip.report("posts_cross_a_150_kbit_link");
+            return Ok(());
+        }
+    };
+    // Nodes 0 and 1 on the fast side; 2 and 3 behind their own 150 kbit/s links.
+    lab.rate_limit(2, RATE)?;
+    lab.rate_limit(3, RATE)?;
+    let mut boats = flotilla(&lab)?;
+    let all: Vec<usize> = (0..N).collect();
+    let (mut across, mut back, mut beside) = (Vec::new(), Vec::new(), Vec::new());
+    for k in 0..SAMPLES {
+        let text = format!("vers le large {k}");
+        let sent = boats.send(0, &format!("post {text}"))?;
+        let want: HashSet<String> = [text.clone()].into();
+        wait_got(&mut boats, &all, &want, SPREAD_TIMEOUT)?;
+        let at = |i: usize| boats.got_at(i, &text).map(|t| t.duration_since(sent));
+        across.push(at(3).context("node 3 got it")?);
+        beside.push(at(1).context("node 1 got it")?);
+
+        let text = format!("retour {k}");
+        let sent = boats.send(3, &format!("post {text}"))?;
+        let want: HashSet<String> = [text.clone()].into();
+        wait_got(&mut boats, &[0], &want, SPREAD_TIMEOUT)?;
+        back.push(
+            boats
+                .got_at(0, &text)
+                .context("node 0 got it")?
+                .duration_since(sent),
+        );
+    }
+    let (a50, amax) = p50_max(&mut across);
+    let (b50, bmax) = p50_max(&mut back);
+    let (s50, smax) = p50_max(&mut beside);
+    println!(
+        "netns {RATE}: post -> visible, {SAMPLES} samples each: 0 -> 3 (across) p50 {a50:.1} ms max {amax:.1} ms; \
+         3 -> 0 (back) p50 {b50:.1} ms max {bmax:.1} ms; 0 -> 1 (fast side) p50 {s50:.1} ms max {smax:.1} ms"
+    );
     Ok(())
 }

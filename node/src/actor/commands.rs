@@ -127,6 +127,16 @@ impl Actor {
                 let _ = gs.publish(topic, data);
                 let _ = reply.send(Ok(()));
             }
+            #[cfg(any(test, feature = "test-utils"))]
+            Command::BulkPost {
+                flotilla,
+                channel,
+                as_user,
+                count,
+                reply,
+            } => {
+                let _ = reply.send(self.bulk_post(&flotilla, channel, &as_user, count));
+            }
             Command::Shutdown { reply } => self.stop_reply = Some(reply),
         }
     }
@@ -345,6 +355,36 @@ impl Actor {
         };
         self.write_content(flotilla, channel, as_user, &info)?;
         Ok(channel)
+    }
+
+    /// See [`Command::BulkPost`].
+    #[cfg(any(test, feature = "test-utils"))]
+    fn bulk_post(
+        &mut self,
+        flotilla: &FlotillaId,
+        channel: ChannelId,
+        as_user: &str,
+        count: usize,
+    ) -> Result<usize, Error> {
+        const BATCH: usize = 1000;
+        let user = self.ensure_user(flotilla, as_user)?;
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut written = 0;
+        for i in 0..count {
+            let content = Self::post_content(format!("bulk {i}"), None);
+            let event = self
+                .state
+                .with_ctx(flotilla, now_ms(), |ctx, _| {
+                    ctx.content(&user, channel, &content)
+                })
+                .ok_or_else(|| Error::NotFound(format!("flotilla {}", flotilla.fmt_short())))??;
+            batch.push(event);
+            if batch.len() == BATCH || i + 1 == count {
+                written += proto::store::Store::insert_many(&mut self.store, &batch)?;
+                batch.clear();
+            }
+        }
+        Ok(written)
     }
 
     fn write_content(

@@ -71,10 +71,12 @@ impl Actor {
         for i in lost {
             self.schedule_redial(i);
         }
+        let plan = self.found.disconnected(&peer, std::time::Instant::now());
+        self.follow_plan(peer, plan);
     }
 
     /// Keeps the peer table bounded: forgets the longest-unseen disconnected peers.
-    fn forget_old_peers(&mut self) {
+    pub(super) fn forget_old_peers(&mut self) {
         while self.peers.len() >= MAX_KNOWN_PEERS {
             let oldest = self
                 .peers

@@ -20,12 +20,15 @@ pub(crate) enum Timer {
     Grace(PeerId),
     /// Redial static peer `i` of the config.
     Redial(usize),
+    /// Wake up a peer discovery found (redial it if disconnected; see `found`).
+    Found(PeerId),
     /// Give up join attempt `id`.
     JoinDeadline(u64),
 }
 
 /// Pending timers, earliest first. Bounded by what sets them: one per sync timer kind, one
-/// per connected peer, one per static peer, one per join attempt.
+/// per connected peer, one per static peer, one per join attempt, about one per found peer
+/// (a wake-up superseded by an earlier one stays queued until it is due, then is ignored).
 #[derive(Debug, Default)]
 pub(crate) struct Timers {
     queue: BTreeMap<(Instant, u64), Timer>,
