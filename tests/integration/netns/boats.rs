@@ -102,12 +102,14 @@ impl Boats {
         self.children.len()
     }
 
-    /// Sends one command line to node `i`; returns when it was written.
+    /// Sends one command line to node `i`; returns the time just before it was written
+    /// (the answer may be read, and timestamped, before the write call returns).
     pub(crate) fn send(&mut self, i: usize, cmd: &str) -> anyhow::Result<Instant> {
+        let at = Instant::now();
         let stdin = &mut self.stdins[i];
         writeln!(stdin, "{cmd}").context("node stdin")?;
         stdin.flush()?;
-        Ok(Instant::now())
+        Ok(at)
     }
 
     /// Reads lines until `done(lines)` holds; fails with everything printed after `timeout`.
