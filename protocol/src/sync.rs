@@ -89,8 +89,15 @@ pub const DEFAULT_MAX_SESSIONS_PER_PEER: usize = 4;
 pub const DEFAULT_FRAME_SIZE_LIMIT: u64 = 60_000;
 /// Default bound on events waiting for their control deps.
 pub const DEFAULT_MAX_PENDING: usize = 1024;
-/// The most ids wanted from one peer and not yet received; more are found next round.
-pub const MAX_WANTS_IN_FLIGHT: usize = 8192;
+/// The most ids wanted from one peer and not yet received (the pull window). More wait in
+/// the peer's backlog and are asked for as events arrive, so a large catch-up is paced by
+/// the receiver: 1024 events is about a quarter second of storing on a Pi-class node, far
+/// inside a request timeout, where pushing a whole difference at once timed out and
+/// stalled a 100k cold sync until the next resync (docs/performance.md).
+pub const MAX_WANTS_IN_FLIGHT: usize = 1024;
+/// The most ids waiting to be wanted from one peer (8 MiB of ids); beyond that, the next
+/// reconciliation round finds them again.
+pub const MAX_WANT_BACKLOG: usize = 1 << 18;
 /// The most channels queued for reconciliation with one peer.
 pub const MAX_QUEUED_SESSIONS: usize = 4096;
 /// The most flotillas being joined at once (genesis known, not yet received).
@@ -292,8 +299,12 @@ struct Peer {
     sessions: BTreeMap<(FlotillaId, ChannelId), u64>,
     /// Channels waiting for a session slot.
     queue: VecDeque<(FlotillaId, ChannelId)>,
-    /// Ids asked for and not received yet.
+    /// Ids asked for and not received yet (at most [`MAX_WANTS_IN_FLIGHT`]).
     wanted: HashSet<EventId>,
+    /// Ids to ask for once the window has room, oldest first (at most [`MAX_WANT_BACKLOG`]).
+    backlog: VecDeque<(FlotillaId, EventId)>,
+    /// The ids in `backlog`, for deduplication.
+    backlogged: HashSet<EventId>,
 }
 
 /// An event waiting for its control deps.
@@ -580,6 +591,7 @@ impl<S: Store, R: Entropy> State<S, R> {
                 msg,
             } => self.on_reconcile(peer, flotilla, channel, &msg, now_ms),
             PeerMsg::Want { flotilla, ids } => self.on_want(peer, flotilla, &ids),
+            PeerMsg::Have { flotilla, ids } => self.on_have(peer, flotilla, ids),
             PeerMsg::Events { flotilla, events } => self.on_events(peer, flotilla, &events, now_ms),
         }
     }
@@ -616,10 +628,12 @@ impl<S: Store, R: Entropy> State<S, R> {
         for peer in peers {
             if let Some(p) = self.peers.get_mut(&peer) {
                 p.greeted.clear();
+                // Answers lost with a dropped connection or a timed-out request: ask again.
                 p.wanted.clear();
                 p.sessions
                     .retain(|_, last| now_ms.saturating_sub(*last) < timeout);
             }
+            self.pump_wants(peer);
             let shared: Vec<FlotillaId> = self
                 .flotillas
                 .keys()

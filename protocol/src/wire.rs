@@ -21,6 +21,8 @@ pub const MAX_FRAME_SIZE: usize = 1024 * 1024;
 pub const MAX_HELLO_CHANNELS: usize = 4096;
 /// The most ids in one [`PeerMsg::Want`] (8 KiB of ids).
 pub const MAX_WANT_BATCH: usize = 256;
+/// The most ids in one [`PeerMsg::Have`] (128 KiB of ids).
+pub const MAX_HAVE_BATCH: usize = 4096;
 /// The most events in one [`PeerMsg::Events`].
 pub const MAX_BATCH_EVENTS: usize = 256;
 /// The most event bytes in one [`PeerMsg::Events`] (leaves room for framing under
@@ -67,7 +69,15 @@ pub enum PeerMsg {
         /// The ids wanted.
         ids: Vec<EventId>,
     },
-    /// Events (their wire bytes), answering a `Want`, pushing what a peer lacks, or gossip.
+    /// "You lack these events" (found by reconciliation): the receiver pulls them with
+    /// [`PeerMsg::Want`] at its own pace. At most [`MAX_HAVE_BATCH`] ids.
+    Have {
+        /// The flotilla the ids belong to.
+        flotilla: FlotillaId,
+        /// The ids the receiver lacks.
+        ids: Vec<EventId>,
+    },
+    /// Events (their wire bytes), answering a `Want`, or gossip.
     Events {
         /// The flotilla they belong to.
         flotilla: FlotillaId,
@@ -83,6 +93,7 @@ impl PeerMsg {
             PeerMsg::Hello { .. } => "hello",
             PeerMsg::Reconcile { .. } => "reconcile",
             PeerMsg::Want { .. } => "want",
+            PeerMsg::Have { .. } => "have",
             PeerMsg::Events { .. } => "events",
         }
     }
@@ -93,6 +104,7 @@ impl PeerMsg {
             PeerMsg::Hello { flotilla, .. }
             | PeerMsg::Reconcile { flotilla, .. }
             | PeerMsg::Want { flotilla, .. }
+            | PeerMsg::Have { flotilla, .. }
             | PeerMsg::Events { flotilla, .. } => *flotilla,
         }
     }
@@ -114,6 +126,7 @@ impl PeerMsg {
                 over("reconcile bytes", msg.len(), MAX_RECONCILE_BYTES)
             }
             PeerMsg::Want { ids, .. } => over("ids", ids.len(), MAX_WANT_BATCH),
+            PeerMsg::Have { ids, .. } => over("ids", ids.len(), MAX_HAVE_BATCH),
             PeerMsg::Events { events, .. } => {
                 over("events", events.len(), MAX_BATCH_EVENTS)?;
                 let bytes = events.iter().map(Vec::len).sum();
@@ -278,6 +291,11 @@ mod tests {
                 proptest::collection::vec(arb_id::<32>().prop_map(EventId), 0..40)
             )
                 .prop_map(|(flotilla, ids)| PeerMsg::Want { flotilla, ids }),
+            (
+                flotilla.clone(),
+                proptest::collection::vec(arb_id::<32>().prop_map(EventId), 0..40)
+            )
+                .prop_map(|(flotilla, ids)| PeerMsg::Have { flotilla, ids }),
             (
                 flotilla,
                 proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..100), 0..10)

@@ -5,13 +5,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use negentropy::{Id, Negentropy, NegentropyStorageBase, NegentropyStorageVector};
 
-use super::{ChannelCache, Event, MAX_QUEUED_SESSIONS, MAX_WANTS_IN_FLIGHT, State};
+use super::{
+    ChannelCache, Event, MAX_QUEUED_SESSIONS, MAX_WANT_BACKLOG, MAX_WANTS_IN_FLIGHT, State,
+};
 use crate::crypto::PublicKey;
 use crate::entropy::Entropy;
 use crate::id::{ChannelId, EventId, FlotillaId};
 use crate::store::{Store, StoreError};
 use crate::wire::{
-    self, ChannelSummary, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_WANT_BATCH, PeerMsg,
+    self, ChannelSummary, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_HAVE_BATCH, MAX_WANT_BATCH,
+    PeerMsg,
 };
 
 impl<S: Store, R: Entropy> State<S, R> {
@@ -281,7 +284,7 @@ impl<S: Store, R: Entropy> State<S, R> {
         };
         let have: Vec<EventId> = have.into_iter().map(|id| EventId(*id)).collect();
         let need: BTreeSet<EventId> = need.into_iter().map(|id| EventId(*id)).collect();
-        self.send_events(peer, flotilla, &have);
+        self.send_have(peer, flotilla, &have);
         self.want(peer, flotilla, need.into_iter().collect());
         match next {
             Ok(Some(msg)) => {
@@ -314,23 +317,73 @@ impl<S: Store, R: Entropy> State<S, R> {
         }
     }
 
-    /// Asks `peer` for the ids we lack and have not asked for yet, in batches.
+    /// Queues the ids we lack and have not asked `peer` for yet, then fills the pull window.
     pub(super) fn want(&mut self, peer: PublicKey, flotilla: FlotillaId, ids: Vec<EventId>) {
-        let mut fresh = Vec::new();
         for id in ids {
-            if self.pending_ids.contains(&id) || self.store.contains(&id).unwrap_or(false) {
-                continue;
+            if self.lacks(&id) {
+                let Some(p) = self.peers.get_mut(&peer) else {
+                    return;
+                };
+                let fresh = !p.wanted.contains(&id) && !p.backlogged.contains(&id);
+                if fresh && p.backlog.len() < MAX_WANT_BACKLOG {
+                    p.backlogged.insert(id);
+                    p.backlog.push_back((flotilla, id));
+                }
             }
+        }
+        self.pump_wants(peer);
+    }
+
+    fn lacks(&self, id: &EventId) -> bool {
+        !self.pending_ids.contains(id) && !self.store.contains(id).unwrap_or(false)
+    }
+
+    /// Asks `peer` for backlogged ids while fewer than [`MAX_WANTS_IN_FLIGHT`] are in flight.
+    pub(super) fn pump_wants(&mut self, peer: PublicKey) {
+        let mut batches: BTreeMap<FlotillaId, Vec<EventId>> = BTreeMap::new();
+        loop {
             let Some(p) = self.peers.get_mut(&peer) else {
                 return;
             };
-            if p.wanted.len() < MAX_WANTS_IN_FLIGHT && p.wanted.insert(id) {
-                fresh.push(id);
+            if p.wanted.len() >= MAX_WANTS_IN_FLIGHT {
+                break;
+            }
+            let Some((flotilla, id)) = p.backlog.pop_front() else {
+                break;
+            };
+            p.backlogged.remove(&id);
+            if self.lacks(&id) {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.wanted.insert(id);
+                }
+                batches.entry(flotilla).or_default().push(id);
             }
         }
-        for chunk in fresh.chunks(MAX_WANT_BATCH) {
+        for (flotilla, ids) in batches {
+            for chunk in ids.chunks(MAX_WANT_BATCH) {
+                let ids = chunk.to_vec();
+                self.send(peer, PeerMsg::Want { flotilla, ids });
+            }
+        }
+    }
+
+    /// Tells `peer` which events of ours it lacks, for it to pull.
+    fn send_have(&mut self, peer: PublicKey, flotilla: FlotillaId, ids: &[EventId]) {
+        let ids: Vec<EventId> = ids
+            .iter()
+            .filter(|id| !self.is_revoked(&flotilla, id))
+            .copied()
+            .collect();
+        for chunk in ids.chunks(MAX_HAVE_BATCH) {
             let ids = chunk.to_vec();
-            self.send(peer, PeerMsg::Want { flotilla, ids });
+            self.send(peer, PeerMsg::Have { flotilla, ids });
+        }
+    }
+
+    /// The peer found, by reconciliation, events we lack: pull them.
+    pub(super) fn on_have(&mut self, peer: PublicKey, flotilla: FlotillaId, ids: Vec<EventId>) {
+        if self.may_sync(&flotilla, &peer) {
+            self.want(peer, flotilla, ids);
         }
     }
 
@@ -406,6 +459,7 @@ impl<S: Store, R: Entropy> State<S, R> {
             }
         }
         self.ingest(flotilla, events, Some(peer), false, now_ms);
+        self.pump_wants(peer);
     }
 }
 
