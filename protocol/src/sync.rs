@@ -22,8 +22,10 @@
 //!    first (its id sorts first), at most [`Config::max_sessions_per_peer`] at a time, the rest
 //!    queued. The responder is stateless: it answers each [`PeerMsg::Reconcile`] from its
 //!    channel's (cached) item set. The initiator learns `have` (ids the peer lacks), which it
-//!    pushes as [`PeerMsg::Events`], and `need` (ids it lacks), which it deduplicates and asks
-//!    for with [`PeerMsg::Want`]. A session ends when negentropy has nothing more to say; when
+//!    announces with [`PeerMsg::Have`], and `need` (ids it lacks). Each side pulls what it
+//!    lacks with [`PeerMsg::Want`]: ids wait in a bounded per-peer backlog and at most
+//!    [`MAX_WANTS_IN_FLIGHT`] are asked for at a time, topped up as [`PeerMsg::Events`] arrive,
+//!    so the receiver sets the pace. A session ends when negentropy has nothing more to say; when
 //!    a peer's last session for a flotilla ends (or the Hellos already matched), the node
 //!    reports [`Event::Synced`].
 //! 4. **Ingest.** Every event, local or received, is decoded and verified, then judged by
