@@ -543,3 +543,52 @@ fn a_joiner_catches_up_at_once_whichever_key_is_smaller() {
     }
     panic!("both key orders should occur: {orders:?}");
 }
+
+#[test]
+fn lacked_ids_are_pulled_through_a_bounded_window() {
+    let (mut a, f) = founded();
+    let mut b = joiner(&mut a, f, Config::default());
+    let wanted = |out: &[OutEvent]| -> usize {
+        sends(out)
+            .iter()
+            .map(|m| match m {
+                PeerMsg::Want { ids, .. } => ids.len(),
+                _ => 0,
+            })
+            .sum()
+    };
+    let ids: Vec<EventId> = (0..3_000u32)
+        .map(|i| EventId(*blake3::hash(&i.to_le_bytes()).as_bytes()))
+        .collect();
+    let have = PeerMsg::Have {
+        flotilla: f,
+        ids: ids.clone(),
+    };
+    let out = run(
+        &mut b,
+        InEvent::Recv {
+            peer: a.me(),
+            msg: have,
+        },
+    );
+    assert_eq!(
+        wanted(&out),
+        MAX_WANTS_IN_FLIGHT,
+        "only a window is asked for at once"
+    );
+    // The same ids announced again are not asked for twice.
+    let again = PeerMsg::Have { flotilla: f, ids };
+    assert_eq!(
+        wanted(&run(
+            &mut b,
+            InEvent::Recv {
+                peer: a.me(),
+                msg: again
+            }
+        )),
+        0
+    );
+    // When the window's answers are lost (the resync clears it), the backlog goes on.
+    let out = run(&mut b, InEvent::TimerFired(Timer::Resync));
+    assert_eq!(wanted(&out), MAX_WANTS_IN_FLIGHT);
+}
