@@ -284,8 +284,10 @@ const SPREAD_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Starts one node per namespace; node 0 founds a flotilla and the others join with its
 /// invite code, through the peers mDNS connected them to (nobody is given an address).
-fn flotilla(lab: &NetnsLab) -> anyhow::Result<Boats> {
-    let mut boats = Boats::spawn(lab, READY_TIMEOUT)?;
+/// Starts a boat per namespace (node `i` on link profile `profile(i)`), founds a flotilla on
+/// boat 0 and has every other boat join it.
+fn flotilla(lab: &NetnsLab, profile: impl Fn(usize) -> &'static str) -> anyhow::Result<Boats> {
+    let mut boats = Boats::spawn(lab, READY_TIMEOUT, profile)?;
     let code = boats.ask(0, "found Rallye", "invite", CMD_TIMEOUT)?;
     let since = Instant::now();
     for i in 1..boats.len() {
@@ -347,7 +349,7 @@ fn nodes_find_each_other_by_mdns_and_sync() -> anyhow::Result<()> {
             return Ok(());
         }
     };
-    let mut boats = flotilla(&lab)?;
+    let mut boats = flotilla(&lab, |_| "lan")?;
     let want: HashSet<String> = (0..N).map(|i| format!("hello from boat {i}")).collect();
     let since = Instant::now();
     for i in 0..N {
@@ -385,7 +387,7 @@ fn nodes_converge_after_a_cut_link_is_restored() -> anyhow::Result<()> {
             return Ok(());
         }
     };
-    let mut boats = flotilla(&lab)?;
+    let mut boats = flotilla(&lab, |_| "lan")?;
     boats.ask(0, "post avant", "posted", CMD_TIMEOUT)?;
     let mut want: HashSet<String> = ["avant".to_string()].into();
     wait_got(&mut boats, &[0, 1, 2], &want, SPREAD_TIMEOUT)?;
@@ -447,7 +449,8 @@ fn posts_cross_a_150_kbit_link() -> anyhow::Result<()> {
     // Nodes 0 and 1 on the fast side; 2 and 3 behind their own 150 kbit/s links.
     lab.rate_limit(2, RATE)?;
     lab.rate_limit(3, RATE)?;
-    let mut boats = flotilla(&lab)?;
+    // The boats behind the slow links run the HaLow profile, as their operators would set it.
+    let mut boats = flotilla(&lab, |i| if i >= 2 { "halow" } else { "lan" })?;
     let all: Vec<usize> = (0..N).collect();
     let (mut across, mut back, mut beside) = (Vec::new(), Vec::new(), Vec::new());
     for k in 0..SAMPLES {

@@ -40,9 +40,13 @@ pub(crate) struct Boats {
 }
 
 impl Boats {
-    /// Starts one node per namespace of `lab` (user `sailor{i}`) and waits until each prints
-    /// `ready`.
-    pub(crate) fn spawn(lab: &NetnsLab, timeout: Duration) -> anyhow::Result<Self> {
+    /// Starts one node per namespace of `lab` (user `sailor{i}`), node `i` with the link
+    /// profile `profile(i)` (`lan` or `halow`), and waits until each prints `ready`.
+    pub(crate) fn spawn(
+        lab: &NetnsLab,
+        timeout: Duration,
+        profile: impl Fn(usize) -> &'static str,
+    ) -> anyhow::Result<Self> {
         let bin = node_bin()?;
         // `NODE_LOG=flotilla_node=debug` shows the nodes' logs on stderr.
         let log = std::env::var("NODE_LOG").unwrap_or_else(|_| "warn".into());
@@ -62,6 +66,7 @@ impl Boats {
                 .arg("--data-dir")
                 .arg(dir.path())
                 .args(["--user", &format!("sailor{i}")])
+                .args(["--link-profile", profile(i)])
                 .env("RUST_LOG", log.as_str())
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
