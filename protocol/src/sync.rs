@@ -567,6 +567,11 @@ impl<S: Store, R: Entropy> State<S, R> {
 
     fn on_peer_up(&mut self, peer: PublicKey) {
         self.peers.insert(peer, Peer::default());
+        self.greet(peer);
+    }
+
+    /// Sends `peer` a Hello for every flotilla we may sync with it.
+    fn greet(&mut self, peer: PublicKey) {
         let shared: Vec<FlotillaId> = self
             .flotillas
             .keys()
@@ -636,15 +641,7 @@ impl<S: Store, R: Entropy> State<S, R> {
                     .retain(|_, last| now_ms.saturating_sub(*last) < timeout);
             }
             self.pump_wants(peer);
-            let shared: Vec<FlotillaId> = self
-                .flotillas
-                .keys()
-                .filter(|f| self.may_sync(f, &peer))
-                .copied()
-                .collect();
-            for f in shared {
-                self.send_hello(peer, f);
-            }
+            self.greet(peer);
             self.pump(peer, now_ms);
         }
     }

@@ -26,7 +26,6 @@ pub(crate) mod boats;
 pub(crate) mod lab;
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
@@ -34,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use boats::Boats;
+use boats::{Boats, Line, forward_lines};
 use lab::NetnsLab;
 
 /// How long all probes get to find each other (measured: about 1 s).
@@ -48,14 +47,6 @@ fn probe_bin() -> anyhow::Result<PathBuf> {
         "MDNS_PROBE_BIN",
         crate::artifact::Target::Example("mdns_probe"),
     )
-}
-
-/// One line a probe printed.
-#[derive(Debug, Clone)]
-struct Line {
-    at: Instant,
-    node: usize,
-    text: String,
 }
 
 /// Probe processes, one per namespace, and everything they printed. Kills them on drop.
@@ -95,18 +86,7 @@ impl Probes {
                 .context("cannot start mdns_probe")?;
             let stdout = child.stdout.take().context("no stdout")?;
             let tx = tx.clone();
-            std::thread::spawn(move || {
-                for text in BufReader::new(stdout).lines().map_while(Result::ok) {
-                    let line = Line {
-                        at: Instant::now(),
-                        node: i,
-                        text,
-                    };
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
+            forward_lines(stdout, i, tx);
             probes.children.push(child);
             probes.peer_ids.push(peer_id);
         }

@@ -21,12 +21,33 @@ fn node_bin() -> anyhow::Result<PathBuf> {
     )
 }
 
-/// One line a node printed.
+/// One line a process in the lab (a node or an mDNS probe) printed.
 #[derive(Debug, Clone)]
 pub(crate) struct Line {
     pub(crate) at: Instant,
     pub(crate) node: usize,
     pub(crate) text: String,
+}
+
+/// Forwards each line `node` prints on `stdout`, stamped on arrival, until the reader or the
+/// receiver is gone (a thread per process: the tests wait on the receiver with deadlines).
+pub(crate) fn forward_lines(
+    stdout: impl std::io::Read + Send + 'static,
+    node: usize,
+    tx: mpsc::Sender<Line>,
+) {
+    std::thread::spawn(move || {
+        for text in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let line = Line {
+                at: Instant::now(),
+                node,
+                text,
+            };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
 }
 
 /// Node processes, one per namespace. Kills them on drop (declare the lab first).
@@ -76,18 +97,7 @@ impl Boats {
             let stdout = child.stdout.take().context("no stdout")?;
             let stdin = child.stdin.take().context("no stdin")?;
             let tx = tx.clone();
-            std::thread::spawn(move || {
-                for text in BufReader::new(stdout).lines().map_while(Result::ok) {
-                    let line = Line {
-                        at: Instant::now(),
-                        node: i,
-                        text,
-                    };
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
+            forward_lines(stdout, i, tx);
             boats.children.push(child);
             boats.stdins.push(stdin);
             boats._dirs.push(dir);
