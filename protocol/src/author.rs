@@ -155,6 +155,16 @@ impl<R: Entropy> Ctx<'_, R> {
         self.sign(key, channel, Kind::SEALED, payload)
     }
 
+    /// The channel's structure as the ledger knows it.
+    fn channel(&self, channel: &ChannelId) -> Result<crate::membership::ChannelAuth, AuthorError> {
+        let state = self.ledger.state();
+        let ch = state
+            .channels
+            .get(channel)
+            .ok_or(AuthorError::NotReady("unknown channel"))?;
+        Ok(ch.clone())
+    }
+
     /// Admits `node` (by `invite`, signed by a member node; or directly, signed by an admin),
     /// sealing every epoch key to it.
     ///
@@ -279,13 +289,7 @@ impl<R: Entropy> Ctx<'_, R> {
         user: PublicKey,
     ) -> Result<SignedEvent, AuthorError> {
         let flotilla = self.flotilla()?;
-        let ch = self
-            .ledger
-            .state()
-            .channels
-            .get(&channel)
-            .cloned()
-            .ok_or(AuthorError::NotReady("unknown channel"))?;
+        let ch = self.channel(&channel)?;
         let keys = if ch.private {
             let bundle = self.keyring.bundle(&ch.keys, None);
             if bundle.existing.is_empty() {
@@ -315,13 +319,7 @@ impl<R: Entropy> Ctx<'_, R> {
         channel: ChannelId,
         user: PublicKey,
     ) -> Result<SignedEvent, AuthorError> {
-        let ch = self
-            .ledger
-            .state()
-            .channels
-            .get(&channel)
-            .cloned()
-            .ok_or(AuthorError::NotReady("unknown channel"))?;
+        let ch = self.channel(&channel)?;
         let rotation = if ch.private {
             let remaining: Vec<PublicKey> =
                 ch.members.iter().filter(|m| **m != user).copied().collect();
