@@ -450,6 +450,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         node.id().fmt_short(),
         node.http_addr()
     );
+    if let Some(code) = node.setup_code() {
+        println!("setup code: {code} (open the page above and make the first admin with it)");
+    }
     for addr in wait_for_listeners(&node).await {
         println!("mesh address {addr}");
     }

@@ -172,6 +172,15 @@ pub enum Command {
         /// Its public key.
         reply: Reply<PublicKey>,
     },
+    /// Replaces an account's password hash.
+    SetPassword {
+        /// Whose.
+        username: String,
+        /// argon2id PHC string (hashed by the caller, off the actor task).
+        password_phc: String,
+        /// Done.
+        reply: Reply<()>,
+    },
     /// The local users.
     Users {
         /// The users, by username.
@@ -408,6 +417,20 @@ impl NodeHandle {
             username,
             password_phc,
             admin,
+            reply,
+        })
+        .await
+    }
+
+    /// Replaces `username`'s password hash (see `create_account`).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] without such an account, [`Error::Store`], [`Error::ActorGone`].
+    pub async fn set_password(&self, username: &str, password_phc: String) -> Result<(), Error> {
+        let username = username.to_owned();
+        self.ask(|reply| Command::SetPassword {
+            username,
+            password_phc,
             reply,
         })
         .await

@@ -1,24 +1,41 @@
-//! The node's HTTP side: [`router`] builds the axum app from an [`AppState`]; handlers live
-//! in [`api`] (JSON under `/api/v1`) and [`page`] (the HTML status page). The web UI comes in
-//! a later version.
+//! The node's HTTP side: [`router`] builds the axum app from an [`AppState`]: the crew's web
+//! UI ([`assets`]), and the JSON API under `/api/v1` described by OpenAPI at
+//! `/api/v1/openapi.json` (see `docs/api.md`).
+//!
+//! - [`auth`], [`sessions`], [`ratelimit`]: who is calling (cookie + CSRF, bearer tokens).
+//! - [`accounts`]: setup, login, users, tokens.
+//! - [`api`]: node status.
+//! - [`error`], [`json`]: the error shape and the JSON extractor every handler uses.
 
-mod api;
-mod error;
+pub mod accounts;
+pub mod api;
+pub mod assets;
+pub mod auth;
+pub mod error;
+pub mod json;
 mod page;
+pub mod ratelimit;
+pub mod sessions;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use flotilla_protocol::PublicKey;
+use tower_http::compression::CompressionLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::handle::NodeHandle;
 use crate::store::SledStore;
 
 pub use api::Status;
+pub use auth::Auth;
 
-/// What handlers share: who this node is and its store. Cheap to clone.
+/// What handlers share: who this node is, its store, its actor, sessions. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// Facts about the node that never change while it runs.
@@ -27,6 +44,8 @@ pub struct AppState {
     pub store: SledStore,
     /// The node's actor.
     pub node: NodeHandle,
+    /// Sessions, tokens, the setup code, rate limits.
+    pub auth: Arc<Auth>,
 }
 
 /// Facts about the node that never change while it runs.
@@ -38,12 +57,54 @@ pub struct NodeInfo {
     pub name: Option<String>,
     /// Its data directory.
     pub data_dir: PathBuf,
+    /// The largest attachment accepted, in bytes.
+    pub max_attachment_bytes: u64,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "flotilla node API", description = "The crew's chat API: see docs/api.md."),
+    tags((name = "accounts"), (name = "node"))
+)]
+struct ApiDoc;
+
+/// The API routes and their OpenAPI description.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(api::get_status))
+        .routes(routes!(accounts::get_setup, accounts::post_setup))
+        .routes(routes!(accounts::post_login))
+        .routes(routes!(accounts::post_logout))
+        .routes(routes!(accounts::get_me))
+        .routes(routes!(accounts::put_my_password))
+        .routes(routes!(accounts::get_users, accounts::post_user))
+        .routes(routes!(accounts::put_user_password))
+        .routes(routes!(accounts::get_tokens, accounts::post_token))
+        .routes(routes!(accounts::delete_token))
+}
+
+/// The OpenAPI description of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
 }
 
 /// The whole HTTP app.
 pub fn router(state: AppState) -> Router {
+    let (api, spec) = api().split_for_parts();
+    let spec = Arc::new(spec);
     Router::new()
-        .route("/", get(page::status_page))
-        .route("/api/v1/status", get(api::get_status))
+        .merge(api)
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let spec = Arc::clone(&spec);
+                async move { axum::Json((*spec).clone()) }
+            }),
+        )
+        .route("/status", get(page::status_page))
+        .route("/", get(assets::index))
+        .route("/{*path}", get(assets::file))
+        .layer(DefaultBodyLimit::max(json::MAX_JSON_BODY))
+        .layer(CompressionLayer::new())
         .with_state(state)
 }

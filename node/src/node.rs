@@ -22,6 +22,7 @@ use crate::store::SledStore;
 #[derive(Debug)]
 pub struct Node {
     info: Arc<NodeInfo>,
+    auth: Arc<http::Auth>,
     handle: NodeHandle,
     actor: Option<JoinHandle<()>>,
     http: SocketAddr,
@@ -56,7 +57,12 @@ impl Node {
             id: key.public(),
             name: config.name.clone(),
             data_dir: dir.path().to_path_buf(),
+            max_attachment_bytes: config.max_attachment_bytes,
         });
+        let auth = {
+            let store = store.clone();
+            Arc::new(tokio::task::spawn_blocking(move || http::Auth::load(&store)).await??)
+        };
         let setup = Setup {
             name: config
                 .name
@@ -88,7 +94,9 @@ impl Node {
             info: info.clone(),
             store: store.clone(),
             node: handle.clone(),
+            auth: Arc::clone(&auth),
         });
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let server = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move { stopped.await.unwrap_or(()) })
@@ -97,6 +105,7 @@ impl Node {
         tracing::info!(node = %info.id.fmt_short(), %http, "node started");
         Ok(Node {
             info,
+            auth,
             handle,
             actor: Some(actor),
             http,
@@ -116,6 +125,12 @@ impl Node {
     /// The address HTTP is bound to (the real port when the config asked for port 0).
     pub fn http_addr(&self) -> SocketAddr {
         self.http
+    }
+
+    /// The one-time code that makes the first admin in the web UI, while the node has no
+    /// account (the CLI prints it at start).
+    pub fn setup_code(&self) -> Option<String> {
+        self.auth.setup_code()
     }
 
     /// The node's store.

@@ -13,6 +13,7 @@
 //! The three trees an event touches are written in one sled transaction, so a crash never
 //! leaves an event without its channel item, or the reverse.
 
+mod auth;
 mod index;
 pub(crate) mod keys;
 mod schema;
@@ -27,6 +28,7 @@ use proto::id::{ChannelId, EventId, FlotillaId};
 use proto::store::{Item, Store, StoreError};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
+pub use auth::{SESSIONHASH_SESSION, StoredSession, StoredToken, TOKENHASH_TOKEN};
 pub use index::{Cursor, MAX_PAGE, Page, PostIndex};
 pub use schema::{Migration, SCHEMA_VERSION};
 
@@ -71,6 +73,8 @@ pub const ALL_TREES: &[&str] = &[
     FLOTILLA_GENESIS,
     USERNAME_USERKEY,
     USERNAME_ACCOUNT,
+    SESSIONHASH_SESSION,
+    TOKENHASH_TOKEN,
 ];
 
 /// sled's page cache. sled's default is 1 GiB, too much for a Raspberry Pi sharing its
@@ -159,6 +163,9 @@ impl SledStore {
     }
 
     fn from_db(db: sled::Db) -> Result<Self, Error> {
+        // Opened on use by `auth`; created here so a new store holds every tree.
+        db.open_tree(SESSIONHASH_SESSION)?;
+        db.open_tree(TOKENHASH_TOKEN)?;
         Ok(SledStore {
             events: db.open_tree(EVENTID_EVENT)?,
             items: db.open_tree(CHANNELITEM_EMPTY)?,

@@ -73,6 +73,21 @@ pub(crate) fn hash_password(password: &str) -> Result<String, Error> {
         })
 }
 
+/// Does `password` match the argon2 PHC string `phc`? Slow on purpose, like
+/// [`hash_password`]: call it from `spawn_blocking`. A malformed hash matches nothing.
+pub(crate) fn verify_password(phc: &str, password: &str) -> bool {
+    use argon2::password_hash::PasswordVerifier;
+    use argon2::password_hash::phc::PasswordHash;
+    if password.len() > MAX_PASSWORD_BYTES {
+        return false;
+    }
+    PasswordHash::new(phc).is_ok_and(|hash| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok()
+    })
+}
+
 fn at_rest_key(node: &SecretKey) -> SymmetricKey {
     SymmetricKey(blake3::derive_key(KDF_CONTEXT, &node.to_bytes()))
 }
@@ -119,6 +134,29 @@ impl Users {
     /// The account of `name`, if `user create` made one.
     pub(crate) fn account(&self, name: &str) -> Option<&Account> {
         self.accounts.get(name)
+    }
+
+    /// Replaces the password hash of `name`'s account.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] without such an account, [`Error::Store`] if the store fails.
+    pub(crate) fn set_password(
+        &mut self,
+        name: &str,
+        password_phc: String,
+        store: &SledStore,
+    ) -> Result<(), Error> {
+        let account = self
+            .accounts
+            .get_mut(name)
+            .ok_or_else(|| Error::NotFound(format!("account {name}")))?;
+        let updated = Account {
+            password_phc,
+            admin: account.admin,
+        };
+        store.put_account(name, &updated)?;
+        *account = updated;
+        Ok(())
     }
 
     /// Every account, by username.

@@ -30,6 +30,16 @@ impl Actor {
                 };
                 let _ = reply.send(self.create_account(&username, account));
             }
+            Command::SetPassword {
+                username,
+                password_phc,
+                reply,
+            } => {
+                let _ = reply.send(
+                    self.users
+                        .set_password(&username, password_phc, &self.store),
+                );
+            }
             Command::Users { reply } => {
                 let _ = reply.send(Ok(self.user_list()));
             }

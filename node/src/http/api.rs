@@ -8,7 +8,7 @@ use super::AppState;
 use super::error::ApiError;
 
 /// The answer of `GET /api/v1/status`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Status {
     /// The node's public key, hex.
     pub node_id: String,
@@ -38,7 +38,8 @@ pub(crate) fn status(state: &AppState) -> Status {
 
 /// # `GET /api/v1/status`
 /// Who this node is and how much it stores.
-pub(crate) async fn get_status(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/status", tag = "node", responses((status = 200, body = Status)))]
+pub async fn get_status(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
     let status = tokio::task::spawn_blocking(move || status(&state))
         .await
         .map_err(|e| ApiError::internal(&e))?;
