@@ -83,3 +83,15 @@ export function channelLabel(channel) {
   const others = (channel.members || []).filter((u) => u !== me);
   return others.length ? others.join(', ') : me;
 }
+
+/** A post is new or changed (from the API or the WebSocket): remember it and tell the views. */
+export function publishPost(post) {
+  rememberPost(post);
+  emit('post', post);
+}
+
+/** A post is gone: forget it and tell the views ({channel, post_id, root_id}). */
+export function publishDeleted(gone) {
+  store.posts.delete(gone.post_id);
+  emit('post-deleted', gone);
+}
