@@ -94,11 +94,18 @@ pub fn asset_paths() -> impl Iterator<Item = &'static str> {
 pub fn asset(path: &str) -> Option<Asset> {
     let path = path.strip_prefix('/').unwrap_or(path);
     let path = if path.is_empty() { INDEX } else { path };
-    if path.contains('\\') || path.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..") {
+    if path.contains('\\')
+        || path
+            .split('/')
+            .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+    {
         return None;
     }
     ASSETS
         .iter()
         .find(|(name, _)| *name == path)
-        .map(|(name, bytes)| Asset { bytes, content_type: content_type(name) })
+        .map(|(name, bytes)| Asset {
+            bytes,
+            content_type: content_type(name),
+        })
 }

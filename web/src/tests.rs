@@ -26,7 +26,10 @@ fn every_static_file_is_in_the_table_and_nothing_else() {
     on_disk.sort();
     let mut table: Vec<String> = asset_paths().map(str::to_owned).collect();
     table.sort();
-    assert_eq!(on_disk, table, "web/src/lib.rs ASSETS must list exactly the files of web/static/");
+    assert_eq!(
+        on_disk, table,
+        "web/src/lib.rs ASSETS must list exactly the files of web/static/"
+    );
 }
 
 #[test]
@@ -39,18 +42,38 @@ fn embedded_bytes_match_the_files() {
 
 #[test]
 fn no_asset_escapes_the_root() {
-    for bad in ["../Cargo.toml", "js/../../Cargo.toml", "/../src/lib.rs", "js/./main.js", "js//main.js", "js\\main.js", ".."] {
+    for bad in [
+        "../Cargo.toml",
+        "js/../../Cargo.toml",
+        "/../src/lib.rs",
+        "js/./main.js",
+        "js//main.js",
+        "js\\main.js",
+        "..",
+    ] {
         assert_eq!(asset(bad), None, "{bad}");
     }
 }
 
 #[test]
 fn index_and_paths_resolve_with_their_types() {
-    assert_eq!(asset("").map(|a| a.content_type), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        asset("").map(|a| a.content_type),
+        Some("text/html; charset=utf-8")
+    );
     assert_eq!(asset("/"), asset(INDEX));
-    assert_eq!(asset("/js/main.js").map(|a| a.content_type), Some("text/javascript; charset=utf-8"));
-    assert_eq!(asset("app.css").map(|a| a.content_type), Some("text/css; charset=utf-8"));
-    assert_eq!(asset("i18n/fr.json").map(|a| a.content_type), Some("application/json"));
+    assert_eq!(
+        asset("/js/main.js").map(|a| a.content_type),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert_eq!(
+        asset("app.css").map(|a| a.content_type),
+        Some("text/css; charset=utf-8")
+    );
+    assert_eq!(
+        asset("i18n/fr.json").map(|a| a.content_type),
+        Some("application/json")
+    );
     assert_eq!(asset("nope.js"), None);
     assert_eq!(content_type("x.bin"), "application/octet-stream");
 }
@@ -62,5 +85,8 @@ fn index_references_only_embedded_files() {
         assert!(index.contains(reference), "{reference}");
         assert!(asset(reference).is_some(), "{reference}");
     }
-    assert!(!index.contains("http://") && !index.contains("https://"), "no external resource");
+    assert!(
+        !index.contains("http://") && !index.contains("https://"),
+        "no external resource"
+    );
 }

@@ -132,7 +132,7 @@ export function renderChannelView(main, channel, onBack) {
       if (post.channel !== channel.id || post.root_id) return;
       const stick = nearBottom() || isMine(post);
       const result = timeline.upsert(post, complete);
-      if (result === 'inserted' && stick) toBottom();
+      if (result && stick) toBottom();
       if (result === 'inserted' && !isMine(post) && userIsLooking()) markRead(channel.id);
     }),
     on('post-deleted', (gone) => {
