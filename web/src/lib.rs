@@ -1,9 +1,14 @@
 //! # flotilla-web
 //!
 //! The crew's web UI: static HTML, CSS and ES modules embedded in the `flotilla` binary, so a
-//! phone on the boat's Wi-Fi needs nothing but the node. Until the web UI lands, the node
-//! serves a status page of its own (`node/src/http/page.rs`); this crate then provides
-//! [`asset`] for every file under `static/`.
+//! phone on the boat's Wi-Fi needs nothing but the node. This crate owns the table of every
+//! file under `static/` ([`asset`]); the node serves them at `/` (`index.html`) and at their
+//! paths relative to `static/` (`/app.css`, `/js/main.js`, `/i18n/fr.json`…).
+
+#[cfg(test)]
+mod first_load;
+#[cfg(test)]
+mod tests;
 
 /// A static file of the UI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,17 +19,93 @@ pub struct Asset {
     pub content_type: &'static str,
 }
 
-/// The asset at `path` (relative to the UI root, e.g. `index.html`), if there is one.
-/// No UI files ship yet, so this returns `None` for every path.
-pub fn asset(path: &str) -> Option<Asset> {
-    let _ = path;
-    None
+/// The entry page, served at `/`.
+pub const INDEX: &str = "index.html";
+
+/// Embed each listed file of `static/` as `(path, bytes)`.
+macro_rules! embed {
+    ($($path:literal,)*) => {
+        &[$(($path, include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/static/", $path)) as &[u8]),)*]
+    };
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn no_asset_escapes_the_root() {
-        assert_eq!(super::asset("../Cargo.toml"), None);
+/// Every file under `static/`, by its path relative to it (a test checks none is missing).
+pub(crate) static ASSETS: &[(&str, &[u8])] = embed![
+    "app.css",
+    "i18n/en.json",
+    "i18n/fr.json",
+    "index.html",
+    "js/api.js",
+    "js/autocomplete.js",
+    "js/boot.js",
+    "js/dom.js",
+    "js/format.js",
+    "js/i18n.js",
+    "js/keys.js",
+    "js/live.js",
+    "js/main.js",
+    "js/notify.js",
+    "js/router.js",
+    "js/session.js",
+    "js/state.js",
+    "js/theme.js",
+    "js/views/actions.js",
+    "js/views/channel.js",
+    "js/views/channels.js",
+    "js/views/composer.js",
+    "js/views/dialogs.js",
+    "js/views/emoji.js",
+    "js/views/fleet.js",
+    "js/views/login.js",
+    "js/views/post.js",
+    "js/views/prefs.js",
+    "js/views/settings.js",
+    "js/views/shell.js",
+    "js/views/sidebar.js",
+    "js/views/suggest.js",
+    "js/views/thread.js",
+    "js/views/timeline.js",
+    "js/ws.js",
+];
+
+/// The `Content-Type` of a file name, from its extension.
+pub fn content_type(path: &str) -> &'static str {
+    match path.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        Some("txt") => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
     }
+}
+
+/// Every asset path, in table order (for the node's listing and tests).
+pub fn asset_paths() -> impl Iterator<Item = &'static str> {
+    ASSETS.iter().map(|(path, _)| *path)
+}
+
+/// The asset at `path` (relative to the UI root, e.g. `index.html` or `js/main.js`; a leading
+/// `/` is allowed and an empty path is the index). Paths with `..`, `\\` or empty segments are
+/// refused.
+pub fn asset(path: &str) -> Option<Asset> {
+    let path = path.strip_prefix('/').unwrap_or(path);
+    let path = if path.is_empty() { INDEX } else { path };
+    if path.contains('\\')
+        || path
+            .split('/')
+            .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+    {
+        return None;
+    }
+    ASSETS
+        .iter()
+        .find(|(name, _)| *name == path)
+        .map(|(name, bytes)| Asset {
+            bytes,
+            content_type: content_type(name),
+        })
 }

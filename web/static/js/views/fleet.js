@@ -1,0 +1,66 @@
+// views/fleet.js: the fleet panel (#fleet-panel): every boat of the flotilla, connected or
+// not, when it was last seen, and its crew.
+
+import { h, icon, ICONS } from '../dom.js';
+import { t, tn, language } from '../i18n.js';
+import { store, on, currentFlotilla } from '../state.js';
+import { reloadBoats } from '../session.js';
+import { relativeTime, fullDateTime } from '../format.js';
+
+/** Boats are re-fetched this often while the panel is shown. */
+export const FLEET_REFRESH_MS = 30 * 1000;
+
+function lastSeen(boat) {
+  if (boat.me) return t('fleet.thisBoat');
+  if (boat.connected) return t('fleet.connected');
+  if (boat.last_seen_ms === null || boat.last_seen_ms === undefined) return t('fleet.neverSeen');
+  return t('fleet.lastSeen', { when: relativeTime(boat.last_seen_ms, Date.now(), language()) });
+}
+
+function boatCard(boat) {
+  const crew = store.members.filter((m) => m.node === boat.key);
+  const connected = boat.me || boat.connected;
+  return h(
+    'li',
+    { class: `boat ${connected ? 'connected' : 'disconnected'}`, dataset: { nodeKey: boat.key } },
+    h('span', { class: 'status-dot', 'aria-hidden': 'true' }),
+    h(
+      'div',
+      { class: 'boat-info' },
+      h('strong', { class: 'boat-name' }, '⛵ ', boat.name || boat.key.slice(0, 12)),
+      h('span', { class: 'boat-seen', title: boat.last_seen_ms ? fullDateTime(boat.last_seen_ms, language()) : '' }, lastSeen(boat)),
+      h('span', { class: 'boat-key hint' }, boat.key.slice(0, 16)),
+      crew.length ? h('span', { class: 'boat-crew' }, tn('fleet.crew', crew.length), ' : ', crew.map((m) => m.username).join(', ')) : null,
+    ),
+  );
+}
+
+/** Render the fleet panel into `main`. Returns {dispose()}. */
+export function renderFleet(main, onBack) {
+  const list = h('ul', { class: 'fleet-list' });
+  const summary = h('p', { class: 'hint' });
+  const flotilla = currentFlotilla();
+  const panel = h(
+    'section',
+    { id: 'fleet-panel', 'aria-label': t('fleet.title') },
+    h('header', { class: 'pane-head' }, h('button', { type: 'button', class: 'icon-button back', 'aria-label': t('action.back'), onclick: onBack }, icon(ICONS.back)), h('div', { class: 'channel-titles' }, h('h1', {}, icon(ICONS.anchor), ' ', t('fleet.title')), h('p', { class: 'channel-header' }, flotilla ? flotilla.name : ''))),
+    h('div', { class: 'fleet-scroll' }, summary, list),
+  );
+  const fill = () => {
+    const boats = [...store.boats].sort((a, b) => Number(b.me) - Number(a.me) || Number(b.connected) - Number(a.connected) || String(a.name).localeCompare(String(b.name)));
+    const online = boats.filter((b) => b.me || b.connected).length;
+    summary.textContent = t('fleet.summary', { online, total: boats.length });
+    list.replaceChildren(...boats.map(boatCard));
+  };
+  fill();
+  main.replaceChildren(panel);
+  const offs = [on('boats', fill), on('members', fill)];
+  const timer = setInterval(() => reloadBoats().catch(() => {}), FLEET_REFRESH_MS);
+  reloadBoats().catch(() => {});
+  return {
+    dispose() {
+      offs.forEach((off) => off());
+      clearInterval(timer);
+    },
+  };
+}

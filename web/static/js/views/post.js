@@ -1,0 +1,129 @@
+// views/post.js: one post as DOM: author, time, the server-rendered html, "(edited)",
+// files, reactions, reply count, pin marker and the action buttons. Hooks: docs/ui.md.
+
+import { h, icon, ICONS } from '../dom.js';
+import { t, tn, language } from '../i18n.js';
+import { fileUrl } from '../api.js';
+import { store, isMine, canDelete, emojiChar } from '../state.js';
+import { relativeTime, fullDateTime, clockTime, dayLabel, formatSize } from '../format.js';
+
+/** Avatar colours (indexes into --avatar-N custom properties). */
+const AVATAR_COLORS = 8;
+
+function hashOf(text) {
+  let hash = 0;
+  for (const ch of String(text)) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
+  return hash;
+}
+
+function avatar(post) {
+  const initial = (post.author || '?').slice(0, 1).toUpperCase();
+  return h('span', { class: `avatar c${hashOf(post.author_key || post.author) % AVATAR_COLORS}`, 'aria-hidden': 'true' }, initial);
+}
+
+/** A <time> whose text is relative ("il y a 3 min") and title the full date; refreshed by refreshTimes. */
+export function timeElement(ms, className) {
+  return h('time', { class: className || 'post-time', datetime: new Date(ms).toISOString(), title: fullDateTime(ms, language()), dataset: { ts: String(ms) } }, relativeTime(ms, Date.now(), language()));
+}
+
+/** Re-render every relative time under `root`. */
+export function refreshTimes(root) {
+  const now = Date.now();
+  for (const el of root.querySelectorAll('time[data-ts]')) {
+    const ms = Number(el.dataset.ts);
+    el.textContent = el.classList.contains('clock') ? clockTime(ms, language()) : relativeTime(ms, now, language());
+  }
+}
+
+function fileList(post) {
+  if (!post.files || post.files.length === 0) return null;
+  return h(
+    'div',
+    { class: 'post-files' },
+    post.files.map((file) => {
+      const url = fileUrl(store.flotillaId, file.id);
+      const label = `${file.name} (${formatSize(file.size, language())})`;
+      if (String(file.mime).startsWith('image/')) {
+        return h('a', { class: 'file image', href: url, target: '_blank', rel: 'noopener', title: label }, h('img', { src: url, alt: file.name, loading: 'lazy' }));
+      }
+      return h('a', { class: 'file', href: url, download: file.name }, '📎 ', h('span', { class: 'file-name' }, file.name), h('span', { class: 'file-size' }, ` ${formatSize(file.size, language())}`));
+    }),
+  );
+}
+
+function reactionList(post) {
+  const reactions = post.reactions || [];
+  return h(
+    'div',
+    { class: 'reactions' },
+    reactions.map((r) =>
+      h(
+        'button',
+        { type: 'button', class: `reaction ${r.me ? 'mine' : ''}`, dataset: { emoji: r.emoji }, 'aria-pressed': r.me ? 'true' : 'false', title: `${(r.users || []).join(', ')} :${r.emoji}:` },
+        h('span', { class: 'emoji' }, emojiChar(r.emoji)),
+        h('span', { class: 'count' }, String(r.count)),
+      ),
+    ),
+    reactions.length ? h('button', { type: 'button', class: 'reaction add', dataset: { action: 'react' }, 'aria-label': t('post.react') }, '+') : null,
+  );
+}
+
+function actionButton(action, path, label) {
+  return h('button', { type: 'button', class: 'icon-button', dataset: { action }, title: label, 'aria-label': label }, icon(path));
+}
+
+function actionBar(post, inThread) {
+  const pinned = Boolean(post.pinned);
+  return h(
+    'div',
+    { class: 'post-actions', role: 'toolbar', 'aria-label': t('post.actions') },
+    actionButton('react', ICONS.smile, t('post.react')),
+    inThread && post.root_id ? null : actionButton('reply', ICONS.reply, t('post.reply')),
+    actionButton('pin', ICONS.pin, pinned ? t('post.unpin') : t('post.pin')),
+    actionButton('copy-link', ICONS.link, t('post.copyLink')),
+    isMine(post) ? actionButton('edit', ICONS.edit, t('post.edit')) : null,
+    canDelete(post) ? actionButton('delete', ICONS.trash, t('post.delete')) : null,
+  );
+}
+
+function replyLink(post, inThread) {
+  if (inThread || !post.reply_count) return null;
+  return h('button', { type: 'button', class: 'link-button replies', dataset: { action: 'open-thread' } }, icon(ICONS.reply), h('span', { class: 'reply-count' }, String(post.reply_count)), ' ', h('span', {}, tn('post.replies', post.reply_count)));
+}
+
+/**
+ * Render a post. `opts` = {grouped: continues the author's group, newDay: a day separator
+ * goes before it, inThread: shown in the thread panel}.
+ */
+export function renderPost(post, opts) {
+  const { grouped, newDay, inThread } = opts || {};
+  const text = h('div', { class: 'post-text markdown' });
+  text.innerHTML = post.html || '';
+  const classes = ['post', grouped ? 'grouped' : '', isMine(post) ? 'mine' : '', post.pinned ? 'pinned' : '', post.mentions_me ? 'mentions-me' : ''];
+  const author = h('span', { class: `post-author ${grouped ? 'sr-only' : ''}` }, post.author);
+  const meta = grouped
+    ? h('div', { class: 'post-meta sr-only-meta' }, author)
+    : h('div', { class: 'post-meta' }, author, timeElement(post.created_at), post.pinned ? h('span', { class: 'pin-marker' }, '📌 ', t('post.pinned')) : null);
+  return h(
+    'article',
+    { class: classes.filter(Boolean).join(' '), dataset: { postId: post.id, author: post.author }, tabindex: '-1', 'aria-label': post.author },
+    newDay ? h('div', { class: 'day-separator', role: 'separator' }, h('span', {}, dayLabel(post.created_at, Date.now(), language()))) : null,
+    h(
+      'div',
+      { class: 'post-row' },
+      h('div', { class: 'post-gutter' }, grouped ? h('time', { class: 'post-time clock', dataset: { ts: String(post.created_at) }, title: fullDateTime(post.created_at, language()) }, clockTime(post.created_at, language())) : avatar(post)),
+      h(
+        'div',
+        { class: 'post-body' },
+        meta,
+        grouped && post.pinned ? h('span', { class: 'pin-marker' }, '📌 ', t('post.pinned')) : null,
+        text,
+        post.edited ? h('span', { class: 'post-edited' }, t('post.edited')) : null,
+        fileList(post),
+        reactionList(post),
+        replyLink(post, inThread),
+      ),
+      actionBar(post, inThread),
+    ),
+  );
+}
