@@ -16,6 +16,8 @@ pub mod json;
 mod page;
 pub mod ratelimit;
 pub mod sessions;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 use std::sync::Arc;

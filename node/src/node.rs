@@ -23,6 +23,7 @@ use crate::store::SledStore;
 pub struct Node {
     info: Arc<NodeInfo>,
     auth: Arc<http::Auth>,
+    state: AppState,
     handle: NodeHandle,
     actor: Option<JoinHandle<()>>,
     http: SocketAddr,
@@ -90,12 +91,13 @@ impl Node {
             source,
         })?;
         let (stop, stopped) = oneshot::channel();
-        let app = http::router(AppState {
+        let state = AppState {
             info: info.clone(),
             store: store.clone(),
             node: handle.clone(),
             auth: Arc::clone(&auth),
-        });
+        };
+        let app = http::router(state.clone());
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let server = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -106,6 +108,7 @@ impl Node {
         Ok(Node {
             info,
             auth,
+            state,
             handle,
             actor: Some(actor),
             http,
@@ -131,6 +134,11 @@ impl Node {
     /// account (the CLI prints it at start).
     pub fn setup_code(&self) -> Option<String> {
         self.auth.setup_code()
+    }
+
+    /// A new copy of the node's HTTP app, for in-process requests (router tests).
+    pub fn router(&self) -> axum::Router {
+        http::router(self.state.clone())
     }
 
     /// The node's store.

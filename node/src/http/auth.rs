@@ -216,6 +216,7 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use axum::http::HeaderValue;
 

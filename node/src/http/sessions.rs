@@ -248,6 +248,7 @@ fn evict_oldest(sessions: &mut HashMap<SecretHash, StoredSession>) -> Vec<Secret
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
