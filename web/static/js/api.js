@@ -88,9 +88,14 @@ export const api = {
   put: (path, body) => request('PUT', path, body),
   patch: (path, body) => request('PATCH', path, body),
   del: (path) => request('DELETE', path),
-  /** Upload a File/Blob to a flotilla: `POST /flotillas/{f}/files?name=` with the raw bytes. */
-  upload: (flotilla, file) =>
-    request('POST', `/flotillas/${seg(flotilla)}/files?name=${seg(file.name || 'file')}`, file, file.type || 'application/octet-stream'),
+  /** Upload a File/Blob for a post in a channel: `POST /flotillas/{f}/files?channel=&name=`, raw bytes. */
+  upload: (flotilla, channel, file) =>
+    request(
+      'POST',
+      `/flotillas/${seg(flotilla)}/files?channel=${seg(channel)}&name=${seg(file.name || 'file')}`,
+      file,
+      file.type || 'application/octet-stream',
+    ),
 };
 
 /** Path of a flotilla's sub-resource: fpath(f, 'channels', c, 'posts'). */

@@ -74,7 +74,7 @@ export function createComposer(opts) {
       uploading += 1;
       renderChips();
       try {
-        pending.push(await api.upload(store.flotillaId, file));
+        pending.push(await api.upload(store.flotillaId, opts.channel.id, file));
       } catch (err) {
         error.textContent = `${file.name}: ${errorText(err)}`;
       } finally {
