@@ -5,17 +5,27 @@
 //! - [`auth`], [`sessions`], [`ratelimit`]: who is calling (cookie + CSRF, bearer tokens).
 //! - [`accounts`]: setup, login, users, tokens.
 //! - [`api`]: node status.
+//! - [`flotillas`], [`channels`], [`posts`], [`files`]: the chat, through the node's handle;
+//!   [`dto`] shapes it, [`render`] renders markdown for the reader.
+//! - [`ws`]: the live WebSocket.
 //! - [`error`], [`json`]: the error shape and the JSON extractor every handler uses.
 
 pub mod accounts;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod channels;
+pub mod dto;
 pub mod error;
+pub mod files;
+pub mod flotillas;
 pub mod json;
 mod page;
+pub mod posts;
+pub mod render;
 pub mod ratelimit;
 pub mod sessions;
+pub mod ws;
 #[cfg(test)]
 mod tests;
 
@@ -66,7 +76,8 @@ pub struct NodeInfo {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "flotilla node API", description = "The crew's chat API: see docs/api.md."),
-    tags((name = "accounts"), (name = "node"))
+    tags((name = "accounts"), (name = "node"), (name = "flotillas"), (name = "channels"),
+        (name = "posts"), (name = "files"), (name = "live"))
 )]
 struct ApiDoc;
 
@@ -83,6 +94,29 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::put_user_password))
         .routes(routes!(accounts::get_tokens, accounts::post_token))
         .routes(routes!(accounts::delete_token))
+        .routes(routes!(flotillas::get_flotillas, flotillas::post_flotilla))
+        .routes(routes!(flotillas::post_join))
+        .routes(routes!(flotillas::post_invite))
+        .routes(routes!(flotillas::get_members))
+        .routes(routes!(flotillas::get_boats))
+        .routes(routes!(flotillas::get_emoji))
+        .routes(routes!(channels::get_channels, channels::post_channel))
+        .routes(routes!(channels::post_dm))
+        .routes(routes!(channels::get_channel, channels::patch_channel))
+        .routes(routes!(channels::post_join_channel))
+        .routes(routes!(channels::post_leave_channel))
+        .routes(routes!(channels::post_channel_member))
+        .routes(routes!(channels::post_archive))
+        .routes(routes!(channels::post_read))
+        .routes(routes!(channels::get_pins))
+        .routes(routes!(posts::get_posts, posts::post_post))
+        .routes(routes!(posts::get_post, posts::put_post, posts::delete_post))
+        .routes(routes!(posts::get_thread))
+        .routes(routes!(posts::put_reaction, posts::delete_reaction))
+        .routes(routes!(posts::put_pin, posts::delete_pin))
+        .routes(routes!(files::post_file))
+        .routes(routes!(files::get_file))
+        .routes(routes!(ws::get_ws))
 }
 
 /// The OpenAPI description of the API.

@@ -135,6 +135,12 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         match e {
             Error::NotFound(what) => ApiError::not_found(format!("not found: {what}")),
+            Error::Forbidden(why) => ApiError::forbidden(why),
+            Error::Conflict(why) => ApiError::conflict(why),
+            Error::TooLarge { limit } => ApiError::too_large(format!(
+                "the file is over the attachment limit of {}",
+                super::files::human_size(limit)
+            )),
             Error::Exists(what) => ApiError::conflict(format!("{what} already exists")),
             Error::Invalid { what, reason } => {
                 ApiError::invalid(format!("invalid {what}: {reason}"))

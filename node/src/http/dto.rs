@@ -1,0 +1,316 @@
+//! The JSON shapes of the chat API (see `docs/api.md`), built from the node's views. Posts
+//! carry their markdown rendered for the reader ([`super::render::Renderer`]).
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::error::ApiError;
+use super::render::Renderer;
+use crate::handle::{
+    BoatInfo, ChannelKind, ChannelView, FileInfo, FlotillaInfo, MemberInfo, PostView,
+};
+use crate::store::Cursor;
+
+/// A flotilla this node follows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Flotilla {
+    /// Its id.
+    pub id: String,
+    /// Its name (empty while joining).
+    pub name: String,
+    /// Is this node an active member (false while joining)?
+    pub member: bool,
+    /// Active boats.
+    pub nodes: usize,
+    /// Is the caller a flotilla admin?
+    pub admin: bool,
+}
+
+impl Flotilla {
+    /// The API shape of `info`, for a caller who is (`admin`) a flotilla admin or not.
+    pub fn new(info: FlotillaInfo, admin: bool) -> Self {
+        Flotilla {
+            id: info.id.to_string(),
+            name: info.name,
+            member: info.member,
+            nodes: info.nodes,
+            admin,
+        }
+    }
+}
+
+/// A user of a flotilla, on any boat.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Member {
+    /// Username.
+    pub username: String,
+    /// Public key, hex.
+    pub key: String,
+    /// Display name, if set.
+    pub display_name: Option<String>,
+    /// Their home boat's key, hex.
+    pub node: String,
+    /// A flotilla admin?
+    pub admin: bool,
+}
+
+impl From<MemberInfo> for Member {
+    fn from(m: MemberInfo) -> Self {
+        Member {
+            username: m.username,
+            key: m.key.to_string(),
+            display_name: m.display_name,
+            node: m.node.to_string(),
+            admin: m.admin,
+        }
+    }
+}
+
+/// A boat of a flotilla.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Boat {
+    /// Its node key, hex.
+    pub key: String,
+    /// Its name.
+    pub name: String,
+    /// This node?
+    pub me: bool,
+    /// Connected now?
+    pub connected: bool,
+    /// Last seen (ms since the Unix epoch), if ever.
+    pub last_seen_ms: Option<u64>,
+}
+
+impl From<BoatInfo> for Boat {
+    fn from(b: BoatInfo) -> Self {
+        Boat {
+            key: b.key.to_string(),
+            name: b.name,
+            me: b.me,
+            connected: b.connected,
+            last_seen_ms: b.last_seen_ms,
+        }
+    }
+}
+
+/// A channel as the caller sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Channel {
+    /// Its id.
+    pub id: String,
+    /// Its flotilla.
+    pub flotilla: String,
+    /// Its name (`@dm` for a DM).
+    pub name: String,
+    /// `public`, `private` or `dm`.
+    pub kind: &'static str,
+    /// Shown above the timeline.
+    pub header: String,
+    /// What it is for.
+    pub purpose: String,
+    /// Read-only?
+    pub archived: bool,
+    /// Who made it.
+    pub creator: String,
+    /// Has the caller joined?
+    pub member: bool,
+    /// Usernames of a private channel or DM (empty for public ones).
+    pub members: Vec<String>,
+    /// Posts and replies by others since the caller's read marker.
+    pub unread: u32,
+    /// Those of them that mention the caller (all of them in a DM).
+    pub mentions: u32,
+    /// The newest post (ms since the Unix epoch).
+    pub last_post_at: Option<u64>,
+}
+
+impl From<ChannelView> for Channel {
+    fn from(c: ChannelView) -> Self {
+        Channel {
+            id: c.id.to_string(),
+            flotilla: c.flotilla.to_string(),
+            name: c.name,
+            kind: match c.kind {
+                ChannelKind::Public => "public",
+                ChannelKind::Private => "private",
+                ChannelKind::Dm => "dm",
+            },
+            header: c.header,
+            purpose: c.purpose,
+            archived: c.archived,
+            creator: c.creator,
+            member: c.member,
+            members: c.members,
+            unread: c.unread,
+            mentions: c.mentions,
+            last_post_at: c.last_post_at,
+        }
+    }
+}
+
+/// A reaction on a post.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Reaction {
+    /// Shortcode without colons.
+    pub emoji: String,
+    /// How many reacted.
+    pub count: usize,
+    /// Who.
+    pub users: Vec<String>,
+    /// Did the caller?
+    pub me: bool,
+}
+
+/// An attached file.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct File {
+    /// Its id (BLAKE3 of its bytes), hex.
+    pub id: String,
+    /// File name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// MIME type.
+    pub mime: String,
+}
+
+impl From<FileInfo> for File {
+    fn from(f: FileInfo) -> Self {
+        File {
+            id: f.id.to_string(),
+            name: f.name,
+            size: f.size,
+            mime: f.mime,
+        }
+    }
+}
+
+/// A post or reply.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Post {
+    /// Its id.
+    pub id: String,
+    /// Its channel.
+    pub channel: String,
+    /// The author's username.
+    pub author: String,
+    /// The author's key, hex.
+    pub author_key: String,
+    /// Markdown source, after edits.
+    pub text: String,
+    /// Sanitized HTML rendering of `text` for the caller.
+    pub html: String,
+    /// The thread root, for a reply.
+    pub root_id: Option<String>,
+    /// Written at (ms since the Unix epoch).
+    pub created_at: u64,
+    /// Edited since?
+    pub edited: bool,
+    /// Replies in its thread.
+    pub reply_count: u32,
+    /// Pinned to its channel?
+    pub pinned: bool,
+    /// Reactions.
+    pub reactions: Vec<Reaction>,
+    /// Attached files.
+    pub files: Vec<File>,
+    /// Does it mention the caller?
+    pub mentions_me: bool,
+}
+
+impl Post {
+    /// The API shape of `p`, rendered by `r`.
+    pub fn new(p: PostView, r: &Renderer) -> Self {
+        Post {
+            id: p.id.to_string(),
+            channel: p.channel.to_string(),
+            html: r.render(&p.text),
+            author: p.author,
+            author_key: p.author_key.to_string(),
+            text: p.text,
+            root_id: p.root_id.map(|id| id.to_string()),
+            created_at: p.created_at,
+            edited: p.edited,
+            reply_count: p.reply_count,
+            pinned: p.pinned,
+            reactions: p
+                .reactions
+                .into_iter()
+                .map(|x| Reaction {
+                    emoji: x.emoji,
+                    count: x.users.len(),
+                    users: x.users,
+                    me: x.me,
+                })
+                .collect(),
+            files: p.files.into_iter().map(File::from).collect(),
+            mentions_me: p.mentions_me,
+        }
+    }
+}
+
+/// A page of a channel's timeline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PostPage {
+    /// Root posts, oldest first.
+    pub posts: Vec<Post>,
+    /// Pass as `before` for the older page; null on the last.
+    pub next: Option<String>,
+}
+
+/// A thread.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Thread {
+    /// The root post.
+    pub root: Post,
+    /// Its replies, oldest first.
+    pub replies: Vec<Post>,
+}
+
+/// A cursor as the API shows it: `<ms>-<logical>-<id hex>`.
+pub fn cursor_to_string(c: &Cursor) -> String {
+    format!("{}-{}-{}", c.hlc.ms, c.hlc.logical, c.id)
+}
+
+/// Parses an API cursor.
+///
+/// # Errors
+/// 400 for anything [`cursor_to_string`] does not make.
+pub fn cursor_from_str(s: &str) -> Result<Cursor, ApiError> {
+    let bad = || ApiError::bad_request("malformed cursor: pass back a `next` value as is");
+    let mut parts = s.splitn(3, '-');
+    let ms = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let logical = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let id = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    Ok(Cursor {
+        hlc: flotilla_protocol::hlc::Hlc { ms, logical },
+        id,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use flotilla_protocol::EventId;
+    use flotilla_protocol::hlc::Hlc;
+
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_a_400() {
+        let c = Cursor {
+            hlc: Hlc {
+                ms: 1_700_000_000_000,
+                logical: 3,
+            },
+            id: EventId([7; 32]),
+        };
+        assert_eq!(cursor_from_str(&cursor_to_string(&c)).unwrap(), c);
+        for bad in ["", "1", "1-2", "x-1-00", "1-2-zz"] {
+            assert_eq!(
+                cursor_from_str(bad).unwrap_err().status(),
+                axum::http::StatusCode::BAD_REQUEST
+            );
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! The WebSocket at `/api/v1/ws`: pushes what changes to one logged-in user, as JSON
+//! messages (see `docs/api.md`): posts new or changed, deletions, channels, unread counts,
+//! boats, flotillas.
+//!
+//! Each connection subscribes to the node's event broadcast and turns each event into what
+//! *this* user may see, rendered for them (a private channel's post is only sent to its
+//! members). A connection that falls more than the broadcast's capacity behind is told to
+//! `resync` instead of slowing the node down.
+
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
+use flotilla_protocol::id::{ChannelId, EventId, FlotillaId};
+use serde_json::{Value, json};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::AppState;
+use super::auth::Caller;
+use super::dto::{Boat, Channel, Post};
+use super::error::ApiError;
+use super::render::Renderer;
+use crate::handle::{EVENT_CAP, Event};
+
+/// Messages a connection may lag behind before it is told to resync.
+pub const WS_QUEUE: usize = EVENT_CAP;
+/// The largest message accepted from a client (they only send pings).
+pub const MAX_CLIENT_MESSAGE: usize = 1024;
+/// How often the server pings an idle client, so dead phones are noticed.
+pub const PING_EVERY: Duration = Duration::from_secs(30);
+
+#[utoipa::path(get, path = "/api/v1/ws", tag = "live",
+    responses((status = 101, description = "switching to the WebSocket protocol"),
+        (status = 401, body = super::error::ErrorBody),
+        (status = 403, body = super::error::ErrorBody)))]
+/// Opens the live channel of the logged-in user.
+pub async fn get_ws(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    check_origin(&headers)?;
+    Ok(upgrade
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .on_upgrade(move |socket| serve(state, caller.username, socket)))
+}
+
+/// A browser always sends `Origin` on a WebSocket: it must be this host (no other site may
+/// ride the user's cookie into the live channel).
+fn check_origin(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return Ok(());
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let origin_host = origin.split_once("://").map_or(origin, |(_, h)| h);
+    if origin_host == host {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("cross-origin WebSocket refused"))
+    }
+}
+
+async fn serve(state: AppState, username: String, mut socket: WebSocket) {
+    let mut events = state.node.subscribe();
+    let mut ping = tokio::time::interval(PING_EVERY);
+    if send(&mut socket, json!({"type": "hello", "username": username})).await.is_err() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) if is_ping(&text) => {
+                    if send(&mut socket, json!({"type": "pong"})).await.is_err() {
+                        return;
+                    }
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return,
+            },
+            event = events.recv() => {
+                let messages = match event {
+                    Ok(event) => messages_for(&state, &username, event).await,
+                    Err(RecvError::Lagged(_)) => vec![json!({"type": "resync"})],
+                    Err(RecvError::Closed) => return,
+                };
+                for m in messages {
+                    if send(&mut socket, m).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            _ = ping.tick() => {
+                if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn is_ping(text: &str) -> bool {
+    serde_json::from_str::<Value>(text).is_ok_and(|v| v["type"] == "ping")
+}
+
+async fn send(socket: &mut WebSocket, message: Value) -> Result<(), axum::Error> {
+    socket.send(Message::Text(message.to_string().into())).await
+}
+
+/// What `user` hears of `event` (nothing if they may not see it).
+async fn messages_for(state: &AppState, user: &str, event: Event) -> Vec<Value> {
+    match event {
+        Event::PostChanged {
+            flotilla,
+            channel,
+            post,
+            ..
+        } => {
+            let mut out: Vec<Value> = post_message(state, user, flotilla, post)
+                .await
+                .into_iter()
+                .collect();
+            out.extend(unread_message(state, user, flotilla, channel).await);
+            out
+        }
+        Event::PostDeleted {
+            flotilla,
+            channel,
+            post,
+            root,
+        } => {
+            if state.node.channel_view(flotilla, channel, user).await.is_err() {
+                return vec![];
+            }
+            let mut out = vec![json!({
+                "type": "post_deleted", "flotilla": flotilla.to_string(),
+                "channel": channel.to_string(), "post_id": post.to_string(),
+                "root_id": root.map(|r| r.to_string()),
+            })];
+            out.extend(unread_message(state, user, flotilla, channel).await);
+            out
+        }
+        Event::ChannelChanged { flotilla, channel } => {
+            match state.node.channel_view(flotilla, channel, user).await {
+                Ok(view) => vec![json!({
+                    "type": "channel", "flotilla": flotilla.to_string(),
+                    "channel": Channel::from(view),
+                })],
+                Err(_) => vec![],
+            }
+        }
+        Event::ReadChanged {
+            flotilla,
+            channel,
+            user: reader,
+        } if reader == user => unread_message(state, user, flotilla, channel)
+            .await
+            .into_iter()
+            .collect(),
+        Event::PeerConnected(_) | Event::PeerDisconnected(_) => vec![peers_message(state).await],
+        Event::Joined(_) => vec![json!({"type": "flotillas"})],
+        _ => vec![],
+    }
+}
+
+async fn post_message(
+    state: &AppState,
+    user: &str,
+    flotilla: FlotillaId,
+    post: EventId,
+) -> Option<Value> {
+    let view = state.node.post_view(flotilla, post, user).await.ok()?;
+    let renderer = Renderer::load(state, flotilla, user).await.ok()?;
+    Some(json!({
+        "type": "post", "flotilla": flotilla.to_string(), "post": Post::new(view, &renderer),
+    }))
+}
+
+async fn unread_message(
+    state: &AppState,
+    user: &str,
+    flotilla: FlotillaId,
+    channel: ChannelId,
+) -> Option<Value> {
+    let counts = state.node.unread(flotilla, channel, user).await.ok()?;
+    Some(json!({
+        "type": "unread", "flotilla": flotilla.to_string(), "channel": channel.to_string(),
+        "unread": counts.unread, "mentions": counts.mentions,
+    }))
+}
+
+async fn peers_message(state: &AppState) -> Value {
+    let mut boats: Vec<Value> = Vec::new();
+    for f in state.node.flotillas().await.unwrap_or_default() {
+        for b in state.node.boats(f.id).await.unwrap_or_default() {
+            let mut boat = serde_json::to_value(Boat::from(b)).unwrap_or_default();
+            boat["flotilla"] = json!(f.id.to_string());
+            boats.push(boat);
+        }
+    }
+    json!({"type": "peers", "boats": boats})
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn only_same_origin_sockets_are_accepted() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("10.0.0.5:8080"));
+        assert!(check_origin(&h).is_ok(), "scripts send no Origin");
+        h.insert(header::ORIGIN, HeaderValue::from_static("http://10.0.0.5:8080"));
+        assert!(check_origin(&h).is_ok());
+        h.insert(header::ORIGIN, HeaderValue::from_static("http://evil.example"));
+        assert!(check_origin(&h).is_err());
+    }
+}
