@@ -11,6 +11,7 @@
 //! - [`datadir`]: the data directory and the node key file.
 //! - [`discovery`]: finding peers on the LAN with mDNS (mdns-sd).
 //! - `mdns`: starts discovery in a running node and feeds what it finds to the actor.
+//! - [`markdown`]: posts' markdown → sanitized HTML; mentions; emoji shortcodes.
 //! - [`store`]: [`store::SledStore`], the core's store trait on sled, plus post indexes.
 //! - [`http`]: the axum router: status page and `/api/v1`.
 //! - [`node`]: [`Node`], a running node.
@@ -40,6 +41,7 @@ pub mod discovery;
 mod error;
 pub mod handle;
 pub mod http;
+pub mod markdown;
 mod mdns;
 pub mod net;
 pub mod node;
