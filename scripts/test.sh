@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test flotilla has, from a fresh machine: installs what the tests need
-# (the Rust toolchain is checked; iproute2 is installed for the network-namespace tests when
-# we are root), then formatting, lints and the whole test suite.
+# (the Rust toolchain is checked; chromium and chromium-driver are installed for the browser
+# tests, and iproute2 for the network-namespace tests, when we are root), then formatting,
+# lints and the whole test suite.
 #
 # Usage: bash scripts/test.sh      (from anywhere; it works from the repository root)
 set -euo pipefail
@@ -26,6 +27,32 @@ need_components() {
     cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 }
 
+# Installs Debian packages as root: `apt-get install`, and when that fails (stale or empty
+# package lists on a fresh machine) `apt-get update` then the install again.
+apt_install() {
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >/dev/null 2>&1 \
+        || { apt-get update >/dev/null 2>&1 \
+             && DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >/dev/null; }
+}
+
+# The browser tests (tests/integration/browser/) need Debian's headless chromium and its
+# chromedriver: install them when missing (root), else stop with a clear message.
+need_chromium() {
+    if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+        return
+    fi
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        echo "test.sh: the browser tests need /usr/bin/chromium and /usr/bin/chromedriver:" \
+            "run 'apt-get install chromium chromium-driver' as root, then again" >&2
+        exit 1
+    fi
+    echo "test.sh: installing chromium and chromium-driver for the browser tests" >&2
+    apt_install chromium chromium-driver || {
+        echo "test.sh: cannot install chromium and chromium-driver" >&2
+        exit 1
+    }
+}
+
 # The network-namespace tests (tests/integration/netns.rs) need root and the `ip`/`tc`
 # commands. Install iproute2 only when `ip` is missing and we are root; otherwise say why
 # those tests will print SKIPPED.
@@ -39,9 +66,7 @@ need_iproute2() {
     fi
     if command -v apt-get >/dev/null 2>&1; then
         echo "test.sh: installing iproute2 for the network-namespace tests" >&2
-        DEBIAN_FRONTEND=noninteractive apt-get install -y iproute2 >/dev/null 2>&1 \
-            || { apt-get update >/dev/null 2>&1 \
-                 && DEBIAN_FRONTEND=noninteractive apt-get install -y iproute2 >/dev/null; } \
+        apt_install iproute2 \
             || echo "test.sh: cannot install iproute2: the network-namespace tests will be skipped" >&2
     else
         echo "test.sh: no ip/tc and no apt-get: the network-namespace tests will be skipped" >&2
@@ -55,6 +80,7 @@ step() {
 
 need_rust
 need_components
+need_chromium
 need_iproute2
 
 step cargo fmt --all --check

@@ -9,8 +9,11 @@
 //!   late joiners, outsiders, invites.
 //! - [`latency`]: propagation latency figures (`#[ignore]`; see docs/performance.md).
 //! - [`cold_sync`]: time for an empty node to sync a 100k-post history (`#[ignore]`).
+//! - [`browser`]: headless chromium through chromedriver: pages, the web UI's acceptance
+//!   scenario and its benchmarks.
 
 mod artifact;
+mod browser;
 mod cli;
 mod cold_sync;
 mod crash;

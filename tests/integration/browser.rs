@@ -1,0 +1,22 @@
+//! Real-browser tests: Debian's headless chromium driven through chromedriver by our own
+//! small W3C WebDriver client (docs/decisions.md 14). `scripts/test.sh` installs both;
+//! without them these tests fail with a message saying so.
+//!
+//! - [`http`]: one JSON request over HTTP/1.1 to chromedriver.
+//! - [`webdriver`]: the W3C commands (session, navigate, find, click, keys, script, screenshot).
+//! - [`driver`]: the chromedriver process (free port, readiness, killed with its group).
+//! - [`harness`]: [`harness::Browser`], with bounded waits and screenshots under
+//!   `<target dir>/screenshots/`.
+//! - [`web_node`]: a node in this process serving HTTP for a browser.
+//! - [`status_page`]: the node's page in a real browser; a French browser.
+//! - [`scenario`]: the web UI's acceptance scenario on two nodes (`#[ignore]` until the UI).
+//! - [`bench`]: first paint of a 10k-post channel, WebSocket delivery latency (`#[ignore]`).
+
+mod bench;
+mod driver;
+mod harness;
+mod http;
+mod scenario;
+mod status_page;
+mod web_node;
+mod webdriver;
