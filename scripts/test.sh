@@ -86,4 +86,11 @@ need_iproute2
 step cargo fmt --all --check
 step cargo clippy --workspace --all-targets --all-features -- -D warnings
 step cargo test --workspace --all-features
+# The web UI's pure modules (i18n, routes, formatting, keys) under Node.js's own test runner,
+# when Node.js is there (it is on machines of this kind; nothing is fetched from npm).
+if command -v node >/dev/null 2>&1; then
+    step node --test web/tests/
+else
+    echo "test.sh: no node: the web UI's JavaScript unit tests are skipped" >&2
+fi
 echo "test.sh: all checks passed" >&2

@@ -4,4 +4,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod accounts;
+mod chat;
 mod harness;
+mod live;
