@@ -141,13 +141,9 @@ impl Drop for Chromedriver {
     fn drop(&mut self) {
         // SIGKILL to the whole group: chromedriver, chromium and its zygotes and renderers.
         // (The crash handlers chromium detaches exit when chromium goes.)
-        let group = format!("-{}", self.child.id());
-        let killed = Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        if !killed.is_ok_and(|s| s.success()) {
+        let group = rustix::process::Pid::from_child(&self.child);
+        let signal = rustix::process::Signal::KILL;
+        if rustix::process::kill_process_group(group, signal).is_err() {
             let _ = self.child.kill(); // at least the driver; it may have exited already
         }
         let _ = self.child.wait(); // reap it
