@@ -8,11 +8,13 @@
 //! - [`harness`]: [`harness::Browser`], with bounded waits and screenshots under
 //!   `<target dir>/screenshots/`.
 //! - [`web_node`]: a node in this process serving HTTP for a browser.
+//! - [`crew`]: two boats and their crews' browsers, set up through the UI.
 //! - [`status_page`]: the node's page in a real browser; a French browser.
 //! - [`scenario`]: the web UI's acceptance scenario on two nodes (`#[ignore]` until the UI).
 //! - [`bench`]: first paint of a 10k-post channel, WebSocket delivery latency (`#[ignore]`).
 
 mod bench;
+mod crew;
 mod driver;
 mod harness;
 mod http;

@@ -57,12 +57,21 @@ impl Chromedriver {
     /// Starts chromedriver with `env` added to its (and so chromium's) environment, logging
     /// to `log`, and waits until it is ready for sessions.
     pub(crate) async fn start(env: &[(&str, &Path)], log: &Path) -> Result<Self, DriverError> {
+        Chromedriver::start_on(free_port, env, log).await
+    }
+
+    /// [`Self::start`] on the ports `next_port` gives, trying the next one on a clash.
+    async fn start_on(
+        mut next_port: impl FnMut() -> std::io::Result<u16>,
+        env: &[(&str, &Path)],
+        log: &Path,
+    ) -> Result<Self, DriverError> {
         if !Path::new(CHROMEDRIVER).exists() {
             return Err(DriverError::Missing);
         }
         let mut last = None;
         for _ in 0..MAX_PORT_ATTEMPTS {
-            let port = free_port()?;
+            let port = next_port()?;
             let mut driver = Chromedriver::spawn(port, env, log)?;
             match driver.wait_ready(log).await {
                 Ok(()) => return Ok(driver),
@@ -132,13 +141,9 @@ impl Drop for Chromedriver {
     fn drop(&mut self) {
         // SIGKILL to the whole group: chromedriver, chromium and its zygotes and renderers.
         // (The crash handlers chromium detaches exit when chromium goes.)
-        let group = format!("-{}", self.child.id());
-        let killed = Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        if !killed.is_ok_and(|s| s.success()) {
+        let group = rustix::process::Pid::from_child(&self.child);
+        let signal = rustix::process::Signal::KILL;
+        if rustix::process::kill_process_group(group, signal).is_err() {
             let _ = self.child.kill(); // at least the driver; it may have exited already
         }
         let _ = self.child.wait(); // reap it
@@ -171,4 +176,44 @@ pub(crate) fn processes_mentioning(needle: &str) -> Vec<u32> {
             cmdline.is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A port someone else took between our probe and chromedriver's bind: the next one is
+    /// used.
+    #[tokio::test]
+    async fn a_port_clash_moves_on_to_another_port() -> anyhow::Result<()> {
+        let taken = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        let taken_port = taken.local_addr()?.port();
+        let mut ports = [Ok(taken_port)]
+            .into_iter()
+            .chain(std::iter::repeat_with(free_port));
+        let dir = tempfile::tempdir()?;
+        let log = dir.path().join("chromedriver.log");
+        let driver =
+            Chromedriver::start_on(|| ports.next().unwrap_or_else(free_port), &[], &log).await?;
+        assert_ne!(driver.addr().port(), taken_port);
+        let pid = driver.pid();
+        drop(driver);
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "chromedriver {pid} survived its drop"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_log_tail_is_bounded() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let log = dir.path().join("log");
+        std::fs::write(&log, "x".repeat(3 * LOG_TAIL_BYTES) + "the end")?;
+        let tail = log_tail(&log);
+        assert_eq!(tail.len(), LOG_TAIL_BYTES);
+        assert!(tail.ends_with("the end"));
+        assert_eq!(log_tail(&dir.path().join("missing")), "");
+        Ok(())
+    }
 }

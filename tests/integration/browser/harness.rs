@@ -50,25 +50,51 @@ pub(crate) enum BrowserError {
     Missing,
     #[error("browser profile or screenshot: {0}")]
     Io(#[from] std::io::Error),
-    #[error("[{browser}] {source} (page {url}, screenshot {screenshot})")]
+    #[error("{source} ({evidence})")]
     WebDriver {
-        browser: String,
-        url: String,
-        screenshot: String,
-        source: WebDriverError,
+        source: Box<WebDriverError>,
+        evidence: Box<Evidence>,
     },
-    #[error(
-        "[{browser}] timed out after {timeout:?} waiting for {what} (page {url}, screenshot {screenshot})"
-    )]
+    #[error("timed out after {timeout:?} waiting for {what} ({evidence})")]
     Timeout {
-        browser: String,
         what: String,
         timeout: Duration,
-        url: String,
-        screenshot: String,
+        evidence: Box<Evidence>,
     },
     #[error("bad screenshot name {0:?}: use letters, digits, '-' and '_'")]
     BadName(String),
+}
+
+/// Where a browser step failed: which browser, on which page, and a screenshot of it.
+#[derive(Debug)]
+pub(crate) struct Evidence {
+    browser: String,
+    url: String,
+    screenshot: String,
+}
+
+impl std::fmt::Display for Evidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Evidence {
+            browser,
+            url,
+            screenshot,
+        } = self;
+        write!(f, "browser {browser}, page {url}, screenshot {screenshot}")
+    }
+}
+
+impl BrowserError {
+    fn webdriver(source: WebDriverError, browser: &str, url: &str, screenshot: String) -> Self {
+        BrowserError::WebDriver {
+            source: Box::new(source),
+            evidence: Box::new(Evidence {
+                browser: browser.to_owned(),
+                url: url.to_owned(),
+                screenshot,
+            }),
+        }
+    }
 }
 
 /// A headless chromium with its own profile and chromedriver; both die on drop.
@@ -104,12 +130,7 @@ impl Browser {
         let capabilities = capabilities(&profile.path().join("chromium"), lang);
         let session = Session::create(driver.addr(), capabilities)
             .await
-            .map_err(|source| BrowserError::WebDriver {
-                browser: name.to_owned(),
-                url: "(no page: the session did not start)".into(),
-                screenshot: "(none)".into(),
-                source,
-            })?;
+            .map_err(|e| BrowserError::webdriver(e, name, "(none: no session)", "(none)".into()))?;
         Ok(Browser {
             name: name.to_owned(),
             session,
@@ -134,12 +155,7 @@ impl Browser {
     /// `close` kills the processes instead.
     pub(crate) async fn close(self) -> Result<(), BrowserError> {
         let ended = self.session.delete().await;
-        ended.map_err(|source| BrowserError::WebDriver {
-            browser: self.name.clone(),
-            url: "(closing)".into(),
-            screenshot: "(none)".into(),
-            source,
-        })
+        ended.map_err(|e| BrowserError::webdriver(e, &self.name, "(closing)", "(none)".into()))
     }
 
     /// Loads `url` and waits for its load event.
@@ -294,6 +310,12 @@ impl Browser {
         self.check(value).await
     }
 
+    /// Every element matching `css` now (no waiting).
+    pub(crate) async fn find_all(&self, css: &str) -> Result<Vec<Element>, BrowserError> {
+        let found = self.session.find_all(css).await;
+        self.check(found).await
+    }
+
     /// Whether an element is displayed.
     pub(crate) async fn displayed(&self, element: &Element) -> Result<bool, BrowserError> {
         let shown = self.session.displayed(element).await;
@@ -327,11 +349,13 @@ impl Browser {
             if Instant::now() >= deadline {
                 let (url, screenshot) = self.evidence().await;
                 return Err(BrowserError::Timeout {
-                    browser: self.name.clone(),
                     what: what.to_owned(),
                     timeout,
-                    url,
-                    screenshot,
+                    evidence: Box::new(Evidence {
+                        browser: self.name.clone(),
+                        url,
+                        screenshot,
+                    }),
                 });
             }
             tokio::time::sleep(POLL).await;
@@ -344,12 +368,9 @@ impl Browser {
             Ok(value) => Ok(value),
             Err(source) => {
                 let (url, screenshot) = self.evidence().await;
-                Err(BrowserError::WebDriver {
-                    browser: self.name.clone(),
-                    url,
-                    screenshot,
-                    source,
-                })
+                Err(BrowserError::webdriver(
+                    source, &self.name, &url, screenshot,
+                ))
             }
         }
     }
@@ -377,9 +398,9 @@ fn capabilities(profile: &Path, lang: Lang) -> Value {
     args.push(format!("--user-data-dir={}", profile.display()));
     let mut options = json!({ "binary": CHROMIUM, "args": args });
     if lang == Lang::French {
-        options["args"]
-            .as_array_mut()
-            .map(|a| a.push(json!("--lang=fr-FR")));
+        if let Some(args) = options["args"].as_array_mut() {
+            args.push(json!("--lang=fr-FR"));
+        }
         options["prefs"] = json!({ "intl.accept_languages": "fr-FR,fr" });
     }
     json!({ "browserName": "chrome", "goog:chromeOptions": options })

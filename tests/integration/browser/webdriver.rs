@@ -23,8 +23,6 @@ const NEW_SESSION_TIMEOUT: Duration = Duration::from_secs(60);
 pub(crate) mod keys {
     /// Enter.
     pub(crate) const ENTER: &str = "\u{E007}";
-    /// Escape.
-    pub(crate) const ESCAPE: &str = "\u{E00C}";
 }
 
 /// Why a WebDriver command failed.
