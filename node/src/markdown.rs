@@ -3,8 +3,8 @@
 //!
 //! pulldown-cmark parses CommonMark with tables, strikethrough and task lists. We walk its
 //! events: raw HTML becomes plain text; inside text runs that are not code, link targets or
-//! image descriptions, `:shortcode:`, `@mention`, `~channel` and `#hashtag` become small
-//! HTML spans (escaped here); ammonia then cleans the whole output (`sanitize`).
+//! image descriptions, `:shortcode:`, `@mention`, `~channel`, `#hashtag` and bare URLs become
+//! small HTML spans or links (escaped here); ammonia then cleans the whole output (`sanitize`).
 
 mod emoji;
 mod inline;
@@ -136,6 +136,8 @@ fn chat_events<'t>(text: &'t str, ctx: &RenderCtx<'_>) -> Vec<Event<'t>> {
         place.enter(&event);
         match event {
             Event::Html(raw) | Event::InlineHtml(raw) => events.push(Event::Text(raw)),
+            Event::Start(Tag::HtmlBlock) => events.push(Event::Start(Tag::Paragraph)),
+            Event::End(TagEnd::HtmlBlock) => events.push(Event::End(TagEnd::Paragraph)),
             Event::Start(Tag::Link {
                 link_type,
                 dest_url,
@@ -211,7 +213,11 @@ fn token_html(token: Token<'_>, ctx: &RenderCtx<'_>, place: &Place) -> Option<St
                 escape(name)
             ))
         }
-        Token::Channel(_) => None,
+        Token::Url(url) if place.allows_links() => Some(format!(
+            "<a href=\"{url}\" target=\"_blank\">{url}</a>",
+            url = escape(url)
+        )),
+        Token::Channel(_) | Token::Url(_) => None,
         Token::Hashtag(tag) => Some(format!("<span class=\"hashtag\">#{}</span>", escape(tag))),
     }
 }
