@@ -75,7 +75,7 @@ pub fn mentioned_usernames(text: &str) -> Vec<String> {
     for event in parse(text) {
         place.enter(&event);
         let Event::Text(run) = event else { continue };
-        if !place.has_chat_tokens() {
+        if !place.is_prose() {
             continue;
         }
         for (_, token) in inline::tokenize(&run) {
@@ -117,18 +117,20 @@ impl Place {
         }
     }
 
-    /// Text here is prose (not code, not an image description, which is an attribute).
-    fn has_chat_tokens(&self) -> bool {
+    /// Text here is prose (not code, not an image description, which becomes an attribute):
+    /// chat tokens and our own link tags may be emitted.
+    fn is_prose(&self) -> bool {
         self.code_blocks == 0 && self.images == 0
     }
 
-    /// A `~channel` link may be emitted here (links do not nest).
+    /// A `~channel` or bare URL link may be emitted here (links do not nest).
     fn allows_links(&self) -> bool {
         self.links == 0
     }
 }
 
 /// The parser's events with raw HTML turned into text, our own link tags, and chat tokens.
+/// (Everything inside an image stays as parsed: pulldown-cmark flattens it into `alt`.)
 fn chat_events<'t>(text: &'t str, ctx: &RenderCtx<'_>) -> Vec<Event<'t>> {
     let mut events = Vec::new();
     let mut place = Place::default();
@@ -143,12 +145,10 @@ fn chat_events<'t>(text: &'t str, ctx: &RenderCtx<'_>) -> Vec<Event<'t>> {
                 dest_url,
                 title,
                 ..
-            }) => events.push(Event::InlineHtml(
+            }) if place.is_prose() => events.push(Event::InlineHtml(
                 link_open(link_type, &dest_url, &title).into(),
             )),
-            Event::Text(run) if place.has_chat_tokens() => {
-                push_chat_text(&mut events, run, ctx, &place)
-            }
+            Event::Text(run) if place.is_prose() => push_chat_text(&mut events, run, ctx, &place),
             other => events.push(other),
         }
     }

@@ -126,6 +126,12 @@ fn nothing_is_transformed_inside_link_urls_or_image_text() {
 }
 
 #[test]
+fn links_inside_image_descriptions_stay_text() {
+    let html = as_alice("![a [b](https://c.org) d](/api/v1/f)");
+    assert_eq!(html, "<p><img src=\"/api/v1/f\" alt=\"a b d\"></p>\n");
+}
+
+#[test]
 fn links_do_not_nest_in_links() {
     let html = as_alice("[~town-square https://y.org](https://x.org)");
     assert!(!html.contains("channel-link"), "{html}");
