@@ -3,8 +3,8 @@
 //!
 //! pulldown-cmark parses CommonMark with tables, strikethrough and task lists. We walk its
 //! events: raw HTML becomes plain text; inside text runs that are not code, link targets or
-//! image descriptions, `:shortcode:`, `@mention`, `~channel` and `#hashtag` become small
-//! HTML spans (escaped here); ammonia then cleans the whole output (`sanitize`).
+//! image descriptions, `:shortcode:`, `@mention`, `~channel`, `#hashtag` and bare URLs become
+//! small HTML spans or links (escaped here); ammonia then cleans the whole output (`sanitize`).
 
 mod emoji;
 mod inline;
@@ -75,7 +75,7 @@ pub fn mentioned_usernames(text: &str) -> Vec<String> {
     for event in parse(text) {
         place.enter(&event);
         let Event::Text(run) = event else { continue };
-        if !place.has_chat_tokens() {
+        if !place.is_prose() {
             continue;
         }
         for (_, token) in inline::tokenize(&run) {
@@ -117,18 +117,20 @@ impl Place {
         }
     }
 
-    /// Text here is prose (not code, not an image description, which is an attribute).
-    fn has_chat_tokens(&self) -> bool {
+    /// Text here is prose (not code, not an image description, which becomes an attribute):
+    /// chat tokens and our own link tags may be emitted.
+    fn is_prose(&self) -> bool {
         self.code_blocks == 0 && self.images == 0
     }
 
-    /// A `~channel` link may be emitted here (links do not nest).
+    /// A `~channel` or bare URL link may be emitted here (links do not nest).
     fn allows_links(&self) -> bool {
         self.links == 0
     }
 }
 
 /// The parser's events with raw HTML turned into text, our own link tags, and chat tokens.
+/// (Everything inside an image stays as parsed: pulldown-cmark flattens it into `alt`.)
 fn chat_events<'t>(text: &'t str, ctx: &RenderCtx<'_>) -> Vec<Event<'t>> {
     let mut events = Vec::new();
     let mut place = Place::default();
@@ -136,17 +138,17 @@ fn chat_events<'t>(text: &'t str, ctx: &RenderCtx<'_>) -> Vec<Event<'t>> {
         place.enter(&event);
         match event {
             Event::Html(raw) | Event::InlineHtml(raw) => events.push(Event::Text(raw)),
+            Event::Start(Tag::HtmlBlock) => events.push(Event::Start(Tag::Paragraph)),
+            Event::End(TagEnd::HtmlBlock) => events.push(Event::End(TagEnd::Paragraph)),
             Event::Start(Tag::Link {
                 link_type,
                 dest_url,
                 title,
                 ..
-            }) => events.push(Event::InlineHtml(
+            }) if place.is_prose() => events.push(Event::InlineHtml(
                 link_open(link_type, &dest_url, &title).into(),
             )),
-            Event::Text(run) if place.has_chat_tokens() => {
-                push_chat_text(&mut events, run, ctx, &place)
-            }
+            Event::Text(run) if place.is_prose() => push_chat_text(&mut events, run, ctx, &place),
             other => events.push(other),
         }
     }
@@ -211,7 +213,11 @@ fn token_html(token: Token<'_>, ctx: &RenderCtx<'_>, place: &Place) -> Option<St
                 escape(name)
             ))
         }
-        Token::Channel(_) => None,
+        Token::Url(url) if place.allows_links() => Some(format!(
+            "<a href=\"{url}\" target=\"_blank\">{url}</a>",
+            url = escape(url)
+        )),
+        Token::Channel(_) | Token::Url(_) => None,
         Token::Hashtag(tag) => Some(format!("<span class=\"hashtag\">#{}</span>", escape(tag))),
     }
 }

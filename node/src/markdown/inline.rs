@@ -1,8 +1,12 @@
 //! Finds the chat tokens inside one run of markdown text: `:shortcode:`, `@mention`,
-//! `~channel` and `#hashtag`. It knows nothing of users or channels: the caller decides which
-//! tokens become HTML and which stay text (an unknown `@name` stays as it was written).
+//! `~channel`, `#hashtag` and bare `https://` URLs. It knows nothing of users or channels:
+//! the caller decides which tokens become HTML and which stay text (an unknown `@name` stays
+//! as it was written).
 
 use super::emoji::{MAX_SHORTCODE_LEN, is_shortcode_char, shortcode_to_emoji};
+
+/// What starts a bare URL that becomes a link.
+const URL_PREFIXES: [&str; 2] = ["https://", "http://"];
 
 /// The fewest characters of a hashtag, `#` excluded (as in Mattermost).
 const MIN_HASHTAG_CHARS: usize = 3;
@@ -20,13 +24,15 @@ pub(super) enum Token<'t> {
     Channel(&'t str),
     /// `#tag`: the tag as written, without `#`.
     Hashtag(&'t str),
+    /// A bare `http://` or `https://` URL, without the punctuation that ends a sentence.
+    Url(&'t str),
 }
 
 impl<'t> Token<'t> {
     /// The source text of the token, sigils included (what an unresolved token renders as).
     pub(super) fn source(self, text: &'t str, at: usize) -> &'t str {
         match self {
-            Token::Text(plain) => plain,
+            Token::Text(plain) | Token::Url(plain) => plain,
             Token::Emoji(code, _) => &text[at..at + code.len() + 2],
             Token::Mention(name) | Token::Channel(name) | Token::Hashtag(name) => {
                 &text[at..at + name.len() + 1]
@@ -70,6 +76,9 @@ fn token_at(text: &str, at: usize, c: char, previous: Option<char>) -> Option<(T
     if previous.is_some_and(is_word_char) {
         return None;
     }
+    if c == 'h' {
+        return bare_url(&text[at..]).map(|url| (Token::Url(url), url.len()));
+    }
     let (token, name) = match c {
         '@' => {
             let name = trim_end_punct(take_while(rest, is_name_char));
@@ -107,6 +116,19 @@ fn hashtag(rest: &str) -> Option<&str> {
         c.is_alphanumeric() || matches!(c, '_' | '-')
     }));
     (tag.chars().count() >= MIN_HASHTAG_CHARS).then_some(tag)
+}
+
+/// A bare URL at the start of `rest`, up to a space or `<`, without trailing punctuation.
+fn bare_url(rest: &str) -> Option<&str> {
+    let scheme_len = URL_PREFIXES
+        .iter()
+        .find(|prefix| rest.starts_with(*prefix))?
+        .len();
+    let url = take_while(rest, |c| {
+        !c.is_whitespace() && !matches!(c, '<' | '>' | '"')
+    });
+    let url = url.trim_end_matches(['.', ',', ';', ':', '!', '?', ')', '\'', '*', '_']);
+    (url.len() > scheme_len).then_some(url)
 }
 
 /// The longest prefix of `s` whose chars all pass `keep`.
@@ -185,6 +207,19 @@ mod tests {
     }
 
     #[test]
+    fn bare_urls_stop_at_spaces_and_sentence_punctuation() {
+        assert_eq!(
+            kinds("(voir https://meteo.fr/bretagne?j=1).")[1],
+            Token::Url("https://meteo.fr/bretagne?j=1")
+        );
+        assert_eq!(
+            kinds("https:// httpx://a"),
+            vec![Token::Text("https:// httpx://a")]
+        );
+        assert_eq!(kinds("xhttps://a.org"), vec![Token::Text("xhttps://a.org")]);
+    }
+
+    #[test]
     fn unknown_or_unclosed_shortcodes_stay_text() {
         assert_eq!(kinds(":nope: :tada"), vec![Token::Text(":nope: :tada")]);
         assert_eq!(
@@ -195,7 +230,7 @@ mod tests {
 
     #[test]
     fn source_gives_back_the_written_text() {
-        let text = "a :tada: @bob ~c #tag";
+        let text = "a :tada: @bob ~c #tag http://x.y.";
         let rebuilt: String = tokenize(text)
             .into_iter()
             .map(|(at, token)| token.source(text, at))

@@ -126,9 +126,35 @@ fn nothing_is_transformed_inside_link_urls_or_image_text() {
 }
 
 #[test]
-fn channel_links_do_not_nest_in_links() {
-    let html = as_alice("[~town-square](https://x.org)");
+fn links_inside_image_descriptions_stay_text() {
+    let html = as_alice("![a [b](https://c.org) d](/api/v1/f)");
+    assert_eq!(html, "<p><img src=\"/api/v1/f\" alt=\"a b d\"></p>\n");
+}
+
+#[test]
+fn links_do_not_nest_in_links() {
+    let html = as_alice("[~town-square https://y.org](https://x.org)");
     assert!(!html.contains("channel-link"), "{html}");
+    assert_eq!(html.matches("<a ").count(), 1, "{html}");
+}
+
+#[test]
+fn bare_urls_become_links() {
+    let html = as_alice("météo : https://meteo.fr/a?b=1&c=2.");
+    assert_eq!(
+        html,
+        "<p>météo : <a href=\"https://meteo.fr/a?b=1&amp;c=2\" target=\"_blank\" \
+         rel=\"noopener noreferrer\">https://meteo.fr/a?b=1&amp;c=2</a>.</p>\n"
+    );
+}
+
+#[test]
+fn raw_html_blocks_are_paragraphs_of_text() {
+    let html = as_alice("<div onclick=\"x()\">\nbloc\n</div>");
+    assert_eq!(
+        html,
+        "<p>&lt;div onclick=\"x()\"&gt;\nbloc\n&lt;/div&gt;</p>\n"
+    );
 }
 
 #[test]
