@@ -43,6 +43,7 @@ pub mod fold;
 pub mod hlc;
 pub mod id;
 pub mod keyring;
+pub mod mention;
 pub mod membership;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod sim;

@@ -165,7 +165,7 @@ impl ChatState {
             .collect()
     }
 
-    fn view(&self, auth: &AuthState, post: &Post) -> Option<PostView> {
+    pub(super) fn view(&self, auth: &AuthState, post: &Post) -> Option<PostView> {
         if !self.visible(auth, post) {
             return None;
         }
@@ -204,7 +204,7 @@ impl ChatState {
     }
 
     /// Not by a removed author, and not deleted.
-    fn visible(&self, auth: &AuthState, post: &Post) -> bool {
+    pub(super) fn visible(&self, auth: &AuthState, post: &Post) -> bool {
         !post.stamp.excluded(auth) && !self.deleted(auth, post)
     }
 
