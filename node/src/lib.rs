@@ -9,6 +9,7 @@
 //! - [`cli`]: the command line (clap) and what each subcommand does.
 //! - [`config`]: [`config::RawConfig`] (TOML) → checked [`config::Config`].
 //! - [`datadir`]: the data directory and the node key file.
+//! - [`files`]: attachments on disk (`files/<blake3 hex>`).
 //! - [`discovery`]: finding peers on the LAN with mDNS (mdns-sd).
 //! - `mdns`: starts discovery in a running node and feeds what it finds to the actor.
 //! - [`store`]: [`store::SledStore`], the core's store trait on sled, plus post indexes.
@@ -38,6 +39,7 @@ pub mod config;
 pub mod datadir;
 pub mod discovery;
 mod error;
+pub mod files;
 pub mod handle;
 pub mod http;
 mod mdns;

@@ -43,8 +43,8 @@ pub mod fold;
 pub mod hlc;
 pub mod id;
 pub mod keyring;
-pub mod mention;
 pub mod membership;
+pub mod mention;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod sim;
 pub mod store;

@@ -25,7 +25,9 @@ pub fn names(text: &str) -> Vec<&str> {
             continue;
         }
         let rest = &text[i + 1..];
-        let end = rest.find(|ch: char| !is_name_char(ch)).unwrap_or(rest.len());
+        let end = rest
+            .find(|ch: char| !is_name_char(ch))
+            .unwrap_or(rest.len());
         let name = rest[..end].trim_end_matches('.');
         if !name.is_empty() {
             out.push(name);

@@ -66,7 +66,9 @@ impl ChatState {
         limit: usize,
     ) -> Page {
         let limit = limit.clamp(1, MAX_PAGE_POSTS);
-        let mut roots = self.posts_before(channel, before).filter(|p| p.root.is_none());
+        let mut roots = self
+            .posts_before(channel, before)
+            .filter(|p| p.root.is_none());
         let mut posts = Vec::with_capacity(limit);
         for post in roots.by_ref() {
             if let Some(view) = self.view(auth, post) {
@@ -78,7 +80,12 @@ impl ChatState {
         }
         let more = posts.len() == limit && roots.any(|p| self.visible(auth, p));
         let next = more
-            .then(|| posts.last().map(|v| Cursor { hlc: v.hlc, id: v.id }))
+            .then(|| {
+                posts.last().map(|v| Cursor {
+                    hlc: v.hlc,
+                    id: v.id,
+                })
+            })
             .flatten();
         Page { posts, next }
     }

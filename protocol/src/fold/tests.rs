@@ -144,7 +144,13 @@ impl Fixture {
         id
     }
 
-    pub(super) fn post(&mut self, user: usize, chan: usize, text: &str, root: Option<EventId>) -> EventId {
+    pub(super) fn post(
+        &mut self,
+        user: usize,
+        chan: usize,
+        text: &str,
+        root: Option<EventId>,
+    ) -> EventId {
         self.write(user, chan, post(text, root))
     }
 

@@ -8,7 +8,12 @@ use super::*;
 use crate::event::Content;
 
 /// Every page of `channel`, walked with the cursors, `limit` posts at a time.
-fn all_pages(chat: &ChatState, auth: &AuthState, channel: &ChannelId, limit: usize) -> Vec<PostView> {
+fn all_pages(
+    chat: &ChatState,
+    auth: &AuthState,
+    channel: &ChannelId,
+    limit: usize,
+) -> Vec<PostView> {
     let mut out = Vec::new();
     let mut before = None;
     for _ in 0..10_000 {
@@ -81,13 +86,26 @@ fn deleted_posts_are_skipped_and_pins_and_unread_follow() {
     assert_eq!(pins, [b]);
     let alice = fx.pk(0);
     let unread = chat.unread(auth, &ch, None, &alice, false);
-    assert_eq!(unread, Unread { posts: 1, mentions: 0 }, "b has no key mention: text alone does not count");
+    assert_eq!(
+        unread,
+        Unread {
+            posts: 1,
+            mentions: 0
+        },
+        "b has no key mention: text alone does not count"
+    );
     let newest = chat.newest(auth, &ch).map(|c| c.id);
     assert_eq!(newest, Some(b));
     let after_b = chat.unread(auth, &ch, chat.newest(auth, &ch), &alice, true);
     assert_eq!(after_b, Unread::default());
     let dm = chat.unread(auth, &ch, None, &alice, true);
-    assert_eq!(dm, Unread { posts: 1, mentions: 1 });
+    assert_eq!(
+        dm,
+        Unread {
+            posts: 1,
+            mentions: 1
+        }
+    );
 }
 
 proptest! {
