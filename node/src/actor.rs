@@ -15,12 +15,17 @@
 //! node. Store reads and writes are synchronous sled calls on the actor task (sub-ms, flushed
 //! once per ingest batch).
 
+mod cache;
+mod channels;
 mod chat;
+mod chat_commands;
 mod commands;
 mod found;
 mod join;
 mod peers;
+mod posts;
 mod timers;
+mod views;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
@@ -88,6 +93,7 @@ pub(crate) struct Setup {
     pub(crate) timeouts: Timeouts,
     pub(crate) listen: Vec<Multiaddr>,
     pub(crate) peers: Vec<Multiaddr>,
+    pub(crate) attachments: crate::files::Attachments,
 }
 
 /// A peer as the actor tracks it.
@@ -152,6 +158,10 @@ pub(crate) struct Actor {
     next_join: u64,
     listeners: Vec<Multiaddr>,
     stop_reply: Option<oneshot::Sender<Result<(), Error>>>,
+    /// One chat fold per followed flotilla.
+    cache: cache::FoldCache,
+    /// Where attachments go, and their limits.
+    files: crate::files::Attachments,
 }
 
 impl std::fmt::Debug for Actor {
@@ -206,6 +216,7 @@ impl Actor {
             timeouts,
             listen,
             peers,
+            attachments,
         } = setup;
         let mut swarm = net::build_swarm(&key, &timeouts)?;
         let local_peer = *swarm.local_peer_id();
@@ -258,6 +269,8 @@ impl Actor {
             next_join: 0,
             listeners: Vec::new(),
             stop_reply: None,
+            cache: cache::FoldCache::default(),
+            files: attachments,
         };
         actor.resume_all()?;
         for i in 0..actor.statics.len() {
@@ -354,13 +367,18 @@ impl Actor {
                 tracing::debug!(flotilla = %flotilla.fmt_short(), id = %id.fmt_short(), "control event accepted");
                 self.refresh_welcome();
                 self.check_joins();
+                self.on_control_accepted(*flotilla, *id);
             }
             sync::Event::Accepted {
                 flotilla,
                 id,
                 control: false,
                 ..
-            } => self.announce_post(*flotilla, *id),
+            } => {
+                self.on_content_accepted(*flotilla, *id);
+                self.announce_post(*flotilla, *id);
+            }
+            sync::Event::Revoked { flotilla, .. } => self.drop_fold(flotilla),
             sync::Event::Rejected { from, id, reason } => {
                 tracing::debug!(id = %id.fmt_short(), from = ?from.map(|k| k.fmt_short()), %reason, "event rejected");
             }

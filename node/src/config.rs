@@ -4,6 +4,7 @@
 //! Every key is documented once, on the field of [`RawConfig`]; `docs/config.example.toml`
 //! shows them all with their defaults and a test parses it.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,6 +12,8 @@ use std::time::Duration;
 use libp2p::Multiaddr;
 use libp2p::multiaddr::Protocol;
 use serde::Deserialize;
+
+use flotilla_protocol::id::FlotillaId;
 
 use crate::datadir;
 
@@ -102,6 +105,9 @@ pub struct RawConfig {
     pub link_profile: LinkProfile,
     /// The largest attachment accepted, in bytes. Default: 10 MiB.
     pub max_attachment_bytes: Option<u64>,
+    /// Per-flotilla attachment limits in bytes, by flotilla id (hex), overriding
+    /// `max_attachment_bytes`. Default: none.
+    pub flotilla_max_attachment_bytes: BTreeMap<String, u64>,
     /// How long shutdown waits for open HTTP requests (`"5s"`, `"500ms"`). Default: 5 s.
     #[serde(with = "humantime_serde")]
     pub shutdown_grace: Option<Duration>,
@@ -131,6 +137,8 @@ pub struct Config {
     pub link_profile: LinkProfile,
     /// The attachment size limit in bytes.
     pub max_attachment_bytes: u64,
+    /// Per-flotilla attachment limits in bytes (override `max_attachment_bytes`).
+    pub flotilla_max_attachment_bytes: BTreeMap<FlotillaId, u64>,
     /// The shutdown grace period for HTTP requests.
     pub shutdown_grace: Duration,
     /// How long a peer that is not a member may stay connected (`None`: the profile's).
@@ -189,6 +197,8 @@ impl RawConfig {
         if max_attachment_bytes == 0 {
             return Err(invalid("max_attachment_bytes", "must be more than 0"));
         }
+        let flotilla_max_attachment_bytes =
+            parse_attachment_limits(&self.flotilla_max_attachment_bytes)?;
         Ok(Config {
             data_dir,
             name: check_name(self.name)?,
@@ -198,10 +208,31 @@ impl RawConfig {
             mdns: self.mdns.unwrap_or(true),
             link_profile: self.link_profile,
             max_attachment_bytes,
+            flotilla_max_attachment_bytes,
             shutdown_grace: self.shutdown_grace.unwrap_or(DEFAULT_SHUTDOWN_GRACE),
             join_grace: self.join_grace,
         })
     }
+}
+
+fn parse_attachment_limits(
+    raw: &BTreeMap<String, u64>,
+) -> Result<BTreeMap<FlotillaId, u64>, Error> {
+    const KEY: &str = "flotilla_max_attachment_bytes";
+    raw.iter()
+        .map(|(id, limit)| {
+            let flotilla = id.parse().map_err(|_| {
+                invalid(
+                    KEY,
+                    format!("`{id}` is not a flotilla id (32 hex characters)"),
+                )
+            })?;
+            if *limit == 0 {
+                return Err(invalid(KEY, format!("`{id}`: must be more than 0")));
+            }
+            Ok((flotilla, *limit))
+        })
+        .collect()
 }
 
 fn check_name(name: Option<String>) -> Result<Option<String>, Error> {
@@ -239,6 +270,14 @@ impl Config {
         t
     }
 
+    /// The attachment limit of `flotilla`: its override, else `max_attachment_bytes`.
+    pub fn attachment_limit(&self, flotilla: &FlotillaId) -> u64 {
+        self.flotilla_max_attachment_bytes
+            .get(flotilla)
+            .copied()
+            .unwrap_or(self.max_attachment_bytes)
+    }
+
     /// Loads and checks a TOML file.
     ///
     /// # Errors
@@ -263,6 +302,7 @@ impl Config {
             mdns: false,
             link_profile: LinkProfile::Lan,
             max_attachment_bytes: DEFAULT_MAX_ATTACHMENT_BYTES,
+            flotilla_max_attachment_bytes: BTreeMap::new(),
             shutdown_grace: Duration::from_millis(500),
             join_grace: None,
         }
@@ -294,9 +334,12 @@ mod tests {
                 && raw.listen.is_some()
         );
         assert!(!raw.peers.is_empty() && raw.mdns.is_some() && raw.max_attachment_bytes.is_some());
-        assert!(raw.shutdown_grace.is_some());
+        assert!(raw.shutdown_grace.is_some() && !raw.flotilla_max_attachment_bytes.is_empty());
         let config = raw.validate().unwrap();
         assert_eq!(config.http, SocketAddr::from(([0, 0, 0, 0], 8080)));
+        let big = FlotillaId([0x0a; 16]);
+        assert_eq!(config.attachment_limit(&big), 52_428_800);
+        assert_eq!(config.attachment_limit(&FlotillaId([1; 16])), 10_485_760);
         assert_eq!(config.link_profile, LinkProfile::Lan);
     }
 
@@ -320,6 +363,14 @@ mod tests {
             ("peers = [\"/ip4//tcp/1\"]", "peers"),
             ("name = \"  \"", "name"),
             ("max_attachment_bytes = 0", "max_attachment_bytes"),
+            (
+                "[flotilla_max_attachment_bytes]\nzz = 5",
+                "flotilla_max_attachment_bytes",
+            ),
+            (
+                "[flotilla_max_attachment_bytes]\n0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a = 0",
+                "flotilla_max_attachment_bytes",
+            ),
         ];
         for (text, key) in cases {
             let err = parse(&format!("data_dir = \"/d\"\n{text}")).unwrap_err();

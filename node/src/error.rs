@@ -69,4 +69,25 @@ pub enum Error {
     /// A dial could not start.
     #[error("cannot dial: {0}")]
     Dial(String),
+    /// Not allowed for this user (someone else's post, an archived channel, a private
+    /// channel the user is not in).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// It clashes with what exists (a channel name taken).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Over a size limit (an attachment).
+    #[error("too large: the limit is {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }

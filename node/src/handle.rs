@@ -22,6 +22,11 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::Error;
 
+mod chat;
+pub mod views;
+
+pub use chat::{Acting, ChatCommand, NewChannel};
+
 /// Commands waiting for the actor, at most. Each caller waits for its answer, so this bounds
 /// concurrent API calls (an HTTP request waits for a slot), not memory per call.
 pub const CMD_CAP: usize = 64;
@@ -143,6 +148,44 @@ pub enum Event {
     },
     /// This node became an active member of a flotilla it joined.
     Joined(FlotillaId),
+    /// A post or reply is new, edited, reacted to, pinned or unpinned (local or remote).
+    PostChanged {
+        /// Its flotilla.
+        flotilla: FlotillaId,
+        /// Its channel.
+        channel: ChannelId,
+        /// The post.
+        post: EventId,
+        /// Its thread root, for a reply.
+        root: Option<EventId>,
+    },
+    /// A post or reply was deleted.
+    PostDeleted {
+        /// Its flotilla.
+        flotilla: FlotillaId,
+        /// Its channel.
+        channel: ChannelId,
+        /// The post.
+        post: EventId,
+        /// Its thread root, for a reply.
+        root: Option<EventId>,
+    },
+    /// A channel was created, renamed, re-described, archived, or gained or lost a member.
+    ChannelChanged {
+        /// Its flotilla.
+        flotilla: FlotillaId,
+        /// The channel.
+        channel: ChannelId,
+    },
+    /// A local user's read marker moved.
+    ReadChanged {
+        /// Its flotilla.
+        flotilla: FlotillaId,
+        /// The channel.
+        channel: ChannelId,
+        /// The local username.
+        user: String,
+    },
     /// What the sync core reported.
     Sync(sync::Event),
 }
@@ -337,6 +380,8 @@ pub enum Command {
         /// How many were written.
         reply: Reply<usize>,
     },
+    /// A chat request (see [`ChatCommand`]).
+    Chat(ChatCommand),
     /// Stops the actor (the store is flushed first).
     Shutdown {
         /// Done.

@@ -9,6 +9,7 @@
 //! - [`cli`]: the command line (clap) and what each subcommand does.
 //! - [`config`]: [`config::RawConfig`] (TOML) → checked [`config::Config`].
 //! - [`datadir`]: the data directory and the node key file.
+//! - [`files`]: attachments on disk (`files/<blake3 hex>`).
 //! - [`discovery`]: finding peers on the LAN with mDNS (mdns-sd).
 //! - `mdns`: starts discovery in a running node and feeds what it finds to the actor.
 //! - [`markdown`]: posts' markdown → sanitized HTML; mentions; emoji shortcodes.
@@ -39,6 +40,7 @@ pub mod config;
 pub mod datadir;
 pub mod discovery;
 mod error;
+pub mod files;
 pub mod handle;
 pub mod http;
 pub mod markdown;

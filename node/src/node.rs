@@ -74,6 +74,11 @@ impl Node {
             timeouts: config.timeouts(),
             listen: config.listen.clone(),
             peers: config.peers.clone(),
+            attachments: crate::files::Attachments {
+                dir: dir.path().join(crate::files::FILES_DIR),
+                default_limit: config.max_attachment_bytes,
+                limits: config.flotilla_max_attachment_bytes.clone(),
+            },
         };
         let (handle, actor) = actor::spawn(setup)?;
         // mDNS: advertise the mesh port once known, feed found peers to the actor.

@@ -31,15 +31,20 @@
 //!
 //! Views: [`ChatState::timeline`] (every visible post, replies included as Mattermost shows
 //! them), [`ChatState::thread`], [`ChatState::post`], [`ChatState::channel`], and
-//! [`ChatState::snapshot`] with [`Snapshot::digest`] for convergence checks.
+//! [`ChatState::snapshot`] with [`Snapshot::digest`] for convergence checks. Views that cost
+//! O(page) rather than O(channel), for a node that keeps one fold per flotilla, are in
+//! `page`: [`ChatState::roots_page`], [`ChatState::pins`], [`ChatState::unread`],
+//! [`ChatState::newest`].
 
 mod digest;
+mod page;
 #[cfg(test)]
 mod tests;
 mod view;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+pub use page::{Cursor, MAX_PAGE_POSTS, Page};
 pub use view::{ChannelSnapshot, ChannelView, PostView, Snapshot};
 
 use crate::crypto::PublicKey;
@@ -142,6 +147,8 @@ struct Info {
 #[derive(Clone, Debug, Default)]
 struct Channel {
     posts: BTreeSet<(Hlc, EventId)>,
+    /// Posts a pin or unpin in this channel aimed at, so pins are found without a scan.
+    pin_targets: BTreeSet<EventId>,
     info: Lww<Info>,
     archived: Lww<bool>,
 }
@@ -190,8 +197,14 @@ impl ChatState {
             Content::ReactionRemove { target, emoji } => {
                 self.on_reaction(target, stamp, emoji, false)
             }
-            Content::Pin { target } => self.ops(target).pins.write(stamp, true),
-            Content::Unpin { target } => self.ops(target).pins.write(stamp, false),
+            Content::Pin { target } => {
+                channel.pin_targets.insert(*target);
+                self.ops(target).pins.write(stamp, true);
+            }
+            Content::Unpin { target } => {
+                channel.pin_targets.insert(*target);
+                self.ops(target).pins.write(stamp, false);
+            }
             Content::FileManifest { .. } => {}
         }
     }

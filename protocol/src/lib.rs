@@ -44,6 +44,7 @@ pub mod hlc;
 pub mod id;
 pub mod keyring;
 pub mod membership;
+pub mod mention;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod sim;
 pub mod store;

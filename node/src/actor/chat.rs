@@ -1,72 +1,353 @@
-//! Reading chat state: decrypt a flotilla's content events and fold them
-//! ([`proto::fold::ChatState`]), then shape views for the API.
-//!
-//! Each query folds the channel(s) it reads from the store: correct (edits, deletes,
-//! removals are judged as the fold does), linear in the channel's size. Paging through the
-//! store's timeline index comes with the web UI.
+//! Reading chat state from the cached fold ([`super::cache`]): who may read what, and the
+//! read queries of the chat API (channels, pages of posts, threads, pins, unread counts,
+//! members, boats, files). Every query costs O(what it returns), never O(channel).
+
+use std::path::PathBuf;
 
 use flotilla_protocol as proto;
-use proto::fold::ChatState;
-use proto::id::{ChannelId, FlotillaId};
-use proto::membership::AuthState;
-use proto::store::Store;
-use proto::{Content, PublicKey};
+use proto::fold::Cursor;
+use proto::hlc::Hlc;
+use proto::id::{ChannelId, EventId, FileId, FlotillaId};
+use proto::membership::{AuthState, ChannelAuth};
+use proto::{PublicKey, SecretKey};
 
 use super::Actor;
+use super::views::{kind_of, post_view};
 use crate::Error;
-use crate::handle::{ChannelInfo, FlotillaInfo, Message};
+use crate::handle::views::{
+    BoatInfo, ChannelKind, ChannelView, FileInfo, MemberInfo, PostPage, PostView, UnreadCounts,
+};
+use crate::handle::{Acting, ChannelInfo, FlotillaInfo, Message};
 
-/// How a key is shown: its username, else its node's name, else a short key.
-pub(crate) fn username(auth: &AuthState, key: &PublicKey) -> String {
-    if let Some(u) = auth.users.get(key) {
-        return u.info.username.clone();
+pub(crate) use super::views::username;
+
+/// A read marker stored as an HLC is the position after every post at that HLC.
+fn after_marker(hlc: Hlc) -> Cursor {
+    Cursor {
+        hlc,
+        id: EventId([0xff; 32]),
     }
-    if let Some(n) = auth.nodes.get(key) {
-        return n.info.name.clone();
-    }
-    key.fmt_short()
 }
 
 impl Actor {
-    fn not_followed(flotilla: &FlotillaId) -> Error {
+    pub(super) fn not_followed(flotilla: &FlotillaId) -> Error {
         Error::NotFound(format!("flotilla {}", flotilla.fmt_short()))
     }
 
-    /// Folds the readable content of `channels` of a flotilla.
-    fn fold(&self, flotilla: &FlotillaId, channels: &[ChannelId]) -> Result<ChatState, Error> {
-        let keyring = self
+    pub(super) fn auth(&self, flotilla: &FlotillaId) -> Result<&AuthState, Error> {
+        Ok(self
             .state
-            .keyring(flotilla)
-            .ok_or_else(|| Self::not_followed(flotilla))?;
-        let mut chat = ChatState::new();
-        for channel in channels {
-            for (_, id) in self.store.channel_items(flotilla, channel)? {
-                if self.state.is_revoked(flotilla, &id) {
-                    continue;
-                }
-                if let Some(event) = self.store.get(&id)?
-                    && let Ok(content) = keyring.open_content(&event)
-                {
-                    chat.apply(&event, &content);
-                }
-            }
-        }
-        Ok(chat)
+            .ledger(flotilla)
+            .ok_or_else(|| Self::not_followed(flotilla))?
+            .state())
     }
 
-    pub(super) fn messages(
+    /// The acting user's key: a local user (else `NotFound`), added to the flotilla if it is
+    /// not in it yet, active (else `Forbidden`). Also makes the flotilla's fold fresh.
+    pub(super) fn acting(&mut self, who: &Acting) -> Result<SecretKey, Error> {
+        let key = self.user(&who.as_user)?;
+        let pk = key.public();
+        if !self.auth(&who.flotilla)?.users.contains_key(&pk) {
+            self.ensure_user(&who.flotilla, &who.as_user)?;
+        }
+        if !self.auth(&who.flotilla)?.is_active_user(&pk) {
+            return Err(Error::Forbidden(format!(
+                "`{}` is not an active member of this flotilla",
+                who.as_user
+            )));
+        }
+        self.refresh_fold(&who.flotilla)?;
+        Ok(key)
+    }
+
+    /// The channel, if `user` may read it (public, or a private channel the user is in).
+    pub(super) fn readable(
         &self,
+        flotilla: &FlotillaId,
+        channel: &ChannelId,
+        user: &PublicKey,
+    ) -> Result<&ChannelAuth, Error> {
+        let c = self
+            .auth(flotilla)?
+            .channels
+            .get(channel)
+            .ok_or_else(|| Error::NotFound(format!("channel {}", channel.fmt_short())))?;
+        if c.private && !c.members.contains(user) {
+            return Err(Error::Forbidden("a private channel you are not in".into()));
+        }
+        Ok(c)
+    }
+
+    /// The channel, if `user` may write to it: readable and not archived.
+    pub(super) fn writable(
+        &self,
+        flotilla: &FlotillaId,
+        channel: &ChannelId,
+        user: &PublicKey,
+    ) -> Result<&ChannelAuth, Error> {
+        let c = self.readable(flotilla, channel, user)?;
+        let auth = self.auth(flotilla)?;
+        let archived = self
+            .fold_of(flotilla)?
+            .chat
+            .channel_fields(auth, channel)
+            .is_some_and(|v| v.archived);
+        if archived {
+            return Err(Error::Forbidden("the channel is archived".into()));
+        }
+        Ok(c)
+    }
+
+    fn marker(
+        &self,
+        user: &PublicKey,
+        flotilla: &FlotillaId,
+        channel: &ChannelId,
+    ) -> Result<Option<Cursor>, Error> {
+        Ok(self
+            .store
+            .read_marker(user, flotilla, channel)?
+            .map(after_marker))
+    }
+
+    pub(super) fn unread_of(
+        &self,
+        flotilla: &FlotillaId,
+        channel: &ChannelId,
+        user: &PublicKey,
+    ) -> Result<UnreadCounts, Error> {
+        let auth = self.auth(flotilla)?;
+        let folded = self.fold_of(flotilla)?;
+        let c = self.readable(flotilla, channel, user)?;
+        let dm = kind_of(folded, auth, channel, c) == ChannelKind::Dm;
+        let after = self.marker(user, flotilla, channel)?;
+        let u = folded.chat.unread(auth, channel, after, user, dm);
+        Ok(UnreadCounts {
+            unread: u.posts,
+            mentions: u.mentions,
+        })
+    }
+
+    /// One channel as `user` sees it (the fold must be fresh).
+    pub(super) fn channel_view_of(
+        &self,
+        flotilla: &FlotillaId,
+        channel: &ChannelId,
+        user: &PublicKey,
+    ) -> Result<ChannelView, Error> {
+        let auth = self.auth(flotilla)?;
+        let folded = self.fold_of(flotilla)?;
+        let c = self.readable(flotilla, channel, user)?;
+        let kind = kind_of(folded, auth, channel, c);
+        let fields = folded
+            .chat
+            .channel_fields(auth, channel)
+            .unwrap_or_default();
+        let members = if c.private {
+            c.members.iter().map(|m| username(auth, m)).collect()
+        } else {
+            Vec::new()
+        };
+        let unread = self.unread_of(flotilla, channel, user)?;
+        Ok(ChannelView {
+            id: *channel,
+            flotilla: *flotilla,
+            name: fields.name,
+            kind,
+            header: fields.header,
+            purpose: fields.purpose,
+            archived: fields.archived,
+            creator: username(auth, &c.creator),
+            members,
+            member: c.members.contains(user) || is_default(flotilla, channel),
+            unread: unread.unread,
+            mentions: unread.mentions,
+            last_post_at: folded.chat.newest(auth, channel).map(|c| c.hlc.ms),
+        })
+    }
+
+    pub(super) fn channels_for(&mut self, who: &Acting) -> Result<Vec<ChannelView>, Error> {
+        let me = self.acting(who)?.public();
+        let ids: Vec<ChannelId> = self.auth(&who.flotilla)?.channels.keys().copied().collect();
+        Ok(ids
+            .iter()
+            .filter_map(|c| self.channel_view_of(&who.flotilla, c, &me).ok())
+            .collect())
+    }
+
+    pub(super) fn channel_view(
+        &mut self,
+        who: &Acting,
+        channel: &ChannelId,
+    ) -> Result<ChannelView, Error> {
+        let me = self.acting(who)?.public();
+        self.channel_view_of(&who.flotilla, channel, &me)
+    }
+
+    pub(super) fn posts_page(
+        &mut self,
+        who: &Acting,
+        channel: &ChannelId,
+        before: Option<Cursor>,
+        limit: usize,
+    ) -> Result<PostPage, Error> {
+        let me = self.acting(who)?.public();
+        self.readable(&who.flotilla, channel, &me)?;
+        let auth = self.auth(&who.flotilla)?;
+        let folded = self.fold_of(&who.flotilla)?;
+        let page = folded.chat.roots_page(auth, channel, before, limit);
+        let mut posts: Vec<PostView> = page
+            .posts
+            .into_iter()
+            .map(|v| post_view(auth, folded, v, &me))
+            .collect();
+        posts.reverse();
+        Ok(PostPage {
+            posts,
+            next: page.next,
+        })
+    }
+
+    /// A visible post `user` may read (the fold must be fresh).
+    pub(super) fn post_of(
+        &self,
+        flotilla: &FlotillaId,
+        post: &EventId,
+        user: &PublicKey,
+    ) -> Result<PostView, Error> {
+        let auth = self.auth(flotilla)?;
+        let folded = self.fold_of(flotilla)?;
+        let view = folded
+            .chat
+            .post(auth, post)
+            .ok_or_else(|| Error::NotFound(format!("post {}", post.fmt_short())))?;
+        self.readable(flotilla, &view.channel, user)?;
+        Ok(post_view(auth, folded, view, user))
+    }
+
+    pub(super) fn post(&mut self, who: &Acting, post: &EventId) -> Result<PostView, Error> {
+        let me = self.acting(who)?.public();
+        self.post_of(&who.flotilla, post, &me)
+    }
+
+    pub(super) fn thread(
+        &mut self,
+        who: &Acting,
+        post: &EventId,
+    ) -> Result<(PostView, Vec<PostView>), Error> {
+        let me = self.acting(who)?.public();
+        let folded = self.fold_of(&who.flotilla)?;
+        let root_id = folded.chat.root_of(post).unwrap_or(*post);
+        let root = self.post_of(&who.flotilla, &root_id, &me)?;
+        let auth = self.auth(&who.flotilla)?;
+        let replies = folded
+            .chat
+            .thread(auth, &root_id)
+            .into_iter()
+            .filter(|v| v.id != root_id)
+            .map(|v| post_view(auth, folded, v, &me))
+            .collect();
+        Ok((root, replies))
+    }
+
+    pub(super) fn pins(
+        &mut self,
+        who: &Acting,
+        channel: &ChannelId,
+    ) -> Result<Vec<PostView>, Error> {
+        let me = self.acting(who)?.public();
+        self.readable(&who.flotilla, channel, &me)?;
+        let auth = self.auth(&who.flotilla)?;
+        let folded = self.fold_of(&who.flotilla)?;
+        Ok(folded
+            .chat
+            .pins(auth, channel)
+            .into_iter()
+            .map(|v| post_view(auth, folded, v, &me))
+            .collect())
+    }
+
+    pub(super) fn unread(
+        &mut self,
+        who: &Acting,
+        channel: &ChannelId,
+    ) -> Result<UnreadCounts, Error> {
+        let me = self.acting(who)?.public();
+        self.unread_of(&who.flotilla, channel, &me)
+    }
+
+    pub(super) fn members(&self, flotilla: &FlotillaId) -> Result<Vec<MemberInfo>, Error> {
+        let auth = self.auth(flotilla)?;
+        Ok(auth
+            .users
+            .iter()
+            .filter(|(k, _)| auth.is_active_user(k))
+            .map(|(k, u)| MemberInfo {
+                username: u.info.username.clone(),
+                key: *k,
+                display_name: u.display_name.clone(),
+                node: u.info.home,
+                admin: auth.is_admin(k),
+            })
+            .collect())
+    }
+
+    pub(super) fn boats(&self, flotilla: &FlotillaId) -> Result<Vec<BoatInfo>, Error> {
+        let auth = self.auth(flotilla)?;
+        Ok(auth
+            .active_nodes()
+            .into_iter()
+            .map(|n| {
+                let peer = crate::net::peer_id(&n.key).and_then(|p| self.peers.get(&p));
+                BoatInfo {
+                    key: n.key,
+                    name: n.name.clone(),
+                    me: n.key == self.me,
+                    connected: peer.is_some_and(|p| p.connections > 0),
+                    last_seen_ms: peer.map(|p| p.last_seen_ms).filter(|ms| *ms > 0),
+                }
+            })
+            .collect())
+    }
+
+    pub(super) fn is_admin(&self, who: &Acting) -> Result<bool, Error> {
+        let key = self.user(&who.as_user)?.public();
+        Ok(self.auth(&who.flotilla)?.is_admin(&key))
+    }
+
+    pub(super) fn file(
+        &mut self,
+        who: &Acting,
+        file: &FileId,
+    ) -> Result<(FileInfo, PathBuf), Error> {
+        let me = self.acting(who)?.public();
+        let (channel, info) = self
+            .fold_of(&who.flotilla)?
+            .files
+            .get(file)
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("file {}", file.fmt_short())))?;
+        self.readable(&who.flotilla, &channel, &me)?;
+        let path = crate::files::path_of(&self.files.dir, file);
+        if !path.is_file() {
+            return Err(Error::NotFound(format!(
+                "the bytes of file {} are not on this boat",
+                file.fmt_short()
+            )));
+        }
+        Ok((info, path))
+    }
+
+    /// The newest `limit` posts and replies of a channel, oldest first (the admin API).
+    pub(super) fn messages(
+        &mut self,
         flotilla: &FlotillaId,
         channel: &ChannelId,
         limit: usize,
     ) -> Result<Vec<Message>, Error> {
-        let auth = self
-            .state
-            .ledger(flotilla)
-            .ok_or_else(|| Self::not_followed(flotilla))?
-            .state();
-        let chat = self.fold(flotilla, &[*channel])?;
-        let timeline = chat.timeline(auth, channel);
+        self.refresh_fold(flotilla)?;
+        let auth = self.auth(flotilla)?;
+        let timeline = self.fold_of(flotilla)?.chat.timeline(auth, channel);
         let skip = timeline.len().saturating_sub(limit);
         Ok(timeline
             .into_iter()
@@ -82,20 +363,19 @@ impl Actor {
             .collect())
     }
 
-    pub(super) fn channels(&self, flotilla: &FlotillaId) -> Result<Vec<ChannelInfo>, Error> {
-        let auth = self
-            .state
-            .ledger(flotilla)
-            .ok_or_else(|| Self::not_followed(flotilla))?
-            .state();
-        let ids: Vec<ChannelId> = auth.channels.keys().copied().collect();
-        let chat = self.fold(flotilla, &ids)?;
+    pub(super) fn channels(&mut self, flotilla: &FlotillaId) -> Result<Vec<ChannelInfo>, Error> {
+        self.refresh_fold(flotilla)?;
+        let auth = self.auth(flotilla)?;
+        let chat = &self.fold_of(flotilla)?.chat;
         Ok(auth
             .channels
             .iter()
             .map(|(id, c)| ChannelInfo {
                 id: *id,
-                name: chat.channel(auth, id).map(|v| v.name).unwrap_or_default(),
+                name: chat
+                    .channel_fields(auth, id)
+                    .map(|v| v.name)
+                    .unwrap_or_default(),
                 private: c.private,
             })
             .collect())
@@ -119,13 +399,20 @@ impl Actor {
             .collect()
     }
 
-    /// The content to post, checked against the thread root if it is a reply.
-    pub(super) fn post_content(text: String, root: Option<proto::EventId>) -> Content {
-        Content::Post {
+    /// A post with no files or mentions (the admin API's posts).
+    pub(super) fn post_content(text: String, root: Option<proto::EventId>) -> proto::Content {
+        proto::Content::Post {
             text,
             root,
             files: vec![],
             mentions: vec![],
         }
     }
+}
+
+/// The default channels (`town-square`, `off-topic`) count as joined by every member.
+pub(super) fn is_default(flotilla: &FlotillaId, channel: &ChannelId) -> bool {
+    proto::author::DEFAULT_CHANNELS
+        .iter()
+        .any(|n| ChannelId::derived(flotilla, n) == *channel)
 }

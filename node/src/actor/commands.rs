@@ -147,6 +147,7 @@ impl Actor {
             } => {
                 let _ = reply.send(self.bulk_post(&flotilla, channel, &as_user, count));
             }
+            Command::Chat(cmd) => self.on_chat_command(cmd),
             Command::Shutdown { reply } => self.stop_reply = Some(reply),
         }
     }
@@ -203,7 +204,7 @@ impl Actor {
             .collect()
     }
 
-    fn user(&self, username: &str) -> Result<SecretKey, Error> {
+    pub(super) fn user(&self, username: &str) -> Result<SecretKey, Error> {
         self.users
             .get(username)
             .cloned()
@@ -230,7 +231,7 @@ impl Actor {
     }
 
     /// Builds an event with the flotilla's context and publishes it; `Ok` once stored.
-    fn publish_built(
+    pub(super) fn publish_built(
         &mut self,
         flotilla: &FlotillaId,
         build: impl FnOnce(
@@ -256,7 +257,11 @@ impl Actor {
 
     /// Makes sure local user `username` is a user of the flotilla (a `UserAdd` signed by
     /// this node), and returns its key.
-    fn ensure_user(&mut self, flotilla: &FlotillaId, username: &str) -> Result<SecretKey, Error> {
+    pub(super) fn ensure_user(
+        &mut self,
+        flotilla: &FlotillaId,
+        username: &str,
+    ) -> Result<SecretKey, Error> {
         let user = self.user(username)?;
         let known = self
             .state
@@ -354,17 +359,12 @@ impl Actor {
         private: bool,
     ) -> Result<ChannelId, Error> {
         let user = self.ensure_user(flotilla, as_user)?;
-        let channel = ChannelId(proto::entropy::Entropy::array(&mut self.rng));
-        self.publish_built(flotilla, |ctx, _| {
-            ctx.create_channel(&user, channel, private, &[])
-        })?;
         let info = Content::ChannelInfo {
             name: name.to_owned(),
             header: String::new(),
             purpose: String::new(),
         };
-        self.write_content(flotilla, channel, as_user, &info)?;
-        Ok(channel)
+        self.new_channel(flotilla, &user, private, &[], &info)
     }
 
     /// See [`Command::BulkPost`].
@@ -397,7 +397,7 @@ impl Actor {
         Ok(written)
     }
 
-    fn write_content(
+    pub(super) fn write_content(
         &mut self,
         flotilla: &FlotillaId,
         channel: ChannelId,

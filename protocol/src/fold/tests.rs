@@ -20,10 +20,10 @@ const CAROL: usize = 2;
 /// A founded flotilla with alice (admin), bob and carol on one node, each user with its own
 /// clock (so two users writing in the same millisecond get equal HLCs), and every content
 /// event written so far with its decrypted payload.
-struct Fixture {
+pub(super) struct Fixture {
     node: SecretKey,
     users: Vec<SecretKey>,
-    channels: [ChannelId; 2],
+    pub(super) channels: [ChannelId; 2],
     ledger: Ledger,
     /// Ledgers frozen just before a user's removal: that user keeps writing with them, as a
     /// boat that never heard of the removal would.
@@ -33,11 +33,11 @@ struct Fixture {
     node_clock: Clock,
     rng: SeededEntropy,
     now_ms: u64,
-    events: Vec<(SignedEvent, Content)>,
+    pub(super) events: Vec<(SignedEvent, Content)>,
 }
 
 impl Fixture {
-    fn new(n_users: usize) -> Self {
+    pub(super) fn new(n_users: usize) -> Self {
         let mut rng = SeededEntropy::new(7);
         let node = SecretKey::generate(&mut rng);
         let users: Vec<SecretKey> = (0..n_users)
@@ -130,7 +130,7 @@ impl Fixture {
     }
 
     /// `user` writes `content` in channel `chan` (an index); returns the event id.
-    fn write(&mut self, user: usize, chan: usize, content: Content) -> EventId {
+    pub(super) fn write(&mut self, user: usize, chan: usize, content: Content) -> EventId {
         let key = self.users[user].clone();
         let channel = self.channels[chan];
         let ev = self
@@ -144,19 +144,25 @@ impl Fixture {
         id
     }
 
-    fn post(&mut self, user: usize, chan: usize, text: &str, root: Option<EventId>) -> EventId {
+    pub(super) fn post(
+        &mut self,
+        user: usize,
+        chan: usize,
+        text: &str,
+        root: Option<EventId>,
+    ) -> EventId {
         self.write(user, chan, post(text, root))
     }
 
-    fn auth(&self) -> &AuthState {
+    pub(super) fn auth(&self) -> &AuthState {
         self.ledger.state()
     }
 
-    fn pk(&self, user: usize) -> PublicKey {
+    pub(super) fn pk(&self, user: usize) -> PublicKey {
         self.users[user].public()
     }
 
-    fn tick(&mut self) {
+    pub(super) fn tick(&mut self) {
         self.now_ms += 1;
     }
 }
@@ -170,7 +176,7 @@ fn post(text: &str, root: Option<EventId>) -> Content {
     }
 }
 
-fn fold<'a>(events: impl IntoIterator<Item = &'a (SignedEvent, Content)>) -> ChatState {
+pub(super) fn fold<'a>(events: impl IntoIterator<Item = &'a (SignedEvent, Content)>) -> ChatState {
     let mut s = ChatState::new();
     for (ev, content) in events {
         s.apply(ev, content);
@@ -464,7 +470,7 @@ fn digest_follows_the_snapshot() {
 
 /// One step of a random script. Targets index the posts written so far.
 #[derive(Clone, Debug)]
-enum Op {
+pub(super) enum Op {
     Post {
         user: usize,
         chan: usize,
@@ -506,7 +512,7 @@ enum Op {
 }
 
 #[derive(Clone, Debug)]
-struct Step {
+pub(super) struct Step {
     op: Op,
     /// Write in the same millisecond as the step before (HLC ties across users).
     same_ms: bool,
@@ -534,14 +540,14 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn script() -> impl Strategy<Value = (usize, Vec<Step>)> {
+pub(super) fn script() -> impl Strategy<Value = (usize, Vec<Step>)> {
     let step = (op(), prop::bool::weighted(0.3), prop::bool::weighted(0.1))
         .prop_map(|(op, same_ms, cross)| Step { op, same_ms, cross });
     (2..=3usize, prop::collection::vec(step, 1..40))
 }
 
 /// Runs a script; returns the fixture holding every content event written, in order.
-fn run(n_users: usize, steps: &[Step]) -> Fixture {
+pub(super) fn run(n_users: usize, steps: &[Step]) -> Fixture {
     let mut fx = Fixture::new(n_users);
     let mut posts: Vec<(EventId, usize)> = Vec::new();
     for (i, step) in steps.iter().enumerate() {

@@ -104,7 +104,24 @@ impl ChatState {
     }
 
     /// A channel's fields and pins; `None` if no content of that channel has been applied.
+    /// Walks the channel for its pins: [`Self::channel_fields`] and [`Self::pins`] are the
+    /// cheap halves.
     pub fn channel(&self, auth: &AuthState, channel: &ChannelId) -> Option<ChannelView> {
+        let mut view = self.channel_fields(auth, channel)?;
+        let c = self.channels.get(channel)?;
+        view.pinned = c
+            .posts
+            .iter()
+            .filter_map(|(_, id)| self.posts.get(id))
+            .filter(|p| self.visible(auth, p) && self.pinned(auth, p))
+            .map(|p| p.stamp.id)
+            .collect();
+        Some(view)
+    }
+
+    /// A channel's name, header, purpose and archive flag, with `pinned` left empty: costs
+    /// O(writes to those registers), not O(channel).
+    pub fn channel_fields(&self, auth: &AuthState, channel: &ChannelId) -> Option<ChannelView> {
         let c = self.channels.get(channel)?;
         let info = c
             .info
@@ -115,13 +132,6 @@ impl ChatState {
             .archived
             .winner(|s| may_archive(auth, s))
             .is_some_and(|(_, a)| *a);
-        let pinned = c
-            .posts
-            .iter()
-            .filter_map(|(_, id)| self.posts.get(id))
-            .filter(|p| self.visible(auth, p) && self.pinned(auth, p))
-            .map(|p| p.stamp.id)
-            .collect();
         let Info {
             name,
             header,
@@ -132,7 +142,7 @@ impl ChatState {
             header,
             purpose,
             archived,
-            pinned,
+            pinned: Vec::new(),
         })
     }
 
@@ -165,7 +175,7 @@ impl ChatState {
             .collect()
     }
 
-    fn view(&self, auth: &AuthState, post: &Post) -> Option<PostView> {
+    pub(super) fn view(&self, auth: &AuthState, post: &Post) -> Option<PostView> {
         if !self.visible(auth, post) {
             return None;
         }
@@ -204,7 +214,7 @@ impl ChatState {
     }
 
     /// Not by a removed author, and not deleted.
-    fn visible(&self, auth: &AuthState, post: &Post) -> bool {
+    pub(super) fn visible(&self, auth: &AuthState, post: &Post) -> bool {
         !post.stamp.excluded(auth) && !self.deleted(auth, post)
     }
 

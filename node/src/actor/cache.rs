@@ -1,0 +1,206 @@
+//! The cached fold: one [`ChatState`] per followed flotilla, with the file manifests of its
+//! channels, built once from the store and updated as each content event is accepted (local
+//! writes and remote events alike go through [`Actor::on_content_accepted`]).
+//!
+//! A fold is stale when the keyring changed since it was built (a key that arrived later
+//! opens content that was stored undecryptable: a private channel joined, a rekey) or when
+//! an event was revoked; a stale fold is dropped and rebuilt on the next read. Removals need
+//! no rebuild: the fold judges authors against the ledger at view time.
+
+use std::collections::BTreeMap;
+
+use flotilla_protocol as proto;
+use proto::fold::ChatState;
+use proto::id::{ChannelId, EventId, FileId, FlotillaId};
+use proto::store::Store;
+use proto::{Content, Control, SignedEvent};
+
+use super::Actor;
+use crate::Error;
+use crate::handle::Event;
+use crate::handle::views::FileInfo;
+
+/// One flotilla's fold.
+#[derive(Debug, Default)]
+pub(super) struct Folded {
+    /// The chat state.
+    pub(super) chat: ChatState,
+    /// File manifests (the fold ignores them): file → its channel and info.
+    pub(super) files: BTreeMap<FileId, (ChannelId, FileInfo)>,
+    /// The keyring size the fold was built with.
+    keys: usize,
+}
+
+impl Folded {
+    fn apply(&mut self, event: &SignedEvent, content: &Content) {
+        if let Content::FileManifest {
+            file,
+            name,
+            size,
+            mime,
+            ..
+        } = content
+        {
+            let info = FileInfo {
+                id: *file,
+                name: name.clone(),
+                size: *size,
+                mime: mime.clone(),
+            };
+            self.files
+                .entry(*file)
+                .or_insert((event.envelope().channel, info));
+        }
+        self.chat.apply(event, content);
+    }
+}
+
+/// The folds of every followed flotilla, built lazily.
+#[derive(Debug, Default)]
+pub(super) struct FoldCache {
+    folds: BTreeMap<FlotillaId, Folded>,
+}
+
+impl Actor {
+    fn keyring_len(&self, flotilla: &FlotillaId) -> Result<usize, Error> {
+        self.state
+            .keyring(flotilla)
+            .map(|k| k.len())
+            .ok_or_else(|| Self::not_followed(flotilla))
+    }
+
+    /// Makes sure the flotilla's fold exists and is fresh (rebuilding it if not).
+    pub(super) fn refresh_fold(&mut self, flotilla: &FlotillaId) -> Result<(), Error> {
+        let keys = self.keyring_len(flotilla)?;
+        let fresh = self
+            .cache
+            .folds
+            .get(flotilla)
+            .is_some_and(|f| f.keys == keys);
+        if !fresh {
+            let folded = self.build_fold(flotilla, keys)?;
+            self.cache.folds.insert(*flotilla, folded);
+        }
+        Ok(())
+    }
+
+    /// The flotilla's fold; call [`Self::refresh_fold`] first.
+    pub(super) fn fold_of(&self, flotilla: &FlotillaId) -> Result<&Folded, Error> {
+        self.cache
+            .folds
+            .get(flotilla)
+            .ok_or_else(|| Self::not_followed(flotilla))
+    }
+
+    /// Forgets a flotilla's fold (an event was revoked): rebuilt on the next read.
+    pub(super) fn drop_fold(&mut self, flotilla: &FlotillaId) {
+        self.cache.folds.remove(flotilla);
+    }
+
+    fn build_fold(&self, flotilla: &FlotillaId, keys: usize) -> Result<Folded, Error> {
+        let keyring = self
+            .state
+            .keyring(flotilla)
+            .ok_or_else(|| Self::not_followed(flotilla))?;
+        let mut folded = Folded {
+            keys,
+            ..Folded::default()
+        };
+        for channel in self.store.channels(flotilla)? {
+            if channel.is_control() {
+                continue;
+            }
+            for (_, id) in self.store.channel_items(flotilla, &channel)? {
+                if self.state.is_revoked(flotilla, &id) {
+                    continue;
+                }
+                if let Some(event) = self.store.get(&id)?
+                    && let Ok(content) = keyring.open_content(&event)
+                {
+                    folded.apply(&event, &content);
+                }
+            }
+        }
+        tracing::debug!(flotilla = %flotilla.fmt_short(), posts = folded.chat.post_count(), "chat fold built");
+        Ok(folded)
+    }
+
+    /// An accepted content event: folded in (or the fold rebuilt if stale), then announced.
+    pub(super) fn on_content_accepted(&mut self, flotilla: FlotillaId, id: EventId) {
+        let Ok(Some(event)) = self.store.get(&id) else {
+            return;
+        };
+        let Some(Ok(content)) = self
+            .state
+            .keyring(&flotilla)
+            .map(|k| k.open_content(&event))
+        else {
+            return;
+        };
+        let keys = self.keyring_len(&flotilla).unwrap_or(0);
+        match self.cache.folds.get_mut(&flotilla) {
+            Some(f) if f.keys == keys => f.apply(&event, &content),
+            _ => {
+                if let Err(e) = self.refresh_fold(&flotilla) {
+                    tracing::warn!(%e, "cannot rebuild the chat fold");
+                }
+            }
+        }
+        self.announce_content(flotilla, &event, &content);
+    }
+
+    fn announce_content(&self, flotilla: FlotillaId, event: &SignedEvent, content: &Content) {
+        let channel = event.envelope().channel;
+        let root_of = |post: &EventId| {
+            self.cache
+                .folds
+                .get(&flotilla)
+                .and_then(|f| f.chat.root_of(post))
+        };
+        let ev = match content {
+            Content::Post { root, .. } => Event::PostChanged {
+                flotilla,
+                channel,
+                post: event.id(),
+                root: *root,
+            },
+            Content::Edit { target, .. }
+            | Content::ReactionAdd { target, .. }
+            | Content::ReactionRemove { target, .. }
+            | Content::Pin { target }
+            | Content::Unpin { target } => Event::PostChanged {
+                flotilla,
+                channel,
+                post: *target,
+                root: root_of(target),
+            },
+            Content::Delete { target } => Event::PostDeleted {
+                flotilla,
+                channel,
+                post: *target,
+                root: root_of(target),
+            },
+            Content::ChannelInfo { .. } | Content::ChannelArchive { .. } => {
+                Event::ChannelChanged { flotilla, channel }
+            }
+            Content::FileManifest { .. } => return,
+        };
+        self.emit(ev);
+    }
+
+    /// An accepted control event: channel structure changes are announced.
+    pub(super) fn on_control_accepted(&self, flotilla: FlotillaId, id: EventId) {
+        let Ok(Some(event)) = self.store.get(&id) else {
+            return;
+        };
+        let Some(
+            Control::ChannelCreate { channel, .. }
+            | Control::ChannelMemberAdd { channel, .. }
+            | Control::ChannelMemberRemove { channel, .. },
+        ) = event.control()
+        else {
+            return;
+        };
+        self.emit(Event::ChannelChanged { flotilla, channel });
+    }
+}
