@@ -22,12 +22,12 @@ pub mod flotillas;
 pub mod json;
 mod page;
 pub mod posts;
-pub mod render;
 pub mod ratelimit;
+pub mod render;
 pub mod sessions;
-pub mod ws;
 #[cfg(test)]
 mod tests;
+pub mod ws;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -110,7 +110,11 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(channels::post_read))
         .routes(routes!(channels::get_pins))
         .routes(routes!(posts::get_posts, posts::post_post))
-        .routes(routes!(posts::get_post, posts::put_post, posts::delete_post))
+        .routes(routes!(
+            posts::get_post,
+            posts::put_post,
+            posts::delete_post
+        ))
         .routes(routes!(posts::get_thread))
         .routes(routes!(posts::put_reaction, posts::delete_reaction))
         .routes(routes!(posts::put_pin, posts::delete_pin))

@@ -265,10 +265,7 @@ pub async fn get_pins(
     Path((f, c)): Path<(String, String)>,
 ) -> Result<Json<Vec<Post>>, ApiError> {
     let (flotilla, channel) = ids(&f, &c)?;
-    let pins = state
-        .node
-        .pins(flotilla, channel, &caller.username)
-        .await?;
+    let pins = state.node.pins(flotilla, channel, &caller.username).await?;
     let r = Renderer::load(&state, flotilla, &caller.username).await?;
     Ok(Json(pins.into_iter().map(|p| Post::new(p, &r)).collect()))
 }

@@ -6,10 +6,10 @@ use utoipa::ToSchema;
 
 use super::error::ApiError;
 use super::render::Renderer;
-use crate::handle::{
-    BoatInfo, ChannelKind, ChannelView, FileInfo, FlotillaInfo, MemberInfo, PostView,
+use crate::handle::FlotillaInfo;
+use crate::handle::views::{
+    BoatInfo, ChannelKind, ChannelView, Cursor, FileInfo, MemberInfo, PostView,
 };
-use crate::store::Cursor;
 
 /// A flotilla this node follows.
 #[derive(Debug, Serialize, ToSchema)]

@@ -60,7 +60,14 @@ pub async fn post_file(
         .unwrap_or("application/octet-stream");
     let info = state
         .node
-        .put_file(flotilla, channel, &caller.username, &q.name, mime, bytes.to_vec())
+        .put_file(
+            flotilla,
+            channel,
+            &caller.username,
+            &q.name,
+            mime,
+            bytes.to_vec(),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(info.into())))
 }
@@ -91,7 +98,10 @@ pub async fn get_file(
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, header_value(mime));
     h.insert(header::CONTENT_DISPOSITION, header_value(&disposition));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("sandbox; default-src 'none'"),
@@ -104,7 +114,8 @@ pub async fn get_file(
 }
 
 fn header_value(s: &str) -> HeaderValue {
-    HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"))
+    HeaderValue::from_str(s)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"))
 }
 
 /// `attachment; filename="ascii fallback"; filename*=UTF-8''percent-encoded` (RFC 6266).
@@ -147,8 +158,14 @@ mod tests {
     #[test]
     fn dispositions_escape_quotes_and_encode_utf8() {
         let d = content_disposition("météo \"GRIB\".grb", false);
-        assert!(d.starts_with("attachment; filename=\"m_t_o _GRIB_.grb\""), "{d}");
-        assert!(d.ends_with("filename*=UTF-8''m%C3%A9t%C3%A9o%20%22GRIB%22.grb"), "{d}");
+        assert!(
+            d.starts_with("attachment; filename=\"m_t_o _GRIB_.grb\""),
+            "{d}"
+        );
+        assert!(
+            d.ends_with("filename*=UTF-8''m%C3%A9t%C3%A9o%20%22GRIB%22.grb"),
+            "{d}"
+        );
         assert!(content_disposition("a.png", true).starts_with("inline"));
     }
 

@@ -59,7 +59,7 @@ async fn rendered(
     state: &AppState,
     flotilla: FlotillaId,
     caller: &Caller,
-    post: crate::handle::PostView,
+    post: crate::handle::views::PostView,
 ) -> Result<Json<Post>, ApiError> {
     let r = Renderer::load(state, flotilla, &caller.username).await?;
     Ok(Json(Post::new(post, &r)))
@@ -80,9 +80,7 @@ pub async fn get_posts(
     let channel = parse_id(&c, "channel")?;
     let limit = q.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::bad_request(format!(
-            "limit is 1 to {MAX_PAGE}"
-        )));
+        return Err(ApiError::bad_request(format!("limit is 1 to {MAX_PAGE}")));
     }
     let before = q.before.as_deref().map(cursor_from_str).transpose()?;
     let page = state

@@ -27,7 +27,10 @@ impl Renderer {
         let channels = state.node.channels_for(flotilla, me).await?;
         Ok(Renderer {
             me: me.to_owned(),
-            usernames: members.into_iter().map(|m| m.username.to_lowercase()).collect(),
+            usernames: members
+                .into_iter()
+                .map(|m| m.username.to_lowercase())
+                .collect(),
             channels: channels
                 .into_iter()
                 .map(|c| (c.name, c.id.to_string()))

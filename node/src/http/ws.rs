@@ -9,8 +9,8 @@
 
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use flotilla_protocol::id::{ChannelId, EventId, FlotillaId};
@@ -69,7 +69,10 @@ fn check_origin(headers: &HeaderMap) -> Result<(), ApiError> {
 async fn serve(state: AppState, username: String, mut socket: WebSocket) {
     let mut events = state.node.subscribe();
     let mut ping = tokio::time::interval(PING_EVERY);
-    if send(&mut socket, json!({"type": "hello", "username": username})).await.is_err() {
+    if send(&mut socket, json!({"type": "hello", "username": username}))
+        .await
+        .is_err()
+    {
         return;
     }
     loop {
@@ -134,7 +137,12 @@ async fn messages_for(state: &AppState, user: &str, event: Event) -> Vec<Value> 
             post,
             root,
         } => {
-            if state.node.channel_view(flotilla, channel, user).await.is_err() {
+            if state
+                .node
+                .channel_view(flotilla, channel, user)
+                .await
+                .is_err()
+            {
                 return vec![];
             }
             let mut out = vec![json!({
@@ -217,9 +225,15 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("10.0.0.5:8080"));
         assert!(check_origin(&h).is_ok(), "scripts send no Origin");
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://10.0.0.5:8080"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://10.0.0.5:8080"),
+        );
         assert!(check_origin(&h).is_ok());
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://evil.example"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://evil.example"),
+        );
         assert!(check_origin(&h).is_err());
     }
 }

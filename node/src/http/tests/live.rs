@@ -19,7 +19,8 @@ async fn open(api: &Api, session: Option<&Session>, origin: Option<&str>) -> Res
     let url = format!("ws://{}/api/v1/ws", api.node.http_addr());
     let mut req = url.into_client_request().unwrap();
     if let Some(s) = session {
-        req.headers_mut().insert("cookie", s.cookie.parse().unwrap());
+        req.headers_mut()
+            .insert("cookie", s.cookie.parse().unwrap());
     }
     if let Some(o) = origin {
         req.headers_mut().insert("origin", o.parse().unwrap());
@@ -56,11 +57,19 @@ async fn only_a_logged_in_same_origin_browser_opens_the_socket() {
     let api = Api::start().await;
     let skipper = api.setup("skipper").await;
     assert_eq!(open(&api, None, None).await.err(), Some(401));
-    assert_eq!(open(&api, Some(&skipper), Some("http://evil.example")).await.err(), Some(403));
+    assert_eq!(
+        open(&api, Some(&skipper), Some("http://evil.example"))
+            .await
+            .err(),
+        Some(403)
+    );
     let origin = format!("http://{}", api.node.http_addr());
     let mut socket = open(&api, Some(&skipper), Some(&origin)).await.unwrap();
     assert_eq!(next_of(&mut socket, "hello").await["username"], "skipper");
-    socket.send(Message::Text(json!({"type": "ping"}).to_string().into())).await.unwrap();
+    socket
+        .send(Message::Text(json!({"type": "ping"}).to_string().into()))
+        .await
+        .unwrap();
     next_of(&mut socket, "pong").await;
 }
 
@@ -69,31 +78,90 @@ async fn posts_edits_deletes_and_unread_counts_are_pushed() {
     let api = Api::start().await;
     let skipper = api.setup("skipper").await;
     let deckhand = api.user(&skipper, "deckhand").await;
-    let f = api.call(Method::POST, "/api/v1/flotillas", Some(&skipper), Some(json!({"name": "f"}))).await;
+    let f = api
+        .call(
+            Method::POST,
+            "/api/v1/flotillas",
+            Some(&skipper),
+            Some(json!({"name": "f"})),
+        )
+        .await;
     let f = f.json["id"].as_str().unwrap().to_owned();
-    let channels = api.call(Method::GET, &format!("/api/v1/flotillas/{f}/channels"), Some(&deckhand), None).await;
-    let ts = channels.json.as_array().unwrap().iter().find(|c| c["name"] == "town-square").unwrap()["id"]
-        .as_str().unwrap().to_owned();
+    let channels = api
+        .call(
+            Method::GET,
+            &format!("/api/v1/flotillas/{f}/channels"),
+            Some(&deckhand),
+            None,
+        )
+        .await;
+    let ts = channels
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "town-square")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut socket = open(&api, Some(&deckhand), None).await.unwrap();
     next_of(&mut socket, "hello").await;
 
     let posts = format!("/api/v1/flotillas/{f}/channels/{ts}/posts");
-    let a = api.call(Method::POST, &posts, Some(&skipper), Some(json!({"text": "@deckhand à la barre"}))).await;
+    let a = api
+        .call(
+            Method::POST,
+            &posts,
+            Some(&skipper),
+            Some(json!({"text": "@deckhand à la barre"})),
+        )
+        .await;
     assert_eq!(a.status, StatusCode::CREATED);
     let id = a.json["id"].as_str().unwrap().to_owned();
     let pushed = next_of(&mut socket, "post").await;
     assert_eq!(pushed["post"]["id"], id.as_str());
     assert_eq!(pushed["post"]["mentions_me"], true);
-    assert!(pushed["post"]["html"].as_str().unwrap().contains("mention-me"), "{pushed}");
+    assert!(
+        pushed["post"]["html"]
+            .as_str()
+            .unwrap()
+            .contains("mention-me"),
+        "{pushed}"
+    );
     let unread = next_of(&mut socket, "unread").await;
-    assert_eq!((unread["unread"].as_u64(), unread["mentions"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (unread["unread"].as_u64(), unread["mentions"].as_u64()),
+        (Some(1), Some(1))
+    );
 
     let post = format!("/api/v1/flotillas/{f}/posts/{id}");
-    api.call(Method::PUT, &post, Some(&skipper), Some(json!({"text": "corrigé"}))).await;
+    api.call(
+        Method::PUT,
+        &post,
+        Some(&skipper),
+        Some(json!({"text": "corrigé"})),
+    )
+    .await;
     let edited = next_of(&mut socket, "post").await;
-    assert_eq!((edited["post"]["text"].as_str(), edited["post"]["edited"].as_bool()), (Some("corrigé"), Some(true)));
+    assert_eq!(
+        (
+            edited["post"]["text"].as_str(),
+            edited["post"]["edited"].as_bool()
+        ),
+        (Some("corrigé"), Some(true))
+    );
     api.call(Method::DELETE, &post, Some(&skipper), None).await;
-    assert_eq!(next_of(&mut socket, "post_deleted").await["post_id"], id.as_str());
-    api.call(Method::POST, &format!("/api/v1/flotillas/{f}/channels/{ts}/read"), Some(&deckhand), None).await;
+    assert_eq!(
+        next_of(&mut socket, "post_deleted").await["post_id"],
+        id.as_str()
+    );
+    api.call(
+        Method::POST,
+        &format!("/api/v1/flotillas/{f}/channels/{ts}/read"),
+        Some(&deckhand),
+        None,
+    )
+    .await;
     assert_eq!(next_of(&mut socket, "unread").await["unread"], 0);
 }
