@@ -7,10 +7,13 @@
 //! - [`netns`]: network namespaces (root): real mDNS between processes, cut links, tbf.
 //! - [`mesh`]: real nodes in this process: convergence, relays, partitions, restarts,
 //!   late joiners, outsiders, invites.
+//! - [`chat`]: the chat API across real nodes: edits, deletes, reactions, pins, rights,
+//!   DMs, unread counts, paging, files.
 //! - [`latency`]: propagation latency figures (`#[ignore]`; see docs/performance.md).
 //! - [`cold_sync`]: time for an empty node to sync a 100k-post history (`#[ignore]`).
 
 mod artifact;
+mod chat;
 mod cli;
 mod cold_sync;
 mod crash;
