@@ -23,9 +23,10 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use crate::Error;
 
 mod chat;
+mod chat_command;
 pub mod views;
 
-pub use chat::{Acting, ChatCommand, NewChannel};
+pub use chat_command::{Acting, ChatCommand, NewChannel};
 
 /// Commands waiting for the actor, at most. Each caller waits for its answer, so this bounds
 /// concurrent API calls (an HTTP request waits for a slot), not memory per call.

@@ -243,6 +243,11 @@ impl TestNet {
         self.nodes[i].node.as_ref().map(|n| n.store().clone())
     }
 
+    /// Node `i`'s data directory.
+    pub fn data_dir(&self, i: usize) -> &std::path::Path {
+        self.nodes[i].dir.path()
+    }
+
     /// Node `i`'s peer id.
     pub fn peer(&self, i: usize) -> PeerId {
         self.nodes[i].handle.peer_id()

@@ -7,6 +7,8 @@
 //! - [`netns`]: network namespaces (root): real mDNS between processes, cut links, tbf.
 //! - [`mesh`]: real nodes in this process: convergence, relays, partitions, restarts,
 //!   late joiners, outsiders, invites.
+//! - [`chat`]: the chat API across real nodes: edits, deletes, reactions, pins, rights,
+//!   DMs, unread counts, paging, files.
 //! - [`latency`]: propagation latency figures (`#[ignore]`; see docs/performance.md).
 //! - [`cold_sync`]: time for an empty node to sync a 100k-post history (`#[ignore]`).
 //! - [`browser`]: headless chromium through chromedriver: pages, the web UI's acceptance
@@ -14,6 +16,7 @@
 
 mod artifact;
 mod browser;
+mod chat;
 mod cli;
 mod cold_sync;
 mod crash;

@@ -16,13 +16,12 @@ const GONE: Duration = Duration::from_secs(5);
 
 /// The page shows the node's id; the screenshot is saved; closing leaves no process behind.
 ///
-/// (Until the web UI replaces `/`, this is the status page; then point it at whatever page
-/// shows the node id.)
+/// (The crew's UI is at `/`; the status page moved to `/status`.)
 #[tokio::test]
 async fn status_page_shows_the_node_id() -> anyhow::Result<()> {
     let node = WebNode::start("ondine").await?;
     let browser = Browser::launch("status", Lang::Default).await?;
-    browser.goto(&node.url("/")).await?;
+    browser.goto(&node.url("/status")).await?;
     let id = node.node().id().to_string();
     browser.wait_for_text("code", &id, SHOW).await?;
     browser.wait_for_text("h1", "ondine", SHOW).await?;

@@ -66,12 +66,10 @@ impl WebNode {
     }
 
     /// The one-time setup code the node prints while it has no account.
-    ///
-    /// ASSUMED HOOK (issue 4, the lead adds it): `Node::setup_code(&self) -> Option<String>`,
-    /// `None` once an account exists. Until it exists this fails; then replace the body with
-    /// `self.node.setup_code().context("no setup code: the node already has an account")`.
     pub(crate) fn setup_code(&self) -> anyhow::Result<String> {
-        anyhow::bail!("Node::setup_code() does not exist yet (issue 4)")
+        self.node
+            .setup_code()
+            .context("no setup code: the node already has an account")
     }
 
     /// Dials `other` and waits until both see the connection.
