@@ -73,7 +73,7 @@ return (async () => {
 })();";
 
 #[tokio::test]
-#[ignore = "needs the web UI (issue 4)"]
+#[ignore = "benchmark: prints figures for docs/performance.md"]
 async fn first_paint_of_a_10k_post_channel() -> anyhow::Result<()> {
     let node = WebNode::start("boat-a").await?;
     let browser = Browser::launch("bench-paint", Lang::Default).await?;
@@ -103,7 +103,7 @@ async fn first_paint_of_a_10k_post_channel() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
-#[ignore = "needs the web UI (issue 4)"]
+#[ignore = "benchmark: prints figures for docs/performance.md"]
 async fn websocket_delivery_latency() -> anyhow::Result<()> {
     let crew = Crew::assemble().await?;
     crew.open_town_square().await?;

@@ -3,9 +3,9 @@
 //! A's UI (post, thread reply, reaction, edit, delete) shows on B's open page without a
 //! reload within [`PROPAGATION`]; B's unread badge counts A's posts in another channel and
 //! clears when B opens it; a French browser gets the French UI; the main views are saved as
-//! screenshots. `#[ignore]` until the web UI and `Node::setup_code` land:
+//! screenshots (under `target/screenshots/`). Alone, with the delays printed:
 //!
-//! `cargo test -p flotilla-tests --test integration browser::scenario -- --ignored --nocapture`
+//! `cargo test -p flotilla-tests --test integration browser::scenario -- --nocapture`
 
 use std::time::{Duration, Instant};
 
@@ -24,7 +24,6 @@ const CHANNEL_SYNC: Duration = Duration::from_secs(10);
 const FRENCH_LOGIN: [&str; 2] = ["Se connecter", "Connexion"];
 
 #[tokio::test]
-#[ignore = "needs the web UI (issue 4)"]
 async fn two_boats_chat_live_in_their_browsers() -> anyhow::Result<()> {
     let crew = Crew::assemble().await?;
     crew.open_town_square().await?;
@@ -184,10 +183,16 @@ async fn delete(crew: &Crew, post: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A posts twice in another channel: B's badge shows 1 then 2, and clears when B opens it.
+/// Bob joins another channel (through B's node API, as his phone would); A posts twice there:
+/// B's badge shows 1 then 2, and clears when B opens it.
 async fn unread_badge(crew: &Crew) -> anyhow::Result<()> {
     let (f, a) = (crew.flotilla, crew.a.handle());
     let channel: ChannelId = a.create_channel(f, "alice", "mouillage").await?;
+    let deadline = Instant::now() + CHANNEL_SYNC;
+    while let Err(e) = crew.b.handle().join_channel(f, channel, "bob").await {
+        anyhow::ensure!(Instant::now() < deadline, "bob cannot join mouillage: {e}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let entry = format!("[data-channel-id=\"{channel}\"]");
     crew.bob.wait_for_css(&entry, CHANNEL_SYNC).await?;
     let badge = format!("{entry} .badge-unread");

@@ -64,6 +64,9 @@ function defaultChannel() {
 }
 
 async function ensureFlotilla(id) {
+  // A flotilla founded or joined since the list was loaded (by another tab, or the CLI).
+  const known = (f) => store.flotillas.some((x) => x.id === f);
+  if ((id && !known(id)) || store.flotillas.length === 0) await loadFlotillas();
   const wanted = id || store.flotillaId || (store.flotillas[0] && store.flotillas[0].id);
   if (!wanted) return false;
   if (store.flotillaId !== wanted) await loadFlotilla(wanted);
