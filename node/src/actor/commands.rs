@@ -394,6 +394,8 @@ impl Actor {
                 batch.clear();
             }
         }
+        // The cached chat fold did not see these: rebuild it from the store on next read.
+        self.drop_fold(flotilla);
         Ok(written)
     }
 
