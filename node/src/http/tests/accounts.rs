@@ -374,6 +374,13 @@ async fn the_ui_and_the_openapi_description_are_served() {
     );
     assert!(a.headers.contains_key(header::CONTENT_SECURITY_POLICY));
     assert!(String::from_utf8_lossy(&a.bytes).contains("<html"));
+    let gz = Request::builder()
+        .uri("/js/main.js")
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Body::empty())
+        .unwrap();
+    let a = api.send(gz).await;
+    assert_eq!(a.headers[header::CONTENT_ENCODING], "gzip", "assets go out compressed");
     let a = api.call(Method::GET, "/no/such/file.js", None, None).await;
     a.assert_error(StatusCode::NOT_FOUND, "not_found");
     let a = api
