@@ -380,7 +380,11 @@ async fn the_ui_and_the_openapi_description_are_served() {
         .body(Body::empty())
         .unwrap();
     let a = api.send(gz).await;
-    assert_eq!(a.headers[header::CONTENT_ENCODING], "gzip", "assets go out compressed");
+    assert_eq!(
+        a.headers[header::CONTENT_ENCODING],
+        "gzip",
+        "assets go out compressed"
+    );
     let a = api.call(Method::GET, "/no/such/file.js", None, None).await;
     a.assert_error(StatusCode::NOT_FOUND, "not_found");
     let a = api
