@@ -445,18 +445,27 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         }
     };
     tracing::info!(socket = %admin.path().display(), "admin socket ready");
-    println!(
+    // What the operator reads; a closed stdout (a supervisor that stopped reading) must not
+    // stop the node, so write errors are ignored here.
+    let listeners = wait_for_listeners(&node).await;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
         "flotilla node {} listening on http://{}/",
         node.id().fmt_short(),
         node.http_addr()
     );
+    for addr in listeners {
+        let _ = writeln!(out, "mesh address {addr}");
+    }
     if let Some(code) = node.setup_code() {
-        println!("setup code: {code} (open the page above and make the first admin with it)");
+        let _ = writeln!(
+            out,
+            "setup code: {code} (open the page above and make the first admin with it)"
+        );
     }
-    for addr in wait_for_listeners(&node).await {
-        println!("mesh address {addr}");
-    }
-    std::io::stdout().flush().context("stdout")?;
+    let _ = out.flush();
+    drop(out);
     shutdown_signal().await?;
     tracing::info!("shutting down");
     admin.shutdown().await;

@@ -51,6 +51,9 @@ fn spawn_serve_mesh(dir: &Path, extra: &[&str]) -> anyhow::Result<(Child, String
             let _ = reader.read_line(&mut line);
             let _ = tx.send(line);
         }
+        // Keep draining (the setup code, later lines) so the node never writes to a closed
+        // pipe.
+        let _ = std::io::copy(&mut reader, &mut std::io::sink());
     });
     let (url, mesh) = match (rx.recv_timeout(TIMEOUT), rx.recv_timeout(TIMEOUT)) {
         (Ok(url), Ok(mesh)) => (url, mesh),
@@ -149,7 +152,13 @@ fn serve_prints_its_url_serves_status_and_stops_on_sigterm() -> anyhow::Result<(
     let (code, page) = http_get(addr, "/")?;
     assert_eq!(code, 200);
     assert!(
-        page.contains("Ondine &lt;3") && page.contains(node_id) && page.contains("later version"),
+        page.contains("/js/main.js"),
+        "the crew's UI is at /: {page}"
+    );
+    let (code, page) = http_get(addr, "/status")?;
+    assert_eq!(code, 200);
+    assert!(
+        page.contains("Ondine &lt;3") && page.contains(node_id) && page.contains("crew"),
         "{page}"
     );
 

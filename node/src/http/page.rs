@@ -1,4 +1,4 @@
-//! The HTML status page at `/`, until the web UI arrives.
+//! The HTML status page at `/status`, for the operator (the crew's UI is at `/`).
 
 use axum::extract::State;
 use axum::response::Html;
@@ -7,7 +7,7 @@ use super::AppState;
 use super::api::status;
 use super::error::ApiError;
 
-/// # `GET /`
+/// # `GET /status`
 /// A small status page: node name, id, data directory, event and peer counts.
 pub(crate) async fn status_page(State(state): State<AppState>) -> Result<Html<String>, ApiError> {
     let s = tokio::task::spawn_blocking(move || status(&state))
@@ -26,7 +26,7 @@ pub(crate) async fn status_page(State(state): State<AppState>) -> Result<Html<St
          <dt>Events stored</dt><dd>{events}</dd>\
          <dt>Peers connected</dt><dd>{peers}</dd>\
          <dt>Version</dt><dd>{version}</dd></dl>\n\
-         <p>The chat web UI comes in a later version. JSON status: \
+         <p>The crew's chat: <a href=\"/\">/</a>. JSON status: \
          <a href=\"/api/v1/status\">/api/v1/status</a>.</p></body></html>\n",
         id = s.node_id,
         dir = escape(&s.data_dir),
