@@ -267,25 +267,15 @@ pub struct Thread {
     pub replies: Vec<Post>,
 }
 
-/// A cursor as the API shows it: `<ms>-<logical>-<id hex>`.
-pub fn cursor_to_string(c: &Cursor) -> String {
-    format!("{}-{}-{}", c.hlc.ms, c.hlc.logical, c.id)
-}
+pub use crate::handle::views::cursor_to_string;
 
 /// Parses an API cursor.
 ///
 /// # Errors
 /// 400 for anything [`cursor_to_string`] does not make.
 pub fn cursor_from_str(s: &str) -> Result<Cursor, ApiError> {
-    let bad = || ApiError::bad_request("malformed cursor: pass back a `next` value as is");
-    let mut parts = s.splitn(3, '-');
-    let ms = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    let logical = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    let id = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    Ok(Cursor {
-        hlc: flotilla_protocol::hlc::Hlc { ms, logical },
-        id,
-    })
+    crate::handle::views::parse_cursor(s)
+        .map_err(|_| ApiError::bad_request("malformed cursor: pass back a `next` value as is"))
 }
 
 #[cfg(test)]
