@@ -1,7 +1,7 @@
 //! Accounts and sessions over HTTP: first-admin setup, login and logout, the caller's own
 //! account, node admins managing users, personal access tokens.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
 use axum::Json;
@@ -15,7 +15,7 @@ use super::AppState;
 use super::auth::{Caller, ClientAddr, SESSION_COOKIE};
 use super::error::{ApiError, ErrorBody};
 use super::json::ApiJson;
-use super::sessions::SESSION_IDLE_MS;
+use super::sessions::{SESSION_IDLE_MS, Sessions};
 use crate::store::Account;
 use crate::users::{check_password, check_username, hash_password, verify_password};
 
@@ -140,11 +140,19 @@ fn session_cookie(secret: &str, max_age_s: u64) -> Result<HeaderValue, ApiError>
     .map_err(|e| ApiError::internal(&e))
 }
 
+/// Runs a session-store write (blocking: it flushes sled) off the runtime.
+async fn with_sessions<T: Send + 'static>(
+    state: &AppState,
+    write: impl FnOnce(&Sessions) -> Result<T, crate::Error> + Send + 'static,
+) -> Result<T, ApiError> {
+    let auth = Arc::clone(&state.auth);
+    Ok(tokio::task::spawn_blocking(move || write(&auth.sessions)).await??)
+}
+
 /// Opens a session for `username` and answers `Me` with the cookie set.
 async fn logged_in(state: &AppState, username: String, admin: bool) -> Result<Response, ApiError> {
-    let s = state.clone();
     let name = username.clone();
-    let (secret, csrf) = tokio::task::spawn_blocking(move || s.auth.sessions.open(&name)).await??;
+    let (secret, csrf) = with_sessions(state, move |s| s.open(&name)).await?;
     let key = user_key(state, &username).await?;
     let me = Me {
         username,
@@ -289,8 +297,7 @@ pub async fn post_logout(
     caller: Caller,
 ) -> Result<Response, ApiError> {
     if let Some(hash) = caller.session {
-        let s = state.clone();
-        tokio::task::spawn_blocking(move || s.auth.sessions.close(&hash)).await??;
+        with_sessions(&state, move |s| s.close(&hash)).await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     response
@@ -332,14 +339,11 @@ pub async fn put_my_password(
     }
     let phc = hash(req.new).await?;
     state.node.set_password(&caller.username, phc).await?;
-    let s = state.clone();
     let keep = caller.session;
-    tokio::task::spawn_blocking(move || {
-        s.auth
-            .sessions
-            .close_all_of(&caller.username, keep.as_ref())
+    with_sessions(&state, move |s| {
+        s.close_all_of(&caller.username, keep.as_ref())
     })
-    .await??;
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -401,8 +405,7 @@ pub async fn put_user_password(
     caller.require_admin()?;
     let phc = hash(req.password).await?;
     state.node.set_password(&username, phc).await?;
-    let s = state.clone();
-    tokio::task::spawn_blocking(move || s.auth.sessions.close_all_of(&username, None)).await??;
+    with_sessions(&state, move |s| s.close_all_of(&username, None)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -437,10 +440,8 @@ pub async fn post_token(
     if name.is_empty() || name.chars().count() > 64 {
         return Err(ApiError::invalid("a token's name is 1 to 64 characters"));
     }
-    let s = state.clone();
     let (token, secret) =
-        tokio::task::spawn_blocking(move || s.auth.sessions.new_token(&caller.username, &name))
-            .await??;
+        with_sessions(&state, move |s| s.new_token(&caller.username, &name)).await?;
     let created = CreatedToken {
         id: token.id,
         name: token.name,
@@ -459,10 +460,7 @@ pub async fn delete_token(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let s = state.clone();
-    let found =
-        tokio::task::spawn_blocking(move || s.auth.sessions.revoke_token(&caller.username, &id))
-            .await??;
+    let found = with_sessions(&state, move |s| s.revoke_token(&caller.username, &id)).await?;
     if found {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, Method, header};
 use super::AppState;
 use super::error::ApiError;
 use super::ratelimit::RateLimiter;
-use super::sessions::{SecretHash, Sessions};
+use super::sessions::{SecretHash, Sessions, random_bytes};
 use crate::Error;
 use crate::store::SledStore;
 
@@ -89,12 +89,7 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 
 /// 12 random digits, `1234-5678-9012`.
 fn new_setup_code() -> Result<String, Error> {
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).map_err(|e| Error::Invalid {
-        what: "randomness",
-        reason: e.to_string(),
-    })?;
-    let n = u64::from_le_bytes(bytes) % 1_000_000_000_000;
+    let n = u64::from_le_bytes(random_bytes::<8>()?) % 1_000_000_000_000;
     Ok(format!(
         "{:04}-{:04}-{:04}",
         n / 100_000_000,

@@ -31,17 +31,25 @@ pub fn hash_secret(secret: &str) -> SecretHash {
     *blake3::hash(secret.as_bytes()).as_bytes()
 }
 
+/// `N` bytes from the OS's random number generator.
+///
+/// # Errors
+/// [`Error::Invalid`] if the OS has no randomness to give.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], Error> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| Error::Invalid {
+        what: "randomness",
+        reason: e.to_string(),
+    })?;
+    Ok(bytes)
+}
+
 /// 256 random bits as 64 hex characters.
 ///
 /// # Errors
 /// [`Error::Invalid`] if the OS has no randomness to give.
 pub fn new_secret() -> Result<String, Error> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| Error::Invalid {
-        what: "randomness",
-        reason: e.to_string(),
-    })?;
-    Ok(to_hex(&bytes))
+    Ok(to_hex(&random_bytes::<32>()?))
 }
 
 #[derive(Debug, Default)]
