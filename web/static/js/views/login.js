@@ -38,21 +38,28 @@ export function renderSetup(root, onDone) {
     error,
     submit,
   );
+  onSubmit(form, submit, error, async () => {
+    const body = { code: form.querySelector('#setup-code').value.trim(), username: form.querySelector('#setup-username').value.trim(), password: form.querySelector('#setup-password').value };
+    onDone(await api.post('/setup', body));
+  }, errorText);
+  screen(root, t('setup.title'), form);
+}
+
+/** Runs `send()` when `form` is submitted, with `submit` disabled meanwhile; a failure shows
+ * `describe(err)` in `error`. */
+function onSubmit(form, submit, error, send, describe) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     error.textContent = '';
     submit.disabled = true;
     try {
-      const body = { code: form.querySelector('#setup-code').value.trim(), username: form.querySelector('#setup-username').value.trim(), password: form.querySelector('#setup-password').value };
-      const me = await api.post('/setup', body);
-      onDone(me);
+      await send();
     } catch (err) {
-      error.textContent = errorText(err);
+      error.textContent = describe(err);
     } finally {
       submit.disabled = false;
     }
   });
-  screen(root, t('setup.title'), form);
 }
 
 /** The login form; `onDone(me)` once logged in. */
@@ -67,18 +74,8 @@ export function renderLogin(root, onDone) {
     error,
     submit,
   );
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    error.textContent = '';
-    submit.disabled = true;
-    try {
-      const me = await api.post('/login', { username: form.querySelector('#login-username').value.trim(), password: form.querySelector('#login-password').value });
-      onDone(me);
-    } catch (err) {
-      error.textContent = err.status === 401 ? t('login.wrong') : errorText(err);
-    } finally {
-      submit.disabled = false;
-    }
-  });
+  onSubmit(form, submit, error, async () => {
+    onDone(await api.post('/login', { username: form.querySelector('#login-username').value.trim(), password: form.querySelector('#login-password').value }));
+  }, (err) => (err.status === 401 ? t('login.wrong') : errorText(err)));
   screen(root, t('login.title'), form);
 }
