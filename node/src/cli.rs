@@ -433,6 +433,9 @@ fn load_raw(data_dir: Option<&Path>, config: Option<&Path>) -> anyhow::Result<Ra
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    // Listen for SIGINT/SIGTERM before anything announces the node: a supervisor that reads
+    // the URL and stops the node at once must get a clean shutdown, not the default kill.
+    let stop = ShutdownSignal::install()?;
     let data_dir = config.data_dir.clone();
     let node = Node::start(config)
         .await
@@ -466,7 +469,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let _ = out.flush();
     drop(out);
-    shutdown_signal().await?;
+    stop.wait().await;
     tracing::info!("shutting down");
     admin.shutdown().await;
     node.shutdown().await.context("shutdown")
@@ -487,15 +490,28 @@ async fn wait_for_listeners(node: &Node) -> Vec<libp2p::Multiaddr> {
     }
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM (systemd stop).
-async fn shutdown_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-    tokio::select! {
-        res = tokio::signal::ctrl_c() => res.context("cannot listen for SIGINT")?,
-        _ = term.recv() => {}
+/// SIGINT and SIGTERM, registered when installed (signals before [`ShutdownSignal::wait`]
+/// are kept, not lost to the default handler).
+struct ShutdownSignal {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    fn install() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(ShutdownSignal {
+            int: signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?,
+            term: signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?,
+        })
     }
-    Ok(())
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+    }
 }
 
 #[cfg(test)]
