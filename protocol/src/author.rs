@@ -9,16 +9,18 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::crypto::{CryptoError, PublicKey, SecretKey, SymmetricKey};
+use crate::crypto::{CryptoError, PublicKey, SecretKey, SymmetricKey, X25519Public};
 use crate::entropy::Entropy;
 use crate::event::{
-    Content, Control, ENVELOPE_VERSION, Envelope, InvalidEvent, Kind, NodeInfo, SignedEvent,
-    UserInfo,
+    ChannelRotation, Content, Control, ENVELOPE_VERSION, Envelope, InvalidEvent, Kind, NodeInfo,
+    NodeSeal, Role, SignedEvent, UserInfo,
 };
 use crate::hlc::{Clock, Hlc};
 use crate::id::{ChannelId, EventId, FlotillaId, InviteId, from_hex, to_hex};
 use crate::keyring::{KeyBundle, Keyring, OpenError, seal_bundle, seal_to_nodes};
+use crate::membership::removal::{self, Recipient, Target};
 use crate::membership::{AuthError, Ledger, Verdict};
+use crate::proof::{self, AdmitProof};
 
 /// The default channels every flotilla starts with (Mattermost's town-square and off-topic).
 pub const DEFAULT_CHANNELS: [&str; 2] = ["town-square", "off-topic"];
@@ -87,12 +89,14 @@ impl<R: Entropy> Ctx<'_, R> {
     ) -> Result<SignedEvent, AuthorError> {
         let deps = self.ledger.heads();
         let hlc = self.stamp(&deps);
+        let flotilla = self.flotilla()?;
         let env = Envelope {
             v: ENVELOPE_VERSION,
-            flotilla: self.flotilla()?,
+            flotilla,
             channel,
             author: key.public(),
             hlc,
+            seq: self.ledger.next_seq(key.public()),
             deps,
             kind,
             payload,
@@ -165,27 +169,58 @@ impl<R: Entropy> Ctx<'_, R> {
         Ok(ch.clone())
     }
 
-    /// Admits `node` (by `invite`, signed by a member node; or directly, signed by an admin),
-    /// sealing every epoch key to it.
+    /// Admits `node` with the proof it made (by an invite, signed by a member node; or
+    /// directly, signed by an admin), sealing every epoch key to it.
     ///
     /// # Errors
-    /// [`AuthorError`].
+    /// [`AuthorError`]; [`AuthError::BadProof`] if the proof does not hold.
     pub fn admit(
         &mut self,
         key: &SecretKey,
         node: NodeInfo,
-        invite: Option<InviteId>,
+        proof: AdmitProof,
     ) -> Result<SignedEvent, AuthorError> {
         let flotilla = self.flotilla()?;
         let bundle = self.keyring.bundle(&self.ledger.state().epochs, None);
         let keys = seal_bundle(&flotilla, &bundle, &node.x25519, self.rng)?;
-        self.control(key, &Control::NodeAdmit { node, invite, keys })
+        self.control(key, &Control::NodeAdmit { node, proof, keys })
     }
 
-    fn rotation_to(
+    /// Adds the user `user` (whose key this node holds) to the flotilla, as a user of the
+    /// node `node`, with the user key's signature over the binding.
+    ///
+    /// # Errors
+    /// [`AuthorError`].
+    pub fn add_user(
         &mut self,
-        recipients: Vec<(PublicKey, crate::crypto::X25519Public)>,
-    ) -> Result<Vec<crate::event::NodeSeal>, AuthorError> {
+        node: &SecretKey,
+        user: &SecretKey,
+        username: &str,
+    ) -> Result<SignedEvent, AuthorError> {
+        let info = UserInfo {
+            key: user.public(),
+            username: username.to_owned(),
+            home: node.public(),
+        };
+        let sig = user.sign(&proof::user_statement(&self.ledger.genesis(), &info));
+        self.control(node, &Control::UserAdd { user: info, sig })
+    }
+
+    /// Revokes `role` from `user` (admin), cut at the last of the user's events seen here.
+    ///
+    /// # Errors
+    /// [`AuthorError`].
+    pub fn revoke_role(
+        &mut self,
+        admin: &SecretKey,
+        user: PublicKey,
+        role: Role,
+    ) -> Result<SignedEvent, AuthorError> {
+        let cut = self.ledger.seq_of(&user);
+        self.control(admin, &Control::RoleRevoke { user, role, cut })
+    }
+
+    fn rotation_to(&mut self, recipients: Vec<Recipient>) -> Result<Vec<NodeSeal>, AuthorError> {
         let flotilla = self.flotilla()?;
         let bundle = KeyBundle {
             existing: vec![],
@@ -194,20 +229,24 @@ impl<R: Entropy> Ctx<'_, R> {
         Ok(seal_to_nodes(&flotilla, &bundle, &recipients, self.rng)?)
     }
 
-    fn active_nodes_except(
-        &self,
-        removed: Option<&PublicKey>,
-    ) -> Vec<(PublicKey, crate::crypto::X25519Public)> {
-        let state = self.ledger.state();
-        state
-            .active_nodes()
-            .into_iter()
-            .filter(|n| Some(&n.key) != removed)
-            .map(|n| (n.key, n.x25519))
-            .collect()
+    /// The new keys of a removal plan, sealed.
+    fn seal_plan(
+        &mut self,
+        plan: &removal::Plan,
+    ) -> Result<(Vec<NodeSeal>, Vec<ChannelRotation>), AuthorError> {
+        let rotation = self.rotation_to(plan.epoch.clone())?;
+        let mut channels = Vec::with_capacity(plan.channels.len());
+        for (channel, recipients) in &plan.channels {
+            channels.push(ChannelRotation {
+                channel: *channel,
+                seals: self.rotation_to(recipients.clone())?,
+            });
+        }
+        Ok((rotation, channels))
     }
 
-    /// Removes a node (admin), rotating the epoch key to the remaining nodes.
+    /// Removes a node (admin): rotates the epoch key to the remaining nodes and the key of
+    /// every private channel its users were in (see [`removal::plan`]).
     ///
     /// # Errors
     /// [`AuthorError`].
@@ -216,11 +255,27 @@ impl<R: Entropy> Ctx<'_, R> {
         admin: &SecretKey,
         node: PublicKey,
     ) -> Result<SignedEvent, AuthorError> {
-        let rotation = self.rotation_to(self.active_nodes_except(Some(&node)))?;
-        self.control(admin, &Control::NodeRemove { node, rotation })
+        let plan = removal::plan(self.ledger.state(), Target::Node(node));
+        let (rotation, channels) = self.seal_plan(&plan)?;
+        let cuts = plan
+            .users
+            .iter()
+            .chain([&node])
+            .map(|k| (*k, self.ledger.seq_of(k)))
+            .collect();
+        self.control(
+            admin,
+            &Control::NodeRemove {
+                node,
+                cuts,
+                rotation,
+                channels,
+            },
+        )
     }
 
-    /// Removes a user (admin, the user, or its home node), rotating the epoch key.
+    /// Removes a user (admin, the user, or its home node): rotates the epoch key and the
+    /// key of every private channel and DM the user was in (see [`removal::plan`]).
     ///
     /// # Errors
     /// [`AuthorError`].
@@ -229,11 +284,21 @@ impl<R: Entropy> Ctx<'_, R> {
         key: &SecretKey,
         user: PublicKey,
     ) -> Result<SignedEvent, AuthorError> {
-        let rotation = self.rotation_to(self.active_nodes_except(None))?;
-        self.control(key, &Control::UserRemove { user, rotation })
+        let plan = removal::plan(self.ledger.state(), Target::User(user));
+        let (rotation, channels) = self.seal_plan(&plan)?;
+        let cut = self.ledger.seq_of(&user);
+        self.control(
+            key,
+            &Control::UserRemove {
+                user,
+                cut,
+                rotation,
+                channels,
+            },
+        )
     }
 
-    fn homes(&self, members: &[PublicKey]) -> Vec<(PublicKey, crate::crypto::X25519Public)> {
+    fn homes(&self, members: &[PublicKey]) -> Vec<(PublicKey, X25519Public)> {
         let state = self.ledger.state();
         let mut homes: Vec<_> = members
             .iter()
@@ -350,11 +415,11 @@ impl<R: Entropy> Ctx<'_, R> {
         let code = InviteCode {
             genesis: self.ledger.genesis(),
             invite: InviteId(self.rng.array()),
-            secret: self.rng.array(),
+            secret: SecretKey::generate(self.rng),
         };
         let control = Control::InviteCreate {
             invite: code.invite,
-            secret_hash: code.secret_hash(),
+            key: code.secret.public(),
             expires_ms,
             max_uses,
         };
@@ -424,6 +489,7 @@ pub fn found(
         channel: ChannelId::CONTROL,
         author: node.public(),
         hlc,
+        seq: 1,
         deps: vec![],
         kind: Kind::CONTROL,
         payload,
@@ -431,6 +497,7 @@ pub fn found(
     let genesis = SignedEvent::sign(env, node)?;
     let mut ledger = Ledger::new(genesis.id());
     ledger.insert(&genesis);
+    ledger.observe_seq(node.public(), 1);
     let mut keyring = Keyring::new();
     keyring.absorb(&genesis, node);
     let mut events = vec![genesis.clone()];
@@ -462,22 +529,38 @@ pub fn found(
     })
 }
 
-/// An invite code: which flotilla (by its genesis), which invite, and the secret proving the
-/// holder was given it. Text form: `fl1` followed by 128 hex characters.
-#[derive(Clone, PartialEq, Eq)]
+/// An invite code: which flotilla (by its genesis), which invite, and the invite's secret
+/// key, with which the joiner signs its admission statement (see [`crate::proof`]); the
+/// key never leaves the joiner. Text form: `fl2` followed by 192 hex characters.
+#[derive(Clone)]
 pub struct InviteCode {
     /// The flotilla's genesis event.
     pub genesis: EventId,
     /// The invite.
     pub invite: InviteId,
-    /// The secret; only its hash is published.
-    pub secret: [u8; 16],
+    /// The invite's secret key; `InviteCreate` publishes only its public key.
+    pub secret: SecretKey,
 }
 
+impl PartialEq for InviteCode {
+    fn eq(&self, other: &Self) -> bool {
+        self.genesis == other.genesis
+            && self.invite == other.invite
+            && self.secret.public() == other.secret.public()
+    }
+}
+
+impl Eq for InviteCode {}
+
 impl InviteCode {
-    /// BLAKE3 of the secret, as published in the invite event.
-    pub fn secret_hash(&self) -> [u8; 32] {
-        *blake3::hash(&self.secret).as_bytes()
+    /// The joiner's admission proof for its node `node` (whose key is `node_key`).
+    pub fn prove(&self, node_key: &SecretKey, node: &NodeInfo) -> AdmitProof {
+        proof::prove_admission(
+            &self.genesis,
+            Some((self.invite, &self.secret)),
+            node_key,
+            node,
+        )
     }
 }
 
@@ -493,12 +576,13 @@ impl fmt::Debug for InviteCode {
 
 impl fmt::Display for InviteCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secret = zeroize::Zeroizing::new(self.secret.to_bytes());
         write!(
             f,
-            "fl1{}{}{}",
+            "fl2{}{}{}",
             to_hex(&self.genesis.0),
             to_hex(&self.invite.0),
-            to_hex(&self.secret)
+            to_hex(&secret[..])
         )
     }
 }
@@ -508,18 +592,19 @@ impl FromStr for InviteCode {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let hex = s
             .trim()
-            .strip_prefix("fl1")
+            .strip_prefix("fl2")
             .ok_or(crate::id::ParseIdError::Char(0))?;
-        if hex.len() != 128 || !hex.is_ascii() {
+        if hex.len() != 192 || !hex.is_ascii() {
             return Err(crate::id::ParseIdError::Length {
-                expected: 131,
+                expected: 195,
                 got: s.trim().len(),
             });
         }
+        let seed = zeroize::Zeroizing::new(from_hex::<32>(&hex[96..])?);
         Ok(InviteCode {
             genesis: EventId(from_hex::<32>(&hex[..64])?),
             invite: InviteId(from_hex::<16>(&hex[64..96])?),
-            secret: from_hex::<16>(&hex[96..])?,
+            secret: SecretKey::from_bytes(&seed),
         })
     }
 }

@@ -22,11 +22,14 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::{
     CryptoError, NONCE_LEN, PublicKey, SealedBox, SecretKey, Signature, X25519Public,
 };
+use crate::proof::AdmitProof;
 use crate::hlc::Hlc;
 use crate::id::{ChannelId, EventId, FileId, FlotillaId, InviteId};
 
 /// The envelope format this code writes.
-pub const ENVELOPE_VERSION: u8 = 1;
+/// Version 2 added the per-author sequence number (`seq`), invite keypairs and admission
+/// proofs, user key proofs, removal cuts and the rotation of private channel keys on removal.
+pub const ENVELOPE_VERSION: u8 = 2;
 /// The largest encoded event (envelope + signature) accepted anywhere.
 pub const MAX_EVENT_SIZE: usize = 64 * 1024;
 /// The longest post text, in characters (Mattermost's limit).
@@ -68,6 +71,10 @@ pub struct Envelope {
     pub author: PublicKey,
     /// When, by the author's hybrid logical clock.
     pub hlc: Hlc,
+    /// The author's sequence number in this flotilla: 1 for its first event, then one more
+    /// for each event it signs. A removal records how far it had seen the removed author
+    /// (its cut); later numbers are refused whatever their timestamps.
+    pub seq: u64,
     /// The control-DAG heads the author had seen (sorted, deduplicated).
     pub deps: Vec<EventId>,
     /// What `payload` is.
@@ -268,6 +275,9 @@ fn check_envelope(env: &Envelope) -> Result<(), InvalidEvent> {
     if env.deps.windows(2).any(|w| w[0] >= w[1]) {
         return Err(InvalidEvent::BadDeps("not sorted and unique"));
     }
+    if env.seq == 0 {
+        return Err(InvalidEvent::BadField("seq (zero)"));
+    }
     let is_control_channel = env.channel.is_control();
     match env.kind {
         Kind::CONTROL => {
@@ -348,6 +358,16 @@ pub struct NodeSeal {
     pub sealed: SealedBox,
 }
 
+/// A private channel's new key, sealed to its remaining members' home nodes. Its key id is
+/// [`crate::keyring::rotated_key_id`] of the carrying event and the channel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelRotation {
+    /// The channel.
+    pub channel: ChannelId,
+    /// The new key, sealed to each remaining member's home node.
+    pub seals: Vec<NodeSeal>,
+}
+
 /// A role a user holds in a flotilla.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Role {
@@ -370,29 +390,47 @@ pub enum Control {
         keys: SealedBox,
     },
     /// Admits a node, by an invite (author: a member node) or directly (author: an admin).
+    /// The proof is signed by the node itself and, for an invite, by the invite's secret key
+    /// (see [`crate::proof`]); every ledger verifies it.
     NodeAdmit {
         /// The node admitted.
         node: NodeInfo,
-        /// The invite it presented, if any.
-        invite: Option<InviteId>,
+        /// The node's (and the invite's) signatures over the admission statement.
+        proof: AdmitProof,
         /// Every epoch key so far, sealed to the node.
         keys: SealedBox,
     },
-    /// Removes a node and its users; rotates the epoch key for the others.
+    /// Removes a node and its users; rotates the epoch key for the others, and the key of
+    /// every private channel one of its users was in.
     NodeRemove {
         /// The node removed.
         node: PublicKey,
+        /// For the node and each of its users: the last sequence number that still counts.
+        cuts: Vec<(PublicKey, u64)>,
         /// The new epoch key sealed to every remaining node.
         rotation: Vec<NodeSeal>,
+        /// New keys of the private channels the removed users were in.
+        channels: Vec<ChannelRotation>,
     },
-    /// Adds a user of the author node to the flotilla.
-    UserAdd(UserInfo),
-    /// Removes a user; rotates the epoch key for the remaining nodes.
+    /// Adds a user of the author node to the flotilla, with the user key's signature over
+    /// the binding (so no other node can claim the key).
+    UserAdd {
+        /// The user.
+        user: UserInfo,
+        /// The user key's signature over [`crate::proof::user_statement`].
+        sig: Signature,
+    },
+    /// Removes a user; rotates the epoch key for the remaining nodes and the key of every
+    /// private channel (DMs included) the user was in.
     UserRemove {
         /// The user removed.
         user: PublicKey,
+        /// The last sequence number of the user that still counts.
+        cut: u64,
         /// The new epoch key sealed to every remaining node.
         rotation: Vec<NodeSeal>,
+        /// New keys of the private channels the user was in.
+        channels: Vec<ChannelRotation>,
     },
     /// Grants a role to a user.
     RoleGrant {
@@ -407,13 +445,16 @@ pub enum Control {
         user: PublicKey,
         /// Which role.
         role: Role,
+        /// The last sequence number of the user whose acts still count with the role.
+        cut: u64,
     },
-    /// An admin creates an invite: a capability, never a key.
+    /// An admin creates an invite: a keypair whose public half is published here and whose
+    /// secret half travels only in the invite code.
     InviteCreate {
         /// The invite's id.
         invite: InviteId,
-        /// BLAKE3 of the invite secret; the secret travels only in the invite code.
-        secret_hash: [u8; 32],
+        /// The invite's public key: admissions carry a signature by its secret key.
+        key: PublicKey,
         /// No admission by this invite at or after this time (ms since the Unix epoch).
         expires_ms: Option<u64>,
         /// At most this many admissions.
@@ -478,9 +519,22 @@ impl Control {
                 }
             }
             Control::NodeAdmit { node, .. } => check_name("node name", &node.name)?,
-            Control::UserAdd(user) => check_name("username", &user.username)?,
-            Control::NodeRemove { rotation, .. } | Control::UserRemove { rotation, .. } => {
+            Control::UserAdd { user, .. } => check_name("username", &user.username)?,
+            Control::NodeRemove {
+                rotation,
+                channels,
+                cuts,
+                ..
+            } => {
                 check_count("rotation", rotation, MAX_RECIPIENTS)?;
+                check_count("cuts", cuts, MAX_RECIPIENTS)?;
+                check_rotations(channels)?;
+            }
+            Control::UserRemove {
+                rotation, channels, ..
+            } => {
+                check_count("rotation", rotation, MAX_RECIPIENTS)?;
+                check_rotations(channels)?;
             }
             Control::ChannelCreate {
                 members,
@@ -513,6 +567,17 @@ impl Control {
         }
         Ok(())
     }
+}
+
+fn check_rotations(channels: &[ChannelRotation]) -> Result<(), InvalidEvent> {
+    check_count("channels", channels, MAX_RECIPIENTS)?;
+    for c in channels {
+        check_count("channel seals", &c.seals, MAX_RECIPIENTS)?;
+    }
+    if channels.windows(2).any(|w| w[0].channel >= w[1].channel) {
+        return Err(InvalidEvent::BadField("channels (not sorted and unique)"));
+    }
+    Ok(())
 }
 
 fn check_name(field: &'static str, s: &str) -> Result<(), InvalidEvent> {

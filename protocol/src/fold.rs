@@ -12,12 +12,14 @@
 //!
 //! Authority is judged at view time, against the [`AuthState`] the caller passes in, so a
 //! removal or a role learnt later changes what views show without refolding:
-//! - content by an author removed at or before its HLC (`auth.removed_at(author) <= hlc`) is
-//!   left out of every view and every register, even if it was applied before the removal
-//!   was known;
+//! - content by a removed author beyond its removal's cut (the last of the author's
+//!   sequence numbers the remover had seen: `seq > auth.cut_of(author)`) is left out of every
+//!   view and every register, even if it was applied before the removal was known, and
+//!   whatever timestamp it carries;
 //! - an edit counts only if it is the post's author's, in the post's channel, and later than
 //!   the post; the latest such edit by `(hlc, id)` sets the text;
-//! - a delete counts if it is by the post's author or by a user holding the admin role. It
+//! - a delete counts if it is by the post's author or by a user holding the admin role for
+//!   it ([`AuthState::admin_for`]: after a grant, within a revocation's cut). It
 //!   beats every edit, whatever their times. A deleted post is left out of timelines, threads
 //!   and reply counts;
 //! - reactions are one add/remove register per `(post, user, emoji)`; pins one pin/unpin
@@ -60,6 +62,7 @@ struct Stamp {
     channel: ChannelId,
     author: PublicKey,
     hlc: Hlc,
+    seq: u64,
 }
 
 impl Stamp {
@@ -70,6 +73,7 @@ impl Stamp {
             channel: env.channel,
             author: env.author,
             hlc: env.hlc,
+            seq: env.seq,
         }
     }
 
@@ -78,10 +82,14 @@ impl Stamp {
         (self.hlc, self.id)
     }
 
-    /// Was the author removed at or before this event's time?
+    /// Is this event beyond its author's removal cut?
     fn excluded(&self, auth: &AuthState) -> bool {
-        auth.removed_at(&self.author)
-            .is_some_and(|at| at <= self.hlc)
+        auth.cut_of(&self.author).is_some_and(|cut| self.seq > cut)
+    }
+
+    /// Did its author hold the admin role for it?
+    fn by_admin(&self, auth: &AuthState) -> bool {
+        auth.admin_for(&self.author, self.hlc, self.seq)
     }
 }
 

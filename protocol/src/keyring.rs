@@ -2,9 +2,16 @@
 //!
 //! Keys are named by the id of the event that introduced them: the genesis or a member
 //! removal for flotilla epoch keys; a channel creation or channel member removal for a
-//! private channel's keys. Control events carry keys sealed to nodes ([`NodeSeal`],
-//! [`Control::Genesis`], [`Control::NodeAdmit`]); [`Keyring::absorb`] opens the ones sealed to
-//! this node.
+//! private channel's keys; and, for the private channels a removed member was in,
+//! [`rotated_key_id`] of the removal and the channel. Control events carry keys sealed to
+//! nodes ([`NodeSeal`], [`Control::Genesis`], [`Control::NodeAdmit`]); [`Keyring::absorb`]
+//! opens the ones sealed to this node.
+//!
+//! A key bundle cannot substitute a key: [`Keyring::absorb`] never replaces a key it holds,
+//! and takes from each kind of event only what that kind may carry (a creation or a
+//! rotation: only its new key; an admission: existing keys; a channel member addition:
+//! existing keys). A node that never held a key cannot tell a wrong one from the right
+//! one; docs/security.md discusses that limit.
 //!
 //! Content is encrypted with XChaCha20-Poly1305 under a per-channel key derived with HKDF from
 //! the group key (`"flotilla/v1 channel" ++ flotilla ++ channel`), with associated data binding
@@ -46,6 +53,14 @@ pub enum OpenError {
     /// Decrypted, but the content does not decode (a newer kind) or breaks a limit.
     #[error(transparent)]
     Invalid(#[from] InvalidEvent),
+}
+
+/// The id of the new key of `channel` carried by the removal `event`.
+pub fn rotated_key_id(event: &EventId, channel: &ChannelId) -> EventId {
+    let mut h = blake3::Hasher::new_derive_key("flotilla/v2 rotated channel key id");
+    h.update(&event.0);
+    h.update(&channel.0);
+    EventId(*h.finalize().as_bytes())
 }
 
 /// The context string binding a sealed key bundle to its flotilla.
@@ -101,9 +116,9 @@ impl Keyring {
         Self::default()
     }
 
-    /// Adds a key.
+    /// Adds a key (a key id already held keeps its key).
     pub fn insert(&mut self, id: EventId, key: SymmetricKey) {
-        self.keys.insert(id, key);
+        self.keys.entry(id).or_insert(key);
     }
 
     /// The key with this id.
@@ -135,33 +150,62 @@ impl Keyring {
         KeyBundle { existing, new }
     }
 
-    /// Opens every key in `event` sealed to `node` (this node's secret key) and keeps them.
-    /// Returns how many keys were added. Boxes for other nodes are ignored; a box for this
-    /// node that does not open is ignored too (the event was still validly signed).
+    /// Opens every key in `event` sealed to `node` (this node's secret key) and keeps the new
+    /// ones: a key id already held is never replaced, and only what the event's kind may
+    /// carry is taken. Returns how many keys were added. Boxes for other nodes are ignored;
+    /// a box for this node that does not open is ignored too.
     pub fn absorb(&mut self, event: &SignedEvent, node: &SecretKey) -> usize {
         let Some(control) = event.control() else {
             return 0;
         };
         let me = node.public();
-        let flotilla = event.envelope().flotilla;
-        let boxes: Vec<&SealedBox> = match &control {
-            Control::Genesis { founder, keys, .. } if founder.key == me => vec![keys],
-            Control::NodeAdmit { node: n, keys, .. } if n.key == me => vec![keys],
-            Control::NodeRemove { rotation, .. }
-            | Control::UserRemove { rotation, .. }
-            | Control::ChannelMemberRemove { rotation, .. }
-            | Control::ChannelCreate { keys: rotation, .. }
-            | Control::ChannelMemberAdd { keys: rotation, .. } => rotation
+        let id = event.id();
+        let mine = |seals: &[NodeSeal]| -> Vec<SealedBox> {
+            seals
                 .iter()
                 .filter(|s| s.node == me)
-                .map(|s| &s.sealed)
+                .map(|s| s.sealed.clone())
+                .collect()
+        };
+        // (box, may carry existing keys, id of the new key it may carry)
+        let boxes: Vec<(SealedBox, bool, Option<EventId>)> = match &control {
+            Control::Genesis { founder, keys, .. } if founder.key == me => {
+                vec![(keys.clone(), false, Some(id))]
+            }
+            Control::NodeAdmit { node: n, keys, .. } if n.key == me => {
+                vec![(keys.clone(), true, None)]
+            }
+            Control::NodeRemove {
+                rotation, channels, ..
+            }
+            | Control::UserRemove {
+                rotation, channels, ..
+            } => {
+                let mut v: Vec<_> = mine(rotation)
+                    .into_iter()
+                    .map(|b| (b, false, Some(id)))
+                    .collect();
+                for c in channels {
+                    let key_id = rotated_key_id(&id, &c.channel);
+                    v.extend(mine(&c.seals).into_iter().map(|b| (b, false, Some(key_id))));
+                }
+                v
+            }
+            Control::ChannelMemberRemove { rotation, .. }
+            | Control::ChannelCreate { keys: rotation, .. } => mine(rotation)
+                .into_iter()
+                .map(|b| (b, false, Some(id)))
                 .collect(),
+            Control::ChannelMemberAdd { keys, .. } => {
+                mine(keys).into_iter().map(|b| (b, true, None)).collect()
+            }
             _ => vec![],
         };
+        let flotilla = event.envelope().flotilla;
         let before = self.keys.len();
-        for b in boxes {
+        for (b, existing_ok, new_id) in boxes {
             let Ok(plain) = node
-                .open(b, &seal_context(&flotilla))
+                .open(&b, &seal_context(&flotilla))
                 .map(zeroize::Zeroizing::new)
             else {
                 continue;
@@ -169,11 +213,13 @@ impl Keyring {
             let Ok(bundle) = decode_exact::<KeyBundle>(&plain, "key bundle") else {
                 continue;
             };
-            for (id, key) in bundle.existing {
-                self.keys.insert(id, key);
+            if existing_ok {
+                for (id, key) in bundle.existing {
+                    self.keys.entry(id).or_insert(key);
+                }
             }
-            if let Some(key) = bundle.new {
-                self.keys.insert(event.id(), key);
+            if let (Some(key), Some(new_id)) = (bundle.new, new_id) {
+                self.keys.entry(new_id).or_insert(key);
             }
         }
         self.keys.len() - before

@@ -13,6 +13,7 @@
 //! - [`event`]: the signed, versioned envelope and every event kind.
 //! - [`keyring`]: the group keys a node holds; encrypting and decrypting content.
 //! - [`membership`]: the control DAG and who may do what, as of an event's causal past.
+//! - [`proof`]: invite and node admission proofs, user key proofs.
 //! - [`author`]: building and signing events of every kind.
 //! - [`fold`]: chat state (timelines, threads, edits, reactions, pins) as a fold of events.
 //! - [`wire`]: peer messages, framing and the versioned codec.
@@ -45,6 +46,7 @@ pub mod id;
 pub mod keyring;
 pub mod membership;
 pub mod mention;
+pub mod proof;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod sim;
 pub mod store;

@@ -2,30 +2,37 @@
 //!
 //! Control events ([`Control`]) name in `deps` the control events their author had seen, so
 //! they form a DAG rooted at the flotilla's genesis. The [`AuthState`] *as of* a set of events
-//! is the fold of their causal closure, applied in `(hlc, id)` order (a topological order,
-//! because an event's HLC is always greater than its deps'). Each step checks the author's
-//! rights in the state built so far ([`AuthState::apply`]); a step that fails is skipped.
+//! is decided by the resolver (`resolve.rs`, whose module docs state the rule set): a fold in
+//! a topological order of the DAG, with deterministic rules for concurrent acts (strong
+//! remove, mutual removal, removal beats a concurrent re-add, uniqueness by causal
+//! precedence, invite use limits). Timestamps decide nothing: an author chooses its own.
 //!
 //! An incoming event is judged ([`Ledger::check`]) against the state as of its own deps:
 //! - its deps must all be known (else [`Verdict::MissingDeps`]: the caller fetches them);
-//! - its author must be an active member there, with the right for the action;
-//! - and its author must not be removed, in the state this node knows now, by a removal whose
-//!   HLC is at or before the event's. This is what stops a removed member, or a stale peer
-//!   relaying its events late, from writing after the removal even when it pretends not to
-//!   have seen the removal. (A removed member that forges old timestamps can still place
-//!   events in the past; docs/protocol.md discusses that limit.)
+//! - its author must be an active member there, with the right for the action (for an
+//!   admission: a valid invite proof; for a user: the user key's signature);
+//! - and its author must not be removed in the state this node knows now: a removed
+//!   author's control events are refused (they cannot be in the removal's causal past, which
+//!   this node holds), except a removal of its remover (mutual removal); its content is
+//!   refused beyond the removal's cut (the last sequence number of the author the remover
+//!   had seen), whatever deps and timestamps it names. This is what stops a stale peer
+//!   relaying a removed member's later events.
 //!
 //! The state is a function of the set of events, not of their arrival order.
 
+pub mod removal;
+mod resolve;
 mod state;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use resolve::Node;
 pub use state::{AuthError, AuthState, ChannelAuth, InviteState, NodeState, UserState};
 
+use crate::crypto::PublicKey;
 use crate::event::{Control, Kind, SignedEvent};
 use crate::hlc::Hlc;
 use crate::id::{EventId, FlotillaId};
@@ -44,13 +51,6 @@ pub enum Verdict {
     Reject(AuthError),
 }
 
-#[derive(Debug, Clone)]
-struct Node {
-    hlc: Hlc,
-    deps: Vec<EventId>,
-    event: SignedEvent,
-}
-
 /// One flotilla's control events and the membership state they fold to.
 #[derive(Debug, Clone)]
 pub struct Ledger {
@@ -59,7 +59,12 @@ pub struct Ledger {
     nodes: HashMap<EventId, Node>,
     heads: BTreeSet<EventId>,
     state: Arc<AuthState>,
+    /// Control events void under the resolution rules (in the full set).
+    void: BTreeSet<EventId>,
     cache: HashMap<Vec<EventId>, Arc<AuthState>>,
+    /// The highest sequence number seen (or used) per author: the next event of a local
+    /// author takes one more; a removal records the removed author's as its cut.
+    seqs: BTreeMap<PublicKey, u64>,
 }
 
 impl Ledger {
@@ -72,7 +77,47 @@ impl Ledger {
             nodes: HashMap::new(),
             heads: BTreeSet::new(),
             state: Arc::new(AuthState::default()),
+            void: BTreeSet::new(),
             cache: HashMap::new(),
+            seqs: BTreeMap::new(),
+        }
+    }
+
+    /// The highest sequence number of `author` this ledger has seen or used.
+    pub fn seq_of(&self, author: &PublicKey) -> u64 {
+        self.seqs.get(author).copied().unwrap_or(0)
+    }
+
+    /// Records that an event of `author` numbered `seq` was accepted.
+    pub fn observe_seq(&mut self, author: PublicKey, seq: u64) {
+        let s = self.seqs.entry(author).or_insert(0);
+        *s = (*s).max(seq);
+    }
+
+    /// The sequence number for `author`'s next event (and counts it as used).
+    pub fn next_seq(&mut self, author: PublicKey) -> u64 {
+        let s = self.seqs.entry(author).or_insert(0);
+        *s += 1;
+        *s
+    }
+
+    /// Is this control event void under the resolution rules (it has no effect)?
+    pub fn is_void(&self, id: &EventId) -> bool {
+        self.void.contains(id)
+    }
+
+    /// Should a stored event be withdrawn, now that its author is known to be removed? True
+    /// for content beyond the author's cut, and for the author's control events that the
+    /// removal voided.
+    pub fn is_withdrawn(&self, event: &SignedEvent) -> bool {
+        let env = event.envelope();
+        let Some(cut) = self.state.cut_of(&env.author) else {
+            return false;
+        };
+        if env.kind == Kind::CONTROL {
+            self.void.contains(&event.id())
+        } else {
+            env.seq > cut
         }
     }
 
@@ -109,7 +154,7 @@ impl Ledger {
     /// The control events, in fold order.
     pub fn events(&self) -> Vec<&SignedEvent> {
         let mut v: Vec<&Node> = self.nodes.values().collect();
-        v.sort_by_key(|n| (n.hlc, n.event.id()));
+        v.sort_by_key(|n| (n.depth, n.event.id()));
         v.into_iter().map(|n| &n.event).collect()
     }
 
@@ -152,12 +197,16 @@ impl Ledger {
         if env.hlc <= self.max_hlc(&env.deps) {
             return Verdict::Reject(AuthError::ClockBeforeDeps);
         }
-        if self
-            .state
-            .removed_at(&env.author)
-            .is_some_and(|at| at <= env.hlc)
-        {
-            return Verdict::Reject(AuthError::Removed);
+        if let Some(cut) = self.state.cut_of(&env.author) {
+            let allowed = match event.control() {
+                // A removed author's control event cannot be in its removal's causal past
+                // (which this ledger holds): only a removal of its remover counts.
+                Some(c) => self.state.is_mutual_removal(&env.author, &c),
+                None => env.kind == Kind::CONTROL || env.seq <= cut,
+            };
+            if !allowed {
+                return Verdict::Reject(AuthError::Removed);
+            }
         }
         let past = self.state_at(&env.deps);
         let result = match env.kind {
@@ -190,29 +239,45 @@ impl Ledger {
             }
             self.flotilla = Some(env.flotilla);
         }
+        let appends = env.deps.iter().copied().collect::<BTreeSet<_>>() == self.heads;
         for d in &env.deps {
             self.heads.remove(d);
         }
         self.heads.insert(event.id());
-        let appends = self
-            .nodes
-            .values()
-            .all(|n| (n.hlc, n.event.id()) < (env.hlc, event.id()));
+        let depth = env
+            .deps
+            .iter()
+            .filter_map(|d| self.nodes.get(d))
+            .map(|n| n.depth + 1)
+            .max()
+            .unwrap_or(0);
+        let control = event.control();
+        self.observe_seq(env.author, env.seq);
         self.nodes.insert(
             event.id(),
             Node {
                 hlc: env.hlc,
+                depth,
                 deps: env.deps.clone(),
                 event: event.clone(),
+                control: control.clone(),
             },
         );
         self.cache.clear();
-        if appends {
-            let mut s = (*self.state).clone();
-            s.apply_lenient(event);
-            self.state = Arc::new(s);
-        } else {
-            self.state = Arc::new(self.fold(self.nodes.keys().copied().collect()));
+        // An event after every other one is concurrent with none: it is last in the fold
+        // and voids nothing, so the state is the previous one plus this event.
+        match control.filter(|_| appends) {
+            Some(c) => {
+                let mut s = (*self.state).clone();
+                s.apply_lenient(event.id(), env, &c);
+                self.state = Arc::new(s);
+            }
+            None => {
+                let all = self.nodes.keys().copied().collect();
+                let resolved = resolve::resolve(&self.nodes, &all);
+                self.state = Arc::new(resolved.state);
+                self.void = resolved.void;
+            }
         }
         true
     }
@@ -225,7 +290,7 @@ impl Ledger {
         if let Some(s) = self.cache.get(deps) {
             return s.clone();
         }
-        let state = Arc::new(self.fold(self.closure(deps)));
+        let state = Arc::new(resolve::resolve(&self.nodes, &self.closure(deps)).state);
         if self.cache.len() >= STATE_CACHE_CAP {
             self.cache.clear();
         }
@@ -244,15 +309,5 @@ impl Ledger {
             }
         }
         seen
-    }
-
-    fn fold(&self, ids: BTreeSet<EventId>) -> AuthState {
-        let mut order: Vec<&Node> = ids.iter().filter_map(|id| self.nodes.get(id)).collect();
-        order.sort_by_key(|n| (n.hlc, n.event.id()));
-        let mut s = AuthState::default();
-        for n in order {
-            s.apply_lenient(&n.event);
-        }
-        s
     }
 }

@@ -18,6 +18,7 @@ use flotilla_protocol::fold::ChatState;
 use flotilla_protocol::hlc::{Clock, Hlc};
 use flotilla_protocol::keyring::{KeyBundle, Keyring, seal_to_nodes};
 use flotilla_protocol::membership::{Ledger, Verdict};
+use flotilla_protocol::proof::{AdmitProof, InviteSig, admit_statement, prove_admission};
 use flotilla_protocol::sim::{Network, SeedGuard, seeds};
 use flotilla_protocol::{ChannelId, EventId, FlotillaId, PublicKey, SecretKey, SignedEvent};
 
@@ -126,17 +127,13 @@ impl World {
 
     fn admit_direct(&mut self, node: usize, name: &str) -> SignedEvent {
         let (alice, n) = (self.user(0), info(&self.nodes[node], name));
-        self.apply(|c| c.admit(&alice, n, None))
+        let proof = prove_admission(&self.ledger.genesis(), None, &self.nodes[node], &n);
+        self.apply(|c| c.admit(&alice, n, proof))
     }
 
     fn add_user(&mut self, node: usize, user: usize, name: &str) -> SignedEvent {
-        let n = self.node(node);
-        let u = UserInfo {
-            key: self.users[user].public(),
-            username: name.into(),
-            home: n.public(),
-        };
-        self.apply(|c| c.control(&n, &Control::UserAdd(u)))
+        let (n, u) = (self.node(node), self.user(user));
+        self.apply(|c| c.add_user(&n, &u, name))
     }
 
     fn invite(&mut self, expires_ms: Option<u64>, uses: Option<u32>) -> InviteCode {
@@ -146,13 +143,21 @@ impl World {
         code
     }
 
-    /// What a joiner sends to the member it asks (the capture of an eavesdropper).
-    fn join_message(&mut self, code: &InviteCode, _joiner: &SecretKey) -> InviteCode {
-        code.clone()
+    /// What a joiner sends to the member it asks (the capture of an eavesdropper): its node
+    /// and its admission proof, signed with the invite's secret key and its own.
+    fn join_message(&mut self, code: &InviteCode, joiner: &SecretKey) -> (NodeInfo, AdmitProof) {
+        let n = info(joiner, "joiner");
+        let proof = code.prove(joiner, &n);
+        (n, proof)
     }
 
-    /// The admission a member node `by` builds for `joiner` from a join message.
-    fn admission(&mut self, by: usize, joiner: &SecretKey, msg: &InviteCode) -> Control {
+    /// The admission a member node builds for the node `joiner` from a join message.
+    fn admission(
+        &mut self,
+        by: usize,
+        joiner: &SecretKey,
+        msg: &(NodeInfo, AdmitProof),
+    ) -> Control {
         let _ = by;
         let keys = flotilla_protocol::keyring::seal_bundle(
             &self.flotilla,
@@ -163,29 +168,65 @@ impl World {
         .expect("seal");
         Control::NodeAdmit {
             node: info(joiner, "joiner"),
-            invite: Some(msg.invite),
+            proof: msg.1.clone(),
             keys,
         }
     }
 
-    /// An admission naming an invite with no valid proof at all.
+    /// An admission naming an invite with no valid invite proof (the stranger signs its own
+    /// half; nobody signs with the invite's secret key).
     fn admission_without_proof(&mut self, joiner: &SecretKey, invite: &InviteCode) -> Control {
-        self.admission(1, joiner, invite)
+        let n = info(joiner, "joiner");
+        let genesis = self.ledger.genesis();
+        let statement = admit_statement(&genesis, Some(&invite.invite), &n);
+        let proof = AdmitProof {
+            invite: Some(InviteSig {
+                invite: invite.invite,
+                sig: joiner.sign(&statement),
+            }),
+            node_sig: joiner.sign(&statement),
+        };
+        self.admission(1, joiner, &(n, proof))
     }
 
-    /// A re-declaration of user `user` with `home` as its home node.
+    /// A re-declaration of user `user` with `home` as its home node (the attacker reuses
+    /// the user's real signature; it does not hold the user's key).
     fn user_redeclaration(&mut self, user: usize, name: &str, home: usize) -> Control {
-        Control::UserAdd(UserInfo {
-            key: self.users[user].public(),
-            username: name.into(),
-            home: self.nodes[home].public(),
-        })
+        let key = self.users[user].public();
+        let sig = self
+            .log
+            .iter()
+            .find_map(|e| match e.control() {
+                Some(Control::UserAdd { user: u, sig }) if u.key == key => Some(sig),
+                _ => None,
+            })
+            .expect("the user's declaration");
+        Control::UserAdd {
+            user: UserInfo {
+                key,
+                username: name.into(),
+                home: self.nodes[home].public(),
+            },
+            sig,
+        }
     }
 
-    /// A re-declaration of node `node` with the attacker's X25519 key.
+    /// A re-declaration of node `node` with the attacker's X25519 key (the attacker holds
+    /// the invite code, and reuses the node's real signature).
     fn node_redeclaration(&mut self, node: usize, attacker: usize, code: &InviteCode) -> Control {
+        let key = self.nodes[node].public();
+        let real = self
+            .log
+            .iter()
+            .find_map(|e| match e.control() {
+                Some(Control::NodeAdmit { node: n, proof, .. }) if n.key == key => Some(proof),
+                _ => None,
+            })
+            .expect("the node's admission");
         let mut fake = info(&self.nodes[node], "Albatros");
         fake.x25519 = self.nodes[attacker].x25519_public();
+        let mut proof = code.prove(&self.nodes[attacker], &fake);
+        proof.node_sig = real.node_sig;
         let keys = flotilla_protocol::keyring::seal_bundle(
             &self.flotilla,
             &KeyBundle::default(),
@@ -195,25 +236,29 @@ impl World {
         .expect("seal");
         Control::NodeAdmit {
             node: fake,
-            invite: Some(code.invite),
+            proof,
             keys,
+        }
+    }
+
+    /// A removal of `user` as its author would forge it (no keys to rotate).
+    fn removal_of(&self, user: usize) -> Control {
+        let key = self.users[user].public();
+        Control::UserRemove {
+            user: key,
+            cut: self.ledger.seq_of(&key),
+            rotation: vec![],
+            channels: vec![],
         }
     }
 
     fn revoke_admin(&mut self, by: usize, user: usize) -> SignedEvent {
         let (a, u) = (self.user(by), self.users[user].public());
-        self.apply(|c| {
-            c.control(
-                &a,
-                &Control::RoleRevoke {
-                    user: u,
-                    role: Role::Admin,
-                },
-            )
-        })
+        self.apply(|c| c.revoke_role(&a, u, Role::Admin))
     }
 
-    /// Signs an event with chosen deps and timestamp (what a forger controls).
+    /// Signs an event with chosen deps and timestamp (what a forger controls); its sequence
+    /// number is the next one its software would use.
     fn forge(
         &self,
         key: &SecretKey,
@@ -229,6 +274,7 @@ impl World {
             channel,
             author: key.public(),
             hlc,
+            seq: self.ledger.seq_of(&key.public()) + 1,
             deps: deps.to_vec(),
             kind,
             payload,
@@ -368,11 +414,7 @@ fn backdated_removal_of_the_remover() {
     let (bob, alice_key) = (w.user(1), w.users[0].public());
     let removal = w.apply(|c| c.remove_user(&bob, alice_key));
     // Alice, removed, signs the removal of bob "before" her own removal.
-    let bob_key = w.users[1].public();
-    let forged = Control::UserRemove {
-        user: bob_key,
-        rotation: vec![],
-    };
+    let forged = w.removal_of(1);
     let alice = w.user(0);
     let hlc = just_before(removal.hlc(), grant.hlc());
     let ev = w.forge_control(&alice, &before, hlc, &forged);
@@ -392,7 +434,7 @@ fn backdated_user_add_redeclaration() {
     let bob_add = w
         .log
         .iter()
-        .find(|e| matches!(e.control(), Some(Control::UserAdd(ref u)) if u.username == "bob"))
+        .find(|e| matches!(e.control(), Some(Control::UserAdd { ref user, .. }) if user.username == "bob"))
         .cloned()
         .map(|e| (e.id(), e.hlc()));
     let (bob_add_id, bob_hlc) = bob_add.unwrap_or_else(|| {

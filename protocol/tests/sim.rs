@@ -359,6 +359,7 @@ fn non_member_events_are_rejected_everywhere_and_outsiders_read_nothing() {
             channel: net.town_square(),
             author: net.node(outsider).secret.public(),
             hlc: Hlc::at(net.now_ms() + 1_000),
+            seq: 1,
             deps: ledger.heads(),
             kind: Kind::SEALED,
             payload: postcard::to_stdvec(&sealed).expect("encodes"),
@@ -413,8 +414,11 @@ fn removed_nodes_later_events_are_rejected_even_when_relayed_late() {
         let mut net = fleet(seed, n, &links);
         let (stale, removed) = (3, 4);
         let ts = net.town_square();
-        net.partition(&[stale, removed], &[0, 1, 2]);
+        // What the remover had seen before the removal stays (strong remove: what it had
+        // not seen is void, docs/protocol.md).
         let before = net.post(removed, 0, ts, "before my removal").expect("post");
+        assert!(net.run_until(|n| n.has_event(0, &before.id()), CONVERGE_MS));
+        net.partition(&[stale, removed], &[0, 1, 2]);
         net.run_for(1_000);
         let removed_key = net.node(removed).secret.public();
         net.publish_with(0, |ctx, _, users| ctx.remove_node(&users[0], removed_key))

@@ -33,6 +33,40 @@ fn arb_box() -> impl Strategy<Value = SealedBox> {
         })
 }
 
+fn arb_sig() -> impl Strategy<Value = Signature> {
+    (any::<[u8; 32]>(), any::<[u8; 32]>()).prop_map(|(a, b)| {
+        let mut s = [0u8; 64];
+        s[..32].copy_from_slice(&a);
+        s[32..].copy_from_slice(&b);
+        Signature(s)
+    })
+}
+
+fn arb_proof() -> impl Strategy<Value = crate::proof::AdmitProof> {
+    (
+        proptest::option::of((any::<[u8; 16]>(), arb_sig())),
+        arb_sig(),
+    )
+        .prop_map(|(invite, node_sig)| crate::proof::AdmitProof {
+            invite: invite.map(|(i, sig)| crate::proof::InviteSig {
+                invite: InviteId(i),
+                sig,
+            }),
+            node_sig,
+        })
+}
+
+fn arb_rotations() -> impl Strategy<Value = Vec<ChannelRotation>> {
+    proptest::collection::btree_map(any::<[u8; 16]>(), arb_seals(), 0..3).prop_map(|m| {
+        m.into_iter()
+            .map(|(c, seals)| ChannelRotation {
+                channel: ChannelId(c),
+                seals,
+            })
+            .collect()
+    })
+}
+
 fn arb_seals() -> impl Strategy<Value = Vec<NodeSeal>> {
     proptest::collection::vec(
         (arb_pk(), arb_box()).prop_map(|(node, sealed)| NodeSeal { node, sealed }),
@@ -66,39 +100,53 @@ fn arb_control() -> impl Strategy<Value = Control> {
                 }
             }
         ),
-        (
-            arb_node(),
-            proptest::option::of(any::<[u8; 16]>().prop_map(InviteId)),
-            arb_box()
-        )
-            .prop_map(|(node, invite, keys)| Control::NodeAdmit { node, invite, keys }),
-        (arb_pk(), arb_seals()).prop_map(|(node, rotation)| Control::NodeRemove { node, rotation }),
-        (arb_pk(), arb_name(), arb_pk()).prop_map(|(key, username, home)| Control::UserAdd(
-            UserInfo {
-                key,
-                username,
-                home
+        (arb_node(), arb_proof(), arb_box())
+            .prop_map(|(node, proof, keys)| Control::NodeAdmit { node, proof, keys }),
+        (arb_pk(), any::<u64>(), arb_seals(), arb_rotations()).prop_map(
+            |(node, cut, rotation, channels)| Control::NodeRemove {
+                node,
+                cuts: vec![(node, cut)],
+                rotation,
+                channels
             }
-        )),
-        (arb_pk(), arb_seals()).prop_map(|(user, rotation)| Control::UserRemove { user, rotation }),
+        ),
+        (arb_pk(), arb_name(), arb_pk(), arb_sig()).prop_map(|(key, username, home, sig)| {
+            Control::UserAdd {
+                user: UserInfo {
+                    key,
+                    username,
+                    home,
+                },
+                sig,
+            }
+        }),
+        (arb_pk(), any::<u64>(), arb_seals(), arb_rotations()).prop_map(
+            |(user, cut, rotation, channels)| Control::UserRemove {
+                user,
+                cut,
+                rotation,
+                channels
+            }
+        ),
         arb_pk().prop_map(|user| Control::RoleGrant {
             user,
             role: Role::Admin
         }),
-        arb_pk().prop_map(|user| Control::RoleRevoke {
+        (arb_pk(), any::<u64>()).prop_map(|(user, cut)| Control::RoleRevoke {
             user,
-            role: Role::Admin
+            role: Role::Admin,
+            cut
         }),
         (
             any::<[u8; 16]>(),
-            any::<[u8; 32]>(),
+            arb_pk(),
             any::<Option<u64>>(),
             proptest::option::of(1u32..)
         )
             .prop_map(
-                |(i, secret_hash, expires_ms, max_uses)| Control::InviteCreate {
+                |(i, key, expires_ms, max_uses)| Control::InviteCreate {
                     invite: InviteId(i),
-                    secret_hash,
+                    key,
                     expires_ms,
                     max_uses
                 }
@@ -208,6 +256,7 @@ fn envelope(channel: ChannelId, kind: Kind, payload: Vec<u8>, genesis: bool) -> 
             ms: 1_750_000_000_000,
             logical: 2,
         },
+        seq: 1,
         deps,
         kind,
         payload,

@@ -7,7 +7,7 @@ use super::*;
 use crate::author::{self, Ctx};
 use crate::crypto::SecretKey;
 use crate::entropy::{Entropy, SeededEntropy};
-use crate::event::{Control, Role, UserInfo};
+use crate::event::{Control, Role};
 use crate::hlc::Clock;
 use crate::keyring::Keyring;
 use crate::membership::Ledger;
@@ -98,15 +98,10 @@ impl Fixture {
     }
 
     fn add_user(&mut self, user: usize, name: &str) {
-        let info = UserInfo {
-            key: self.users[user].public(),
-            username: name.to_owned(),
-            home: self.node.public(),
-        };
-        let node = self.node.clone();
+        let (node, key) = (self.node.clone(), self.users[user].clone());
         let ev = self
             .ctx_parts(None)
-            .control(&node, &Control::UserAdd(info))
+            .add_user(&node, &key, name)
             .expect("user add");
         self.insert_control(&ev);
     }
@@ -286,11 +281,10 @@ fn an_admins_delete_stands_after_the_admin_is_demoted() {
     fx.tick();
     fx.write(BOB, 0, Content::Delete { target: by_carol });
     fx.tick();
-    let revoke = Control::RoleRevoke {
-        user: bob,
-        role: Role::Admin,
-    };
-    let ev = fx.ctx_parts(None).control(&alice, &revoke).expect("revoke");
+    let ev = fx
+        .ctx_parts(None)
+        .revoke_role(&alice, bob, Role::Admin)
+        .expect("revoke");
     fx.insert_control(&ev);
     assert!(!fx.auth().is_admin(&bob));
     let s = fold(&fx.events);

@@ -222,7 +222,7 @@ impl ChatState {
         self.ops_of(post).is_some_and(|ops| {
             ops.deletes.values().any(|d| {
                 acts_on(auth, d, post)
-                    && (d.author == post.stamp.author || auth.was_admin_at(&d.author, d.hlc))
+                    && (d.author == post.stamp.author || d.by_admin(auth))
             })
         })
     }
@@ -267,8 +267,8 @@ impl ChatState {
     }
 }
 
-/// An operation counts for a post only if it is in the post's channel and its author was not
-/// removed at or before it.
+/// An operation counts for a post only if it is in the post's channel and is not beyond its
+/// author's removal cut.
 fn acts_on(auth: &AuthState, op: &Stamp, post: &Post) -> bool {
     op.channel == post.stamp.channel && !op.excluded(auth)
 }
@@ -279,5 +279,5 @@ fn may_archive(auth: &AuthState, op: &Stamp) -> bool {
         .channels
         .get(&op.channel)
         .is_some_and(|c| c.creator == op.author);
-    !op.excluded(auth) && (creator || auth.was_admin_at(&op.author, op.hlc))
+    !op.excluded(auth) && (creator || op.by_admin(auth))
 }

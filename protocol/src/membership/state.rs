@@ -3,10 +3,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::crypto::PublicKey;
-use crate::event::{Control, Envelope, NodeInfo, NodeSeal, Role, SignedEvent, UserInfo};
+use crate::crypto::{PublicKey, Signature};
+use crate::event::{
+    ChannelRotation, Control, Envelope, NodeInfo, NodeSeal, Role, SignedEvent, UserInfo,
+};
 use crate::hlc::Hlc;
-use crate::id::{ChannelId, EventId, InviteId};
+use crate::id::{ChannelId, EventId, FlotillaId, InviteId};
+use crate::keyring::rotated_key_id;
+use crate::proof::{self, AdmitProof, ProofError};
 
 /// Why an event is not allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -60,6 +64,12 @@ pub enum AuthError {
     /// The content is encrypted with a key this channel does not use.
     #[error("wrong content key")]
     WrongKey,
+    /// An admission or user proof does not verify.
+    #[error("bad proof: {0}")]
+    BadProof(#[from] ProofError),
+    /// Only the founder's admin creates the default channels.
+    #[error("default channels belong to the founder")]
+    DefaultChannel,
 }
 
 /// A node of the flotilla.
@@ -80,9 +90,11 @@ pub struct UserState {
     pub roles: BTreeSet<Role>,
     /// Its display name, if set.
     pub display_name: Option<String>,
-    /// When it held the admin role: `[from, until)` by HLC, oldest first; an open period has
-    /// no end. Lets the fold judge an admin's act by the role held *when* it acted.
-    pub admin_periods: Vec<(Hlc, Option<Hlc>)>,
+    /// When it held the admin role: from the grant's HLC, until the revocation's cut (the
+    /// last of the user's sequence numbers that still counts), oldest first; an open period
+    /// has no cut. Lets the fold judge an admin's act by the role held when it acted, with
+    /// the end decided by the sequence number the revoker had seen, not by a timestamp.
+    pub admin_periods: Vec<(Hlc, Option<u64>)>,
     /// When it was removed, if it was.
     pub removed: Option<Hlc>,
 }
@@ -90,8 +102,8 @@ pub struct UserState {
 /// An invite.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InviteState {
-    /// BLAKE3 of the secret.
-    pub secret_hash: [u8; 32],
+    /// The invite's public key (admissions are signed by its secret key).
+    pub key: PublicKey,
     /// Expiry (ms since the Unix epoch).
     pub expires_ms: Option<u64>,
     /// Admission limit.
@@ -118,6 +130,18 @@ pub struct ChannelAuth {
 /// The membership state of a flotilla.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuthState {
+    /// The genesis event id (admission and user proofs are bound to it).
+    pub genesis: Option<EventId>,
+    /// The flotilla id.
+    pub flotilla: Option<FlotillaId>,
+    /// The founder's first admin (the only creator of the default channels).
+    pub founder_admin: Option<PublicKey>,
+    /// Removed keys (users and nodes): the last sequence number of theirs that counts.
+    pub cuts: BTreeMap<PublicKey, u64>,
+    /// Removed keys: who removed them (a removal of one of these is a mutual removal).
+    pub removers: BTreeMap<PublicKey, BTreeSet<PublicKey>>,
+    /// Channel ids claimed concurrently by different authors: nobody owns them.
+    pub void_channels: BTreeSet<ChannelId>,
     /// The flotilla's name.
     pub name: String,
     /// Nodes ever admitted.
@@ -162,14 +186,43 @@ impl AuthState {
                 .is_some_and(|u| u.roles.contains(&Role::Admin))
     }
 
-    /// Did `key` hold the admin role at `at` (by the grants and revocations known)? A removed
-    /// admin keeps its history, so what it did before its removal stands.
-    pub fn was_admin_at(&self, key: &PublicKey, at: Hlc) -> bool {
+    /// Did `key` hold the admin role for its act stamped `at` with sequence number `seq`?
+    /// The act must be later than a grant and within the revocation's cut, if any: a
+    /// demoted admin's later acts do not count, whatever timestamps they carry. A removed
+    /// admin keeps its history, so what it did before its cut stands.
+    pub fn admin_for(&self, key: &PublicKey, at: Hlc, seq: u64) -> bool {
+        if self.cut_of(key).is_some_and(|c| seq > c) {
+            return false;
+        }
         self.users.get(key).is_some_and(|u| {
             u.admin_periods
                 .iter()
-                .any(|(from, until)| *from <= at && until.is_none_or(|u| at < u))
+                .any(|(from, cut)| *from <= at && cut.is_none_or(|c| seq <= c))
         })
+    }
+
+    /// The cut of a removed key (user or node; a user also by its home node's removal).
+    pub fn cut_of(&self, key: &PublicKey) -> Option<u64> {
+        self.cuts.get(key).copied()
+    }
+
+    /// Is `control` by `author` a removal of one of the author's removers (a mutual removal,
+    /// which counts for both sides)?
+    pub fn is_mutual_removal(&self, author: &PublicKey, control: &Control) -> bool {
+        let mut removers: BTreeSet<PublicKey> = BTreeSet::new();
+        for k in [Some(*author), self.home_of(author)].into_iter().flatten() {
+            if let Some(r) = self.removers.get(&k) {
+                removers.extend(r.iter().copied());
+            }
+        }
+        match control {
+            Control::UserRemove { user, .. } => removers.contains(user),
+            Control::NodeRemove { node, .. } => {
+                removers.contains(node)
+                    || removers.iter().any(|r| self.home_of(r) == Some(*node))
+            }
+            _ => false,
+        }
     }
 
     /// Active nodes with their X25519 keys.
@@ -234,14 +287,50 @@ impl AuthState {
         }
     }
 
-    /// Applies a control event if it is allowed, as part of a fold; a refused one is skipped.
-    pub(crate) fn apply_lenient(&mut self, event: &SignedEvent) {
-        if let Some(c) = event.control() {
-            let mut next = self.clone();
-            if next.apply(event.id(), event.envelope(), &c).is_ok() {
-                *self = next;
+    /// Applies a control event if it is allowed, as part of a fold; a refused one is
+    /// skipped. Returns whether it applied.
+    pub(crate) fn apply_lenient(&mut self, id: EventId, env: &Envelope, c: &Control) -> bool {
+        let mut next = self.clone();
+        if next.apply(id, env, c).is_ok() {
+            *self = next;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Applies a mutual removal or demotion: its author, removed or demoted concurrently by
+    /// the act's target, acts with the rights it had before (then stays removed or demoted).
+    pub(crate) fn apply_mutual(&mut self, id: EventId, env: &Envelope, c: &Control) -> bool {
+        let author = env.author;
+        let home = self.home_of(&author);
+        let saved_user = self.users.get(&author).cloned();
+        let saved_home = home.and_then(|h| self.nodes.get(&h).cloned());
+        let saved_cut = self.cuts.get(&author).copied();
+        let mut next = self.clone();
+        if let Some(u) = next.users.get_mut(&author) {
+            u.removed = None;
+            if !u.admin_periods.is_empty() {
+                u.roles.insert(Role::Admin);
             }
         }
+        if let Some(n) = home.and_then(|h| next.nodes.get_mut(&h)) {
+            n.removed = None;
+        }
+        if next.apply(id, env, c).is_err() {
+            return false;
+        }
+        if let Some(u) = saved_user {
+            next.users.insert(author, u);
+        }
+        if let (Some(h), Some(n)) = (home, saved_home) {
+            next.nodes.insert(h, n);
+        }
+        if let Some(cut) = saved_cut {
+            next.cuts.insert(author, cut);
+        }
+        *self = next;
+        true
     }
 
     /// Applies one control event after checking the author's right to it.
@@ -263,21 +352,43 @@ impl AuthState {
                 admin,
                 ..
             } => self.genesis(id, env, name, founder, admin),
-            Control::NodeAdmit { node, invite, .. } => {
-                self.admit(author, node, invite.as_ref(), env.hlc)
+            Control::NodeAdmit { node, proof, .. } => self.admit(author, node, proof, env.hlc),
+            Control::NodeRemove {
+                node,
+                cuts,
+                rotation,
+                channels,
+            } => {
+                let removal = Removal {
+                    id,
+                    author,
+                    rotation,
+                    channels,
+                    at: env.hlc,
+                };
+                self.remove_node(&removal, node, cuts)
             }
-            Control::NodeRemove { node, rotation } => {
-                self.remove_node(id, author, node, rotation, env.hlc)
-            }
-            Control::UserAdd(user) => self.add_user(author, user),
-            Control::UserRemove { user, rotation } => {
-                self.remove_user(id, author, user, rotation, env.hlc)
+            Control::UserAdd { user, sig } => self.add_user(author, user, sig),
+            Control::UserRemove {
+                user,
+                cut,
+                rotation,
+                channels,
+            } => {
+                let removal = Removal {
+                    id,
+                    author,
+                    rotation,
+                    channels,
+                    at: env.hlc,
+                };
+                self.remove_user(&removal, user, *cut)
             }
             Control::RoleGrant { user, role } => self.grant(author, user, *role, env.hlc),
-            Control::RoleRevoke { user, role } => self.revoke(author, user, *role, env.hlc),
+            Control::RoleRevoke { user, role, cut } => self.revoke(author, user, *role, *cut),
             Control::InviteCreate {
                 invite,
-                secret_hash,
+                key,
                 expires_ms,
                 max_uses,
             } => {
@@ -286,7 +397,7 @@ impl AuthState {
                     return Err(AuthError::AlreadyMember);
                 }
                 let state = InviteState {
-                    secret_hash: *secret_hash,
+                    key: *key,
                     expires_ms: *expires_ms,
                     max_uses: *max_uses,
                     uses: 0,
@@ -362,6 +473,9 @@ impl AuthState {
             return Err(AuthError::WrongAuthor);
         }
         self.name = name.to_owned();
+        self.genesis = Some(id);
+        self.flotilla = Some(env.flotilla);
+        self.founder_admin = Some(admin.key);
         self.nodes.insert(
             founder.key,
             NodeState {
@@ -388,15 +502,24 @@ impl AuthState {
         &mut self,
         author: PublicKey,
         node: &NodeInfo,
-        invite: Option<&InviteId>,
+        proof: &AdmitProof,
         at: Hlc,
     ) -> Result<(), AuthError> {
         if self.nodes.contains_key(&node.key) || self.users.contains_key(&node.key) {
             return Err(AuthError::AlreadyMember);
         }
-        match invite {
-            None => self.require_admin(&author)?,
+        let genesis = self.genesis.ok_or(AuthError::UnknownTarget("genesis"))?;
+        let invite_key = proof
+            .invite_id()
+            .and_then(|i| self.invites.get(&i))
+            .map(|i| i.key);
+        match proof.invite_id() {
+            None => {
+                self.require_admin(&author)?;
+                proof::verify_admission(&genesis, node, proof, None)?;
+            }
             Some(inv) => {
+                let inv = &inv;
                 if !self.is_active_node(&author) {
                     return Err(if self.is_active_user(&author) {
                         AuthError::WrongAuthor
@@ -404,6 +527,10 @@ impl AuthState {
                         AuthError::NotMember
                     });
                 }
+                if invite_key.is_none() {
+                    return Err(AuthError::InviteUnusable("unknown"));
+                }
+                proof::verify_admission(&genesis, node, proof, invite_key.as_ref())?;
                 let state = self
                     .invites
                     .get_mut(inv)
@@ -432,12 +559,11 @@ impl AuthState {
 
     fn remove_node(
         &mut self,
-        id: EventId,
-        author: PublicKey,
+        r: &Removal<'_>,
         node: &PublicKey,
-        rotation: &[NodeSeal],
-        at: Hlc,
+        cuts: &[(PublicKey, u64)],
     ) -> Result<(), AuthError> {
+        let author = r.author;
         self.require_admin(&author)?;
         if !self.is_active_node(node) {
             return Err(AuthError::UnknownTarget("node"));
@@ -450,13 +576,84 @@ impl AuthState {
         if admins_left == 0 {
             return Err(AuthError::LastAdmin);
         }
+        let users: BTreeSet<PublicKey> = self
+            .users
+            .iter()
+            .filter(|(_, u)| u.info.home == *node && u.removed.is_none())
+            .map(|(k, _)| *k)
+            .collect();
         if let Some(n) = self.nodes.get_mut(node) {
-            n.removed = Some(at);
+            n.removed = Some(r.at);
         }
-        self.rotate_epoch(id, rotation)
+        for k in users.iter().chain([node]) {
+            let cut = cuts.iter().find(|(c, _)| c == k).map_or(0, |(_, s)| *s);
+            self.cut(*k, cut, author);
+        }
+        self.rotate_epoch(r.id, r.rotation)?;
+        self.rotate_channels(r, &users)
     }
 
-    fn add_user(&mut self, author: PublicKey, user: &UserInfo) -> Result<(), AuthError> {
+    /// Records a removal's cut (the lowest wins when several removals name the key).
+    fn cut(&mut self, key: PublicKey, cut: u64, by: PublicKey) {
+        let c = self.cuts.entry(key).or_insert(cut);
+        *c = (*c).min(cut);
+        self.removers.entry(key).or_default().insert(by);
+    }
+
+    /// Takes removed users out of every channel; each private channel they were in gets
+    /// the new key the removal carries for it (sealed only to remaining members' nodes).
+    fn rotate_channels(
+        &mut self,
+        r: &Removal<'_>,
+        removed: &BTreeSet<PublicKey>,
+    ) -> Result<(), AuthError> {
+        let affected: Vec<ChannelId> = self
+            .channels
+            .iter()
+            .filter(|(_, c)| c.members.iter().any(|m| removed.contains(m)))
+            .map(|(id, _)| *id)
+            .collect();
+        for rot in r.channels {
+            if !affected.contains(&rot.channel) {
+                return Err(AuthError::BadSeals("rotation of an unaffected channel"));
+            }
+        }
+        for channel in affected {
+            let Some(ch) = self.channels.get(&channel) else {
+                continue;
+            };
+            let remaining: BTreeSet<PublicKey> =
+                ch.members.difference(removed).copied().collect();
+            let private = ch.private;
+            let homes = self.member_homes(&remaining);
+            let rot = r.channels.iter().find(|c| c.channel == channel);
+            let mut key = None;
+            if private {
+                match rot {
+                    Some(rot) => {
+                        self.check_seals(&rot.seals, |_, k| homes.contains(k))?;
+                        if homes.iter().any(|h| !rot.seals.iter().any(|s| s.node == *h)) {
+                            self.needs_rekey = true;
+                        }
+                        key = Some(rotated_key_id(&r.id, &channel));
+                    }
+                    None => self.needs_rekey = true,
+                }
+            }
+            if let Some(ch) = self.channels.get_mut(&channel) {
+                ch.members = remaining;
+                ch.keys.extend(key);
+            }
+        }
+        Ok(())
+    }
+
+    fn add_user(
+        &mut self,
+        author: PublicKey,
+        user: &UserInfo,
+        sig: &Signature,
+    ) -> Result<(), AuthError> {
         if !self.is_active_node(&author) {
             return Err(if self.is_active_user(&author) {
                 AuthError::WrongAuthor
@@ -470,6 +667,8 @@ impl AuthState {
         if self.users.contains_key(&user.key) || self.nodes.contains_key(&user.key) {
             return Err(AuthError::AlreadyMember);
         }
+        let genesis = self.genesis.ok_or(AuthError::UnknownTarget("genesis"))?;
+        proof::verify_user(&genesis, user, sig)?;
         let taken = self.users.values().any(|u| {
             u.info.home == user.home && u.info.username == user.username && u.removed.is_none()
         });
@@ -491,12 +690,11 @@ impl AuthState {
 
     fn remove_user(
         &mut self,
-        id: EventId,
-        author: PublicKey,
+        r: &Removal<'_>,
         user: &PublicKey,
-        rotation: &[NodeSeal],
-        at: Hlc,
+        cut: u64,
     ) -> Result<(), AuthError> {
+        let author = r.author;
         let target = self
             .users
             .get(user)
@@ -510,9 +708,11 @@ impl AuthState {
             return Err(AuthError::LastAdmin);
         }
         if let Some(u) = self.users.get_mut(user) {
-            u.removed = Some(at);
+            u.removed = Some(r.at);
         }
-        self.rotate_epoch(id, rotation)
+        self.cut(*user, cut, author);
+        self.rotate_epoch(r.id, r.rotation)?;
+        self.rotate_channels(r, &BTreeSet::from([*user]))
     }
 
     /// Role changes: by an admin, to an active user.
@@ -550,7 +750,7 @@ impl AuthState {
         author: PublicKey,
         user: &PublicKey,
         role: Role,
-        at: Hlc,
+        cut: u64,
     ) -> Result<(), AuthError> {
         self.require_admin_over(&author, user)?;
         if role == Role::Admin && self.is_admin(user) && self.admin_count() == 1 {
@@ -562,7 +762,7 @@ impl AuthState {
                 && role == Role::Admin
                 && let Some(open) = u.admin_periods.last_mut().filter(|p| p.1.is_none())
             {
-                open.1 = Some(at);
+                open.1 = Some(cut);
             }
         }
         Ok(())
@@ -595,7 +795,7 @@ impl AuthState {
         Ok(())
     }
 
-    fn home_of(&self, user: &PublicKey) -> Option<PublicKey> {
+    pub(crate) fn home_of(&self, user: &PublicKey) -> Option<PublicKey> {
         self.users.get(user).map(|u| u.info.home)
     }
 
@@ -613,8 +813,19 @@ impl AuthState {
         keys: &[NodeSeal],
     ) -> Result<(), AuthError> {
         self.require_user(&author)?;
-        if channel.is_control() || self.channels.contains_key(&channel) {
+        if channel.is_control()
+            || self.channels.contains_key(&channel)
+            || self.void_channels.contains(&channel)
+        {
             return Err(AuthError::ChannelExists);
+        }
+        let is_default = self.flotilla.is_some_and(|f| {
+            crate::author::DEFAULT_CHANNELS
+                .iter()
+                .any(|n| ChannelId::derived(&f, n) == channel)
+        });
+        if is_default && self.founder_admin != Some(author) {
+            return Err(AuthError::DefaultChannel);
         }
         let members: BTreeSet<PublicKey> = members.iter().copied().collect();
         if private {
@@ -721,4 +932,13 @@ impl AuthState {
         }
         Ok(())
     }
+}
+
+/// What a removal (of a user or a node) carries, for the rules.
+struct Removal<'a> {
+    id: EventId,
+    author: PublicKey,
+    rotation: &'a [NodeSeal],
+    channels: &'a [ChannelRotation],
+    at: Hlc,
 }

@@ -6,11 +6,12 @@ use proptest::prelude::*;
 use crate::author::{self, AuthorError, Ctx};
 use crate::crypto::SecretKey;
 use crate::entropy::SeededEntropy;
-use crate::event::{Content, Control, NodeInfo, Role, SignedEvent, UserInfo};
+use crate::event::{Content, Control, NodeInfo, Role, SignedEvent};
 use crate::hlc::Clock;
 use crate::id::{ChannelId, EventId, FlotillaId};
 use crate::keyring::{Keyring, OpenError};
 use crate::membership::{AuthError, Ledger, Verdict};
+use crate::proof::{AdmitProof, prove_admission};
 
 const T0: u64 = 1_750_000_000_000;
 
@@ -69,21 +70,23 @@ impl Fleet {
         };
         let n1_info = node_info(&fleet.n1, "Albatros");
         let n0 = fleet.n0.clone();
+        let proof = fleet.direct(&fleet.n1.clone(), &n1_info);
         let admit = fleet
-            .build(|c| c.admit(&n0, n1_info, None))
+            .build(|c| c.admit(&n0, n1_info, proof))
             .expect_err("a node cannot admit without an invite");
         assert_eq!(admit, AuthorError::Refused(AuthError::NotAdmin));
         let alice = fleet.alice.clone();
         let n1_info = node_info(&fleet.n1, "Albatros");
-        fleet.apply(|c| c.admit(&alice, n1_info, None));
-        let n1 = fleet.n1.clone();
-        let bob = UserInfo {
-            key: fleet.bob.public(),
-            username: "bob".into(),
-            home: n1.public(),
-        };
-        fleet.apply(|c| c.control(&n1, &Control::UserAdd(bob)));
+        let proof = fleet.direct(&fleet.n1.clone(), &n1_info);
+        fleet.apply(|c| c.admit(&alice, n1_info, proof));
+        let (n1, bob) = (fleet.n1.clone(), fleet.bob.clone());
+        fleet.apply(|c| c.add_user(&n1, &bob, "bob"));
         fleet
+    }
+
+    /// A node's own proof for a direct admission.
+    fn direct(&self, node: &SecretKey, info: &NodeInfo) -> AdmitProof {
+        prove_admission(&self.ledger.genesis(), None, node, info)
     }
 
     fn build<T>(
@@ -167,17 +170,13 @@ fn outsider_events_are_rejected() {
     let err = fleet.post(&outsider, "spam").expect_err("outsider post");
     assert_eq!(err, AuthorError::Refused(AuthError::NotMember));
     let info = node_info(&outsider, "Pirate");
+    let proof = fleet.direct(&outsider, &info);
     let err = fleet
-        .build(|c| c.admit(&outsider, info, None))
+        .build(|c| c.admit(&outsider, info, proof))
         .expect_err("self-admission");
     assert_eq!(err, AuthorError::Refused(AuthError::NotMember));
-    let fake = UserInfo {
-        key: outsider.public(),
-        username: "eve".into(),
-        home: outsider.public(),
-    };
     let err = fleet
-        .build(|c| c.control(&outsider, &Control::UserAdd(fake)))
+        .build(|c| c.add_user(&outsider, &outsider, "eve"))
         .expect_err("user add");
     assert_eq!(err, AuthorError::Refused(AuthError::NotMember));
 }
@@ -205,6 +204,7 @@ fn non_admin_cannot_grant_roles_or_remove_members() {
     let revoke = Control::RoleRevoke {
         user: alice,
         role: Role::Admin,
+        cut: 0,
     };
     assert_eq!(
         fleet.build(|c| c.control(&bob, &revoke)),
@@ -229,6 +229,8 @@ fn removed_member_is_rejected_after_removal_even_when_relayed_late() {
     let before = fleet.post(&bob, "before").expect("post before removal");
     // Bob's node keeps writing without hearing of the removal: a stale view of the ledger.
     let mut stale = fleet.replica();
+    // Bob's node stored what bob wrote: it numbers his next event after it.
+    stale.observe_seq(bob.public(), before.envelope().seq);
     let alice = fleet.alice.clone();
     let removal = fleet.apply(|c| c.remove_user(&alice, bob.public()));
     fleet.now += 5_000;
@@ -308,23 +310,31 @@ fn revoked_expired_or_used_up_invites_admit_no_one() {
     let joiners: Vec<SecretKey> = (0..4)
         .map(|_| SecretKey::generate(&mut fleet.rng))
         .collect();
-    let (inv, _code) = fleet
+    let (inv, code) = fleet
         .build(|c| c.invite(&alice, None, Some(1)))
         .expect("invite");
+    let by = |code: &crate::author::InviteCode, j: &SecretKey, name: &str| {
+        let info = node_info(j, name);
+        let proof = code.prove(j, &info);
+        (info, proof)
+    };
     fleet.ingest(&inv);
     let invite = match inv.control() {
         Some(Control::InviteCreate { invite, .. }) => invite,
         other => panic!("unexpected {other:?}"),
     };
     // A member node admits by invite; the second use is refused.
-    fleet.apply(|c| c.admit(&n1, node_info(&joiners[0], "J0"), Some(invite)));
-    let used_up = fleet.build(|c| c.admit(&n0, node_info(&joiners[1], "J1"), Some(invite)));
+    let _ = invite;
+    let (i0, p0) = by(&code, &joiners[0], "J0");
+    fleet.apply(|c| c.admit(&n1, i0, p0));
+    let (i1, p1) = by(&code, &joiners[1], "J1");
+    let used_up = fleet.build(|c| c.admit(&n0, i1, p1));
     assert_eq!(
         used_up,
         Err(AuthorError::Refused(AuthError::InviteUnusable("used up")))
     );
     // Revoked.
-    let (inv2, _) = fleet
+    let (inv2, code2) = fleet
         .build(|c| c.invite(&alice, None, None))
         .expect("invite");
     fleet.ingest(&inv2);
@@ -335,14 +345,15 @@ fn revoked_expired_or_used_up_invites_admit_no_one() {
         panic!("not an invite")
     };
     fleet.apply(|c| c.control(&alice, &Control::InviteRevoke { invite: invite2 }));
-    let revoked = fleet.build(|c| c.admit(&n0, node_info(&joiners[2], "J2"), Some(invite2)));
+    let (i2, p2) = by(&code2, &joiners[2], "J2");
+    let revoked = fleet.build(|c| c.admit(&n0, i2, p2));
     assert_eq!(
         revoked,
         Err(AuthorError::Refused(AuthError::InviteUnusable("revoked")))
     );
     // Expired.
     let expires = fleet.now + 1_500;
-    let (inv3, _) = fleet
+    let (inv3, code3) = fleet
         .build(|c| c.invite(&alice, Some(expires), None))
         .expect("invite");
     fleet.ingest(&inv3);
@@ -353,13 +364,15 @@ fn revoked_expired_or_used_up_invites_admit_no_one() {
         panic!("not an invite")
     };
     fleet.now += 10_000;
-    let expired = fleet.build(|c| c.admit(&n0, node_info(&joiners[3], "J3"), Some(invite3)));
+    let _ = invite3;
+    let (i3, p3) = by(&code3, &joiners[3], "J3");
+    let expired = fleet.build(|c| c.admit(&n0, i3.clone(), p3.clone()));
     assert_eq!(
         expired,
         Err(AuthorError::Refused(AuthError::InviteUnusable("expired")))
     );
     // A user key cannot admit by invite either: admission is a node's act.
-    let by_user = fleet.build(|c| c.admit(&alice, node_info(&joiners[3], "J3"), Some(invite3)));
+    let by_user = fleet.build(|c| c.admit(&alice, i3, p3));
     assert!(by_user.is_err());
 }
 
@@ -387,12 +400,7 @@ fn private_channel_is_sealed_to_its_members_and_rotates_on_removal() {
     // An outsider to the channel cannot post in it.
     let carol = SecretKey::generate(&mut fleet.rng);
     let n0 = fleet.n0.clone();
-    let carol_info = UserInfo {
-        key: carol.public(),
-        username: "carol".into(),
-        home: n0.public(),
-    };
-    fleet.apply(|c| c.control(&n0, &Control::UserAdd(carol_info)));
+    fleet.apply(|c| c.add_user(&n0, &carol, "carol"));
     let err = fleet.build(|c| c.content(&carol, dm, &secret));
     assert!(err.is_err(), "carol is not in the channel: {err:?}");
     // Removing bob rotates the channel key away from his node.

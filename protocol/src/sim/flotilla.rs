@@ -7,7 +7,7 @@ use super::{Network, SimNode};
 use crate::author::{AuthorError, Ctx};
 use crate::crypto::SecretKey;
 use crate::entropy::SeededEntropy;
-use crate::event::{Content, Control, NodeInfo, SignedEvent, UserInfo};
+use crate::event::{Content, NodeInfo, SignedEvent};
 use crate::fold::ChatState;
 use crate::id::{ChannelId, EventId, FlotillaId};
 use crate::sync::{Event, InEvent};
@@ -121,9 +121,11 @@ impl Network {
             x25519: self.nodes[node].secret.x25519_public(),
             name: format!("boat{node}"),
         };
+        let proof =
+            crate::proof::prove_admission(&self.genesis(), None, &self.nodes[node].secret, &info);
         let event = self.publish_with(by, |ctx, _, users| {
             let admin = users.first().ok_or(AuthorError::NotReady("no admin"))?;
-            ctx.admit(admin, info, None)
+            ctx.admit(admin, info, proof)
         })?;
         let genesis = self.genesis();
         self.drive(node, InEvent::Join { genesis });
@@ -136,14 +138,7 @@ impl Network {
     /// [`AuthorError`] if the node is not (yet) an active member.
     pub fn add_user(&mut self, node: usize, username: &str) -> Result<usize, AuthorError> {
         let user = SecretKey::generate(&mut SeededEntropy::new(self.range(0, u64::MAX - 1)));
-        let info = UserInfo {
-            key: user.public(),
-            username: username.to_owned(),
-            home: self.nodes[node].secret.public(),
-        };
-        self.publish_with(node, |ctx, key, _| {
-            ctx.control(key, &Control::UserAdd(info))
-        })?;
+        self.publish_with(node, |ctx, key, _| ctx.add_user(key, &user, username))?;
         self.nodes[node].users.push(user);
         Ok(self.nodes[node].users.len() - 1)
     }

@@ -177,6 +177,9 @@ impl<S: Store, R: Entropy> State<S, R> {
         let mut removal = false;
         for (event, local) in accepted {
             let env = event.envelope();
+            if let Some(f) = self.flotillas.get_mut(&flotilla) {
+                f.ledger.observe_seq(env.author, env.seq);
+            }
             let is_control = event.control().is_some();
             control |= is_control;
             removal |= matches!(
@@ -221,7 +224,8 @@ impl<S: Store, R: Entropy> State<S, R> {
         }
     }
 
-    /// Revokes stored events whose author was removed at or before their timestamp.
+    /// Withdraws stored events of removed authors that their removal voids (content beyond
+    /// the removal's cut, control events concurrent with it).
     fn revoke_after_removal(&mut self, flotilla: FlotillaId) {
         let revoked = match self.find_revoked(flotilla) {
             Ok(r) => r,
@@ -237,13 +241,28 @@ impl<S: Store, R: Entropy> State<S, R> {
     }
 
     fn find_revoked(
+        &mut self,
+        flotilla: FlotillaId,
+    ) -> Result<Vec<(EventId, crate::id::ChannelId)>, crate::store::StoreError> {
+        let mut seen: Vec<(PublicKey, u64)> = Vec::new();
+        let found = self.scan_revoked(flotilla, &mut seen);
+        if let Some(f) = self.flotillas.get_mut(&flotilla) {
+            for (author, seq) in seen {
+                f.ledger.observe_seq(author, seq);
+            }
+        }
+        found
+    }
+
+    /// Scans the stored events of `flotilla`: the withdrawn ones, and each author's numbers.
+    fn scan_revoked(
         &self,
         flotilla: FlotillaId,
+        seen: &mut Vec<(PublicKey, u64)>,
     ) -> Result<Vec<(EventId, crate::id::ChannelId)>, crate::store::StoreError> {
         let Some(f) = self.flotillas.get(&flotilla) else {
             return Ok(vec![]);
         };
-        let state = f.ledger.state();
         let mut out = Vec::new();
         for channel in self.store.channels(&flotilla)? {
             for (_, id) in self.store.channel_items(&flotilla, &channel)? {
@@ -254,10 +273,8 @@ impl<S: Store, R: Entropy> State<S, R> {
                     continue;
                 };
                 let env = event.envelope();
-                if state
-                    .removed_at(&env.author)
-                    .is_some_and(|at| at <= env.hlc)
-                {
+                seen.push((env.author, env.seq));
+                if f.ledger.is_withdrawn(&event) {
                     out.push((id, channel));
                 }
             }
@@ -280,6 +297,8 @@ impl<S: Store, R: Entropy> State<S, R> {
                 control.push(event);
             }
         }
+        // Any order works (the ledger waits for nothing: each event's deps were stored
+        // before it); timestamp order keeps most insertions on the append path.
         control.sort_by_key(|e| (e.hlc(), e.id()));
         let mut rebuilt = Flotilla {
             ledger: Ledger::new(genesis),

@@ -3,7 +3,6 @@
 
 use super::*;
 use crate::entropy::SeededEntropy;
-use crate::event::{Control, UserInfo};
 use crate::store::MemStore;
 
 type Node = State<MemStore, SeededEntropy>;
@@ -55,12 +54,7 @@ fn user_add(a: &mut Node, f: FlotillaId, seed: u64) -> SignedEvent {
     let user = SecretKey::generate(&mut SeededEntropy::new(seed));
     let ev = a
         .with_ctx(&f, NOW, |ctx, key| {
-            let info = UserInfo {
-                key: user.public(),
-                username: format!("u{seed}"),
-                home: key.public(),
-            };
-            ctx.control(key, &Control::UserAdd(info))
+            ctx.add_user(key, &user, &format!("u{seed}"))
         })
         .expect("follows")
         .expect("builds");
@@ -84,8 +78,10 @@ fn joiner(a: &mut Node, f: FlotillaId, config: Config) -> Node {
         x25519: b.node_key.x25519_public(),
         name: "Brise".into(),
     };
+    let genesis = a.ledger(&f).expect("follows").genesis();
+    let proof = crate::proof::prove_admission(&genesis, None, &b.node_key, &info);
     let admit = a
-        .with_ctx(&f, NOW, |ctx, _| ctx.admit(&admin(), info, None))
+        .with_ctx(&f, NOW, |ctx, _| ctx.admit(&admin(), info, proof))
         .expect("follows")
         .expect("admits");
     run(a, InEvent::Publish(admit));
@@ -265,6 +261,7 @@ fn a_non_members_event_is_rejected_and_not_stored() {
         channel: ChannelId::derived(&f, "town-square"),
         author: other.me(),
         hlc: crate::hlc::Hlc::at(NOW + 1_000),
+        seq: 1,
         deps: ledger.heads(),
         kind: crate::event::Kind::SEALED,
         payload: postcard::to_stdvec(&sealed).expect("encodes"),
@@ -424,12 +421,7 @@ fn a_failed_store_write_leaves_the_ledger_as_the_store_is_and_the_event_comes_ag
     let user = SecretKey::generate(&mut SeededEntropy::new(6));
     let ev = a
         .with_ctx(&f, NOW, |ctx, key| {
-            let info = UserInfo {
-                key: user.public(),
-                username: "bob".into(),
-                home: key.public(),
-            };
-            ctx.control(key, &Control::UserAdd(info))
+            ctx.add_user(key, &user, "bob")
         })
         .expect("follows")
         .expect("builds");
@@ -528,8 +520,9 @@ fn a_joiner_catches_up_at_once_whichever_key_is_smaller() {
         first.extend(sends(&up_b).into_iter().map(|m| (true, m.clone())));
         let up_a = run(&mut a, InEvent::PeerUp(b.me()));
         first.extend(sends(&up_a).into_iter().map(|m| (false, m.clone())));
+        let proof = crate::proof::prove_admission(&genesis, None, &b.node_key, &info);
         let admit = a
-            .with_ctx(&f, NOW, |ctx, _| ctx.admit(&admin(), info, None))
+            .with_ctx(&f, NOW, |ctx, _| ctx.admit(&admin(), info, proof))
             .expect("follows")
             .expect("admits");
         let out = run(&mut a, InEvent::Publish(admit));
