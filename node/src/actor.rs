@@ -127,6 +127,10 @@ struct JoinAttempt {
     flotilla: Option<FlotillaId>,
     /// Peers asked (welcome while the join runs).
     via: Vec<PeerId>,
+    /// What the joiner sends to a member (a proof bound to this node; no secret).
+    request: crate::net::codec::JoinRequest,
+    /// Probes not answered yet: which peer each went to.
+    probes: HashMap<libp2p::request_response::OutboundRequestId, PeerId>,
 }
 
 /// The actor. See the module docs.

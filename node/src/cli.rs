@@ -90,7 +90,7 @@ pub enum FlotillaCommand {
     },
     /// Join a flotilla with an invite code, through the connected peers (prints its id).
     Join {
-        /// The invite code (`fl1…`).
+        /// The invite code (`fl2…`).
         code: String,
     },
     /// List the flotillas this node is in.
@@ -118,7 +118,7 @@ pub enum InviteCommand {
     },
     /// Revoke an invite, by its code or by the invite id `invite create` printed.
     Revoke {
-        /// The code (`fl1…`) or the invite id.
+        /// The code (`fl2…`) or the invite id.
         code_or_id: String,
     },
 }
@@ -622,7 +622,7 @@ mod tests {
                 "--admin",
             ][..],
             &["flotilla", "flotilla", "create", "Rallye des Abers"],
-            &["flotilla", "flotilla", "join", "fl1"],
+            &["flotilla", "flotilla", "join", "fl2"],
             &["flotilla", "invite", "revoke", "ab"],
             &["flotilla", "channel", "create", "mouillage", "--private"],
             &["flotilla", "channel", "list", "--json"],

@@ -6,7 +6,7 @@
 //!
 //! # Layout
 //! - [`behaviour`]: the protocols ([`Behaviour`]) and the gossipsub settings.
-//! - [`codec`]: the request-response codec of `/flotilla/sync/1`.
+//! - [`codec`]: the request-response codec of `/flotilla/sync/2`.
 
 // The NetworkBehaviour derive generates `BehaviourEvent` without docs.
 #[allow(missing_docs)]

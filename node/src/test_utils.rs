@@ -79,6 +79,7 @@ impl EventMaker {
             channel,
             author: self.key.public(),
             hlc,
+            seq: 1,
             deps: vec![EventId([2; 32])],
             kind: Kind::SEALED,
             payload: postcard::to_stdvec(&sealed).expect("a Sealed always encodes"),

@@ -24,6 +24,11 @@ use crate::proof::{self, AdmitProof};
 
 /// The default channels every flotilla starts with (Mattermost's town-square and off-topic).
 pub const DEFAULT_CHANNELS: [&str; 2] = ["town-square", "off-topic"];
+/// How long an invite is valid unless its creator says otherwise: 7 days.
+pub const DEFAULT_INVITE_TTL_MS: u64 = 7 * 24 * 3_600_000;
+/// How many admissions an invite allows unless its creator says otherwise (a rally's
+/// boats; "regenerate the link" is `invite revoke` and a new code).
+pub const DEFAULT_INVITE_USES: u32 = 25;
 
 /// Why an event could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -490,7 +490,7 @@ fn admin_commands_work_and_refuse_bad_input_with_a_message() -> anyhow::Result<(
     // Invites.
     let out = a.ok(&["invite", "create", "--uses", "1", "--expires", "24h"])?;
     let code = out.lines().last().context("no code")?.to_string();
-    assert!(code.starts_with("fl1") && code.len() == 131, "{out}");
+    assert!(code.starts_with("fl2") && code.len() == 195, "{out}");
     let invite_id = out
         .split_whitespace()
         .nth(1)
@@ -510,7 +510,7 @@ fn admin_commands_work_and_refuse_bad_input_with_a_message() -> anyhow::Result<(
     let second = a.ok(&["invite", "create"])?;
     let second = second.lines().last().context("no code")?;
     assert!(a.ok(&["invite", "revoke", second])?.contains("revoked"));
-    let err = a.fails(&["flotilla", "join", "fl1nope"])?;
+    let err = a.fails(&["flotilla", "join", "fl2nope"])?;
     assert!(err.contains("invite code"), "{err}");
 
     // Posts and messages.

@@ -221,6 +221,7 @@ fn forged_event(f: FlotillaId, genesis: EventId) -> anyhow::Result<proto::Signed
         channel: town_square(&f),
         author: key.public(),
         hlc: proto::hlc::Hlc::at(1_800_000_000_000),
+        seq: 1,
         deps: vec![genesis],
         kind: Kind::SEALED,
         payload: postcard::to_stdvec(&sealed)?,

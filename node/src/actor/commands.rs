@@ -2,7 +2,7 @@
 
 use flotilla_protocol as proto;
 use proto::author::InviteCode;
-use proto::event::{Control, UserInfo};
+use proto::event::Control;
 use proto::id::{ChannelId, EventId, FlotillaId, InviteId};
 use proto::sync::InEvent;
 use proto::{Content, SecretKey};
@@ -268,14 +268,8 @@ impl Actor {
             .ledger(flotilla)
             .is_some_and(|l| l.state().users.contains_key(&user.public()));
         if !known {
-            let info = UserInfo {
-                key: user.public(),
-                username: username.to_owned(),
-                home: self.me,
-            };
-            self.publish_built(flotilla, |ctx, key| {
-                ctx.control(key, &Control::UserAdd(info))
-            })?;
+            let u = user.clone();
+            self.publish_built(flotilla, |ctx, key| ctx.add_user(key, &u, username))?;
         }
         Ok(user)
     }
@@ -288,6 +282,9 @@ impl Actor {
     ) -> Result<InviteCode, Error> {
         let admin = self.local_admin(flotilla)?;
         let mut code = None;
+        // Invites expire and have a use count unless the caller says otherwise.
+        let uses = uses.or(Some(proto::author::DEFAULT_INVITE_USES));
+        let expires_ms = expires_ms.or(Some(now_ms() + proto::author::DEFAULT_INVITE_TTL_MS));
         self.publish_built(flotilla, |ctx, _| {
             let (event, c) = ctx.invite(&admin, expires_ms, uses)?;
             code = Some(c);

@@ -4,9 +4,18 @@
 //! answer, is recognised), then a [`JoinRequest`] to the member(s); on `Joined` it records
 //! the flotilla (resumed after a restart) and subscribes to its topic; `join()` answers once
 //! this node sees itself as an active node of the flotilla (admission and keys synced), or
-//! fails at the deadline. Member: checks the node key against the connection, the invite
-//! secret against the invite's published hash, builds the `NodeAdmit` with the sync core's
-//! context and publishes it like any local event.
+//! fails at the deadline.
+//!
+//! The joiner never sends a secret: the request carries its admission proof, signed with
+//! the invite's secret key and its own node key (protocol::proof), which admits this node
+//! and nobody else. Without `via`, it first probes every connected peer
+//! ([`Request::Probe`]) and sends the request only to the peers that answer with the
+//! flotilla's genesis event, which an outsider does not hold.
+//!
+//! Member: answers probes for the flotillas it is an active node of; checks the request's
+//! node key against the connection, builds the `NodeAdmit` with the sync core's context
+//! (whose ledger verifies the proof, the invite's expiry, uses and revocation, as every
+//! other ledger will) and publishes it like any local event.
 
 use flotilla_protocol as proto;
 use libp2p::PeerId;
@@ -14,9 +23,12 @@ use libp2p::request_response::OutboundRequestId;
 use proto::author::{AuthorError, InviteCode};
 use proto::event::NodeInfo;
 use proto::id::{EventId, FlotillaId};
+use proto::event::SignedEvent;
 use proto::membership::AuthError;
 use proto::sync::InEvent;
 use tokio::sync::oneshot;
+
+use std::collections::HashMap;
 
 use super::{Actor, JoinAttempt, Timer, now_ms, peer_of};
 use crate::Error;
@@ -61,6 +73,7 @@ impl Actor {
             let _ = reply.send(Ok(f));
             return;
         }
+        let via_given = via.clone();
         let targets: Vec<(PeerId, Vec<libp2p::Multiaddr>)> = match via {
             Some(addr) => match peer_of(&addr) {
                 Some(p) => vec![(p, vec![addr])],
@@ -89,20 +102,32 @@ impl Actor {
         self.drive(InEvent::Join {
             genesis: code.genesis,
         });
+        let node = self.node_info();
         let request = JoinRequest {
             genesis: code.genesis,
             invite: code.invite,
-            secret: code.secret,
-            node: self.node_info(),
+            proof: code.prove(&self.key, &node),
+            node,
         };
+        // With `via`, the operator named a member; otherwise ask who is one first.
+        let probing = via_given.is_none();
         let id = self.next_join;
         self.next_join += 1;
+        let mut probes = HashMap::new();
         for (peer, addrs) in &targets {
+            let message = if probing {
+                Request::Probe(code.genesis)
+            } else {
+                Request::Join(request.clone())
+            };
             let rid = self.swarm.behaviour_mut().sync.send_request_with_addresses(
                 peer,
-                Request::Join(request.clone()),
+                message,
                 addrs.clone(),
             );
+            if probing {
+                probes.insert(rid, *peer);
+            }
             self.join_requests.insert(rid, id);
         }
         let via: Vec<PeerId> = targets.iter().map(|(p, _)| *p).collect();
@@ -118,6 +143,8 @@ impl Actor {
                 last_error: None,
                 flotilla: None,
                 via,
+                request,
+                probes,
             },
         );
         // Long enough for the request and then the admission and keys to sync.
@@ -219,6 +246,44 @@ impl Actor {
         self.refresh_welcome();
     }
 
+    /// Joiner side: a peer answered a probe with a genesis; if it is the flotilla's, the
+    /// peer is a member: send it the join request.
+    pub(super) fn on_probe_answer(&mut self, rid: OutboundRequestId, bytes: &[u8]) {
+        let Some(&id) = self.join_requests.get(&rid) else {
+            return;
+        };
+        let Some(attempt) = self.joins.get_mut(&id) else {
+            return;
+        };
+        let Some(peer) = attempt.probes.remove(&rid) else {
+            return;
+        };
+        let genuine = SignedEvent::decode(bytes).is_ok_and(|e| e.id() == attempt.genesis);
+        if !genuine {
+            tracing::info!(%peer, "a peer answered a join probe with a wrong genesis");
+            self.join_failed(rid, Error::Join("a peer is not a member".into()));
+            return;
+        }
+        let request = Request::Join(attempt.request.clone());
+        self.join_requests.remove(&rid);
+        let rid = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+        self.join_requests.insert(rid, id);
+    }
+
+    /// Member side: answers a probe with the genesis event if this node is an active node
+    /// of that flotilla (an outsider learns nothing it did not send).
+    pub(super) fn on_probe(&mut self, genesis: EventId) -> Response {
+        let event = self
+            .flotilla_of(&genesis)
+            .filter(|f| self.is_member(f))
+            .and_then(|f| self.state.ledger(&f))
+            .and_then(|l| l.events().into_iter().find(|e| e.id() == genesis).cloned());
+        match event {
+            Some(e) => Response::Genesis(e.bytes().to_vec()),
+            None => Response::Refused(JoinRefusal::UnknownFlotilla),
+        }
+    }
+
     /// Member side: judges a join request and admits the node if the invite holds.
     pub(super) fn on_join_request(&mut self, peer: PeerId, req: JoinRequest) -> Response {
         match self.admit(peer, &req) {
@@ -248,24 +313,21 @@ impl Actor {
         if auth.is_active_node(&req.node.key) {
             return Ok(flotilla); // asked twice (a retry): already in
         }
-        let invite = auth
-            .invites
-            .get(&req.invite)
-            .ok_or(JoinRefusal::BadSecret)?;
-        if *blake3::hash(&req.secret).as_bytes() != invite.secret_hash {
+        if !auth.invites.contains_key(&req.invite)
+            || req.proof.invite_id() != Some(req.invite)
+        {
             return Err(JoinRefusal::BadSecret);
         }
-        let node = req.node.clone();
+        let (node, proof) = (req.node.clone(), req.proof.clone());
         let built = self
             .state
-            .with_ctx(&flotilla, now_ms(), |ctx, key| {
-                ctx.admit(key, node, Some(req.invite))
-            })
+            .with_ctx(&flotilla, now_ms(), |ctx, key| ctx.admit(key, node, proof))
             .ok_or(JoinRefusal::UnknownFlotilla)?;
         let event = built.map_err(|e| match e {
             AuthorError::Refused(AuthError::InviteUnusable(why)) => {
                 JoinRefusal::Unusable(why.to_owned())
             }
+            AuthorError::Refused(AuthError::BadProof(_)) => JoinRefusal::BadProof,
             other => JoinRefusal::NotReady(other.to_string()),
         })?;
         tracing::info!(%peer, flotilla = %flotilla.fmt_short(), "admitting a node by invite");

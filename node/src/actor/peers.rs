@@ -149,6 +149,7 @@ impl Actor {
                 Response::Ack
             }
             Request::Join(join) => self.on_join_request(peer, join),
+            Request::Probe(genesis) => self.on_probe(genesis),
         }
     }
 
@@ -157,6 +158,7 @@ impl Actor {
             Response::Ack => {}
             Response::Joined { genesis, flotilla } => self.on_joined(id, genesis, flotilla),
             Response::Refused(why) => self.on_join_refused(id, why),
+            Response::Genesis(bytes) => self.on_probe_answer(id, &bytes),
         }
     }
 

@@ -556,7 +556,7 @@ async fn invite_create(
 
 async fn invite_revoke(node: &NodeHandle, code_or_id: &str) -> Result<RevokedView, Failure> {
     let text = code_or_id.trim();
-    let invite = if text.starts_with("fl1") {
+    let invite = if text.starts_with("fl2") {
         InviteCode::from_str(text)
             .map_err(|e| invalid("invite code", e))?
             .invite

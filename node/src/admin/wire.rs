@@ -28,7 +28,7 @@ pub enum Request {
     },
     /// Joins with an invite code through the connected peers; answers [`FlotillaView`].
     FlotillaJoin {
-        /// The code (`fl1…`).
+        /// The code (`fl2…`).
         code: String,
     },
     /// The flotillas this node follows; answers `[FlotillaView]`.
@@ -47,7 +47,7 @@ pub enum Request {
     },
     /// Revokes an invite, by code or invite id; answers [`RevokedView`].
     InviteRevoke {
-        /// The code (`fl1…`) or the invite id (32 hex characters).
+        /// The code (`fl2…`) or the invite id (32 hex characters).
         code_or_id: String,
     },
     /// Makes a channel as the node admin; answers [`ChannelView`].
@@ -173,7 +173,7 @@ pub struct InviteView {
     pub invite_id: String,
     /// Its flotilla (hex).
     pub flotilla: String,
-    /// The code to hand over (`fl1…`).
+    /// The code to hand over (`fl2…`).
     pub code: String,
     /// Admissions allowed (none: unlimited).
     pub uses: Option<u32>,

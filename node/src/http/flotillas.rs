@@ -36,7 +36,7 @@ pub struct NewFlotilla {
 /// Joins a flotilla.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct JoinRequest {
-    /// The invite code (`fl1…`).
+    /// The invite code (`fl2…`).
     pub code: String,
     /// A member boat's mesh address with `/p2p/<peer id>` (else every connected peer).
     pub via: Option<String>,

@@ -1,10 +1,11 @@
-//! The request-response codec of `/flotilla/sync/1`: one length-prefixed frame per request
+//! The request-response codec of `/flotilla/sync/2`: one length-prefixed frame per request
 //! and per response.
 //!
 //! ```text
 //! frame    = len (u32 big-endian) ++ body            len ≤ MAX_BODY
 //! request  = 0x00 ++ wire frame (proto::wire::encode of a PeerMsg)
 //!          | 0x01 ++ postcard JoinRequest
+//!          | 0x02 ++ genesis event id (32 bytes): "do you follow this flotilla?"
 //! response = postcard Response
 //! ```
 //! The length is checked before anything is allocated: a frame announcing more than
@@ -18,16 +19,19 @@ use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 use proto::event::NodeInfo;
 use proto::id::{EventId, FlotillaId, InviteId};
+use proto::proof::AdmitProof;
 use proto::wire::{self, PeerMsg};
 use serde::{Deserialize, Serialize};
 
 /// The protocol name and version negotiated by multistream-select.
-pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/flotilla/sync/1");
+/// Version 2: envelope v2, invite proofs instead of invite secrets, membership probes.
+pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/flotilla/sync/2");
 /// The largest body: a wire frame plus its one-byte tag.
 pub const MAX_BODY: usize = wire::MAX_FRAME_SIZE + 1;
 
 const TAG_SYNC: u8 = 0;
 const TAG_JOIN: u8 = 1;
+const TAG_PROBE: u8 = 2;
 
 /// A request to a peer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,19 +41,26 @@ pub enum Request {
     /// "Admit my node with this invite" (answered with [`Response::Joined`] or
     /// [`Response::Refused`]).
     Join(JoinRequest),
+    /// "Do you follow the flotilla founded by this genesis?" (answered with
+    /// [`Response::Genesis`] or [`Response::Refused`]). A joiner without `via` asks every
+    /// connected peer this first, and sends its [`JoinRequest`] only to peers that answer
+    /// with the genesis event itself, which an outsider does not hold.
+    Probe(EventId),
 }
 
-/// A joiner's proof that it was given an invite code (DESIGN §5).
+/// A joiner's proof that it was given an invite code (DESIGN §5; protocol::proof). It
+/// carries no secret: the proof admits the joining node and nobody else, so a captured
+/// request is useless to whoever replays it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JoinRequest {
     /// The flotilla's genesis, from the code.
     pub genesis: EventId,
     /// The invite, from the code.
     pub invite: InviteId,
-    /// The invite secret, from the code (the member checks `BLAKE3(secret)`).
-    pub secret: [u8; 16],
     /// The joining node; its key must be the connection's peer id.
     pub node: NodeInfo,
+    /// The node's and the invite's signatures over the admission statement.
+    pub proof: AdmitProof,
 }
 
 impl std::fmt::Debug for JoinRequest {
@@ -75,6 +86,8 @@ pub enum Response {
     },
     /// The join was refused.
     Refused(JoinRefusal),
+    /// The answer to a [`Request::Probe`]: the genesis event's bytes.
+    Genesis(Vec<u8>),
 }
 
 /// Why a member refused a join.
@@ -84,8 +97,8 @@ pub enum JoinRefusal {
     /// The member does not follow the flotilla of this genesis.
     #[error("this peer is not in that flotilla")]
     UnknownFlotilla,
-    /// No such invite, or the secret does not match it.
-    #[error("invite unknown or wrong secret")]
+    /// No such invite.
+    #[error("invite unknown")]
     BadSecret,
     /// The invite is revoked, expired or used up (the ledger's reason).
     #[error("invite not usable: {0}")]
@@ -96,6 +109,9 @@ pub enum JoinRefusal {
     /// The member could not build the admission.
     #[error("the member cannot admit now: {0}")]
     NotReady(String),
+    /// The admission proof does not verify (not signed with this invite's key).
+    #[error("the invite proof does not verify")]
+    BadProof,
 }
 
 /// A frame that cannot be read.
@@ -144,6 +160,10 @@ impl Request {
                     postcard::to_stdvec(join).map_err(|e| CodecError::Malformed(e.to_string()))?;
                 body.extend_from_slice(&bytes);
             }
+            Request::Probe(genesis) => {
+                body.push(TAG_PROBE);
+                body.extend_from_slice(&genesis.0);
+            }
         }
         Ok(body)
     }
@@ -160,6 +180,9 @@ impl Request {
             Some((&TAG_JOIN, bytes)) => postcard::from_bytes(bytes)
                 .map(Request::Join)
                 .map_err(|e| CodecError::Malformed(e.to_string())),
+            Some((&TAG_PROBE, bytes)) => <[u8; 32]>::try_from(bytes)
+                .map(|g| Request::Probe(EventId(g)))
+                .map_err(|_| CodecError::Malformed("probe length".into())),
             _ => Err(CodecError::Malformed("unknown request tag".into())),
         }
     }

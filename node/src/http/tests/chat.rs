@@ -545,7 +545,7 @@ async fn flotilla_admin_endpoints_and_members() {
     assert!(
         a.json["code"]
             .as_str()
-            .is_some_and(|c| c.starts_with("fl1")),
+            .is_some_and(|c| c.starts_with("fl2")),
         "{:?}",
         a.json
     );
