@@ -22,9 +22,9 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::{
     CryptoError, NONCE_LEN, PublicKey, SealedBox, SecretKey, Signature, X25519Public,
 };
-use crate::proof::AdmitProof;
 use crate::hlc::Hlc;
 use crate::id::{ChannelId, EventId, FileId, FlotillaId, InviteId};
+use crate::proof::AdmitProof;
 
 /// The envelope format this code writes.
 /// Version 2 added the per-author sequence number (`seq`), invite keypairs and admission

@@ -151,6 +151,11 @@ impl Ledger {
         self.nodes.is_empty()
     }
 
+    /// One control event.
+    pub fn event(&self, id: &EventId) -> Option<&SignedEvent> {
+        self.nodes.get(id).map(|n| &n.event)
+    }
+
     /// The control events, in fold order.
     pub fn events(&self) -> Vec<&SignedEvent> {
         let mut v: Vec<&Node> = self.nodes.values().collect();

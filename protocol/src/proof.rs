@@ -118,6 +118,17 @@ pub fn verify_admission(
     Ok(())
 }
 
+/// What a joiner without a known member asks each connected peer: a tag of the genesis id
+/// bound to the joiner's node key. A member that follows that flotilla recognises it (it
+/// knows the genesis id and sees the joiner's key on the connection); an outsider learns
+/// nothing from it, and cannot replay it from its own connection.
+pub fn probe_tag(genesis: &EventId, joiner: &PublicKey) -> [u8; 32] {
+    let mut h = blake3::Hasher::new_derive_key("flotilla/v2 join probe");
+    h.update(&genesis.0);
+    h.update(&joiner.0);
+    *h.finalize().as_bytes()
+}
+
 /// The statement a user key signs to be declared by its home node.
 pub fn user_statement(genesis: &EventId, user: &UserInfo) -> Vec<u8> {
     let mut m = Vec::with_capacity(USER_DOMAIN.len() + 32 * 3 + 4 + user.username.len());
@@ -165,7 +176,10 @@ mod tests {
         let id = InviteId([2; 16]);
         let info = node(&n);
         let proof = prove_admission(&g, Some((id, &inv)), &n, &info);
-        assert_eq!(verify_admission(&g, &info, &proof, Some(&inv.public())), Ok(()));
+        assert_eq!(
+            verify_admission(&g, &info, &proof, Some(&inv.public())),
+            Ok(())
+        );
         // Another genesis, another node, another X25519 key, another invite key: refused.
         let g2 = EventId([3; 32]);
         assert!(verify_admission(&g2, &info, &proof, Some(&inv.public())).is_err());

@@ -101,7 +101,11 @@ impl World {
     }
 
     fn ingest(&mut self, ev: &SignedEvent) {
-        assert_eq!(self.ledger.check(ev), Verdict::Accept, "honest event refused");
+        assert_eq!(
+            self.ledger.check(ev),
+            Verdict::Accept,
+            "honest event refused"
+        );
         self.ledger.insert(ev);
         self.log.push(ev.clone());
     }
@@ -138,7 +142,9 @@ impl World {
 
     fn invite(&mut self, expires_ms: Option<u64>, uses: Option<u32>) -> InviteCode {
         let alice = self.user(0);
-        let (ev, code) = self.ctx(|c| c.invite(&alice, expires_ms, uses)).expect("invite");
+        let (ev, code) = self
+            .ctx(|c| c.invite(&alice, expires_ms, uses))
+            .expect("invite");
         self.ingest(&ev);
         code
     }
@@ -461,8 +467,16 @@ fn backdated_user_add_redeclaration() {
     let ev = w.forge_control(&n2, &[carol_add.id()], hlc, &forged);
     let victim = w.nodes[1].public();
     for (ledger, _) in both_orders(&w, &[ev.clone()]) {
-        let home = ledger.state().users.get(&w.users[1].public()).map(|u| u.info.home);
-        assert_eq!(home, Some(victim), "bob's home was taken by a re-declaration");
+        let home = ledger
+            .state()
+            .users
+            .get(&w.users[1].public())
+            .map(|u| u.info.home);
+        assert_eq!(
+            home,
+            Some(victim),
+            "bob's home was taken by a re-declaration"
+        );
     }
     // And a private channel with bob seals its key to Albatros, never to Corsaire.
     let mut all = w.log.clone();
@@ -505,7 +519,11 @@ fn backdated_node_admit_redeclaration() {
     let n2 = w.node(2);
     let ev = w.forge_control(&n2, &before, just_before(admit.hlc(), floor), &forged);
     for (ledger, _) in both_orders(&w, &[ev.clone()]) {
-        let x = ledger.state().nodes.get(&n3.public()).map(|n| n.info.x25519);
+        let x = ledger
+            .state()
+            .nodes
+            .get(&n3.public())
+            .map(|n| n.info.x25519);
         assert_eq!(
             x,
             Some(n3.x25519_public()),
@@ -547,8 +565,9 @@ fn backdated_channel_create_redeclaration() {
         let st = ledger.state();
         let ch = st.channels.get(&channel);
         assert!(
-            ch.is_none_or(|c| !c.members.contains(&carol.public())
-                && c.keys.last() != Some(&ev.id())),
+            ch.is_none_or(
+                |c| !c.members.contains(&carol.public()) && c.keys.last() != Some(&ev.id())
+            ),
             "a backdated re-declaration took over a private channel"
         );
     }
@@ -606,7 +625,11 @@ fn used_up_invite_with_a_backdated_admission() {
 fn key_bundle_substitution() {
     let mut w = World::new(9);
     let epoch = w.ledger.state().epoch().expect("epoch");
-    let real = w.keyring(1).get(&epoch).cloned().expect("bob's node holds the epoch key");
+    let real = w
+        .keyring(1)
+        .get(&epoch)
+        .cloned()
+        .expect("bob's node holds the epoch key");
     // Carol creates a private channel with bob; the bundle sealed to Albatros also carries
     // a key of her choosing for the current epoch id.
     let fake = SymmetricKey::generate(&mut w.rng);
@@ -680,7 +703,10 @@ fn demoted_admins_backdated_delete() {
     let delete = w.forge(&bob, &before, hlc, town, Kind::SEALED, payload);
     let (mut ledger, refused) = honest(w.ledger.genesis(), &w.log);
     let accepted = !refused.contains(&delete.id())
-        && matches!(ledger.check(&delete), Verdict::Accept | Verdict::MissingDeps(_));
+        && matches!(
+            ledger.check(&delete),
+            Verdict::Accept | Verdict::MissingDeps(_)
+        );
     let mut chat = ChatState::new();
     let k0 = w.keyring(0);
     for e in [&post, &delete] {
@@ -715,7 +741,10 @@ fn removed_members_dm_and_private_channel_keys_rotated() {
     for (c, old) in [channel, dm].iter().zip(old) {
         let ch = &state.channels[c];
         let current = ch.keys.last().copied();
-        assert_ne!(current, old, "a private channel's key was not rotated on removal");
+        assert_ne!(
+            current, old,
+            "a private channel's key was not rotated on removal"
+        );
         let current = current.expect("key");
         assert!(k0.contains(&current), "a remaining member lost the channel");
         assert!(
@@ -756,7 +785,9 @@ fn stale_peer_relays_the_removed_members_later_events() {
         now_ms: w.now - 3_000_000, // after the removal in real time; its clock is behind
         rng: &mut rng,
     };
-    let later_post = ctx.content(&bob, town, &text).expect("bob's stale node posts");
+    let later_post = ctx
+        .content(&bob, town, &text)
+        .expect("bob's stale node posts");
     let later_channel = ctx
         .create_channel(&bob, ChannelId([0x66; 16]), false, &[])
         .expect("bob's stale node creates a channel");
@@ -842,12 +873,27 @@ fn mutual_removal_scenario(seed: u64) {
         "not converged: {:?}",
         net.divergence(&all)
     );
-    let state = net.node(3).state.ledger(&f).expect("ledger").state().clone();
+    let state = net
+        .node(3)
+        .state
+        .ledger(&f)
+        .expect("ledger")
+        .state()
+        .clone();
     for i in all {
-        assert_eq!(net.node(i).state.ledger(&f).map(|l| l.state().clone()), Some(state.clone()));
+        assert_eq!(
+            net.node(i).state.ledger(&f).map(|l| l.state().clone()),
+            Some(state.clone())
+        );
     }
-    assert!(!state.is_active_user(&admin0), "mutual removal: admin0 survived");
-    assert!(!state.is_active_user(&admin1), "mutual removal: admin1 survived");
+    assert!(
+        !state.is_active_user(&admin0),
+        "mutual removal: admin0 survived"
+    );
+    assert!(
+        !state.is_active_user(&admin1),
+        "mutual removal: admin1 survived"
+    );
     assert!(
         !state.channels[&channel].members.contains(&crew2),
         "a re-add concurrent with a removal won"

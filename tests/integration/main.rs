@@ -11,6 +11,7 @@
 //!   DMs, unread counts, paging, files.
 //! - [`latency`]: propagation latency figures (`#[ignore]`; see docs/performance.md).
 //! - [`cold_sync`]: time for an empty node to sync a 100k-post history (`#[ignore]`).
+//! - [`trust`]: joining without `via` while an outsider is connected (issue 8).
 //! - [`browser`]: headless chromium through chromedriver: pages, the web UI's acceptance
 //!   scenario and its benchmarks.
 
@@ -24,3 +25,4 @@ mod latency;
 mod mesh;
 mod netns;
 mod store;
+mod trust;

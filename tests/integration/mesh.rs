@@ -318,14 +318,14 @@ async fn bad_and_used_up_invites_are_refused() -> anyhow::Result<()> {
     let net = TestNet::spawn(3).await?;
     let (f, good) = found(&net).await?;
     let mut wrong = good.clone();
-    wrong.secret[0] ^= 1;
+    wrong.secret = proto::SecretKey::from_bytes(&[9; 32]);
     let err = net
         .node(1)
         .join(&wrong, Some(net.addr(0)))
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::JoinRefused(JoinRefusal::BadSecret)),
+        matches!(err, Error::JoinRefused(JoinRefusal::BadProof)),
         "{err}"
     );
 

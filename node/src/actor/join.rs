@@ -22,8 +22,8 @@ use libp2p::PeerId;
 use libp2p::request_response::OutboundRequestId;
 use proto::author::{AuthorError, InviteCode};
 use proto::event::NodeInfo;
-use proto::id::{EventId, FlotillaId};
 use proto::event::SignedEvent;
+use proto::id::{EventId, FlotillaId};
 use proto::membership::AuthError;
 use proto::sync::InEvent;
 use tokio::sync::oneshot;
@@ -116,7 +116,7 @@ impl Actor {
         let mut probes = HashMap::new();
         for (peer, addrs) in &targets {
             let message = if probing {
-                Request::Probe(code.genesis)
+                Request::Probe(proto::proof::probe_tag(&code.genesis, &self.me))
             } else {
                 Request::Join(request.clone())
             };
@@ -271,13 +271,19 @@ impl Actor {
     }
 
     /// Member side: answers a probe with the genesis event if this node is an active node
-    /// of that flotilla (an outsider learns nothing it did not send).
-    pub(super) fn on_probe(&mut self, genesis: EventId) -> Response {
+    /// of the flotilla it names for this peer (a replayed tag names nothing).
+    pub(super) fn on_probe(&mut self, peer: PeerId, tag: [u8; 32]) -> Response {
+        let Some(asker) = net::node_key(&peer) else {
+            return Response::Refused(JoinRefusal::WrongNode);
+        };
         let event = self
-            .flotilla_of(&genesis)
+            .state
+            .flotillas()
+            .copied()
             .filter(|f| self.is_member(f))
-            .and_then(|f| self.state.ledger(&f))
-            .and_then(|l| l.events().into_iter().find(|e| e.id() == genesis).cloned());
+            .filter_map(|f| self.state.ledger(&f))
+            .find(|l| proto::proof::probe_tag(&l.genesis(), &asker) == tag)
+            .and_then(|l| l.event(&l.genesis()).cloned());
         match event {
             Some(e) => Response::Genesis(e.bytes().to_vec()),
             None => Response::Refused(JoinRefusal::UnknownFlotilla),
@@ -313,9 +319,7 @@ impl Actor {
         if auth.is_active_node(&req.node.key) {
             return Ok(flotilla); // asked twice (a retry): already in
         }
-        if !auth.invites.contains_key(&req.invite)
-            || req.proof.invite_id() != Some(req.invite)
-        {
+        if !auth.invites.contains_key(&req.invite) || req.proof.invite_id() != Some(req.invite) {
             return Err(JoinRefusal::BadSecret);
         }
         let (node, proof) = (req.node.clone(), req.proof.clone());

@@ -149,7 +149,7 @@ impl Actor {
                 Response::Ack
             }
             Request::Join(join) => self.on_join_request(peer, join),
-            Request::Probe(genesis) => self.on_probe(genesis),
+            Request::Probe(tag) => self.on_probe(peer, tag),
         }
     }
 

@@ -5,7 +5,7 @@
 //! frame    = len (u32 big-endian) ++ body            len ≤ MAX_BODY
 //! request  = 0x00 ++ wire frame (proto::wire::encode of a PeerMsg)
 //!          | 0x01 ++ postcard JoinRequest
-//!          | 0x02 ++ genesis event id (32 bytes): "do you follow this flotilla?"
+//!          | 0x02 ++ probe tag (32 bytes, protocol::proof::probe_tag): "do you follow this?"
 //! response = postcard Response
 //! ```
 //! The length is checked before anything is allocated: a frame announcing more than
@@ -41,11 +41,12 @@ pub enum Request {
     /// "Admit my node with this invite" (answered with [`Response::Joined`] or
     /// [`Response::Refused`]).
     Join(JoinRequest),
-    /// "Do you follow the flotilla founded by this genesis?" (answered with
-    /// [`Response::Genesis`] or [`Response::Refused`]). A joiner without `via` asks every
+    /// "Do you follow the flotilla whose genesis this tag names?" (the tag binds the genesis
+    /// id to the asking node's key: protocol::proof::probe_tag), answered with
+    /// [`Response::Genesis`] or [`Response::Refused`]. A joiner without `via` asks every
     /// connected peer this first, and sends its [`JoinRequest`] only to peers that answer
     /// with the genesis event itself, which an outsider does not hold.
-    Probe(EventId),
+    Probe([u8; 32]),
 }
 
 /// A joiner's proof that it was given an invite code (DESIGN §5; protocol::proof). It
@@ -162,7 +163,7 @@ impl Request {
             }
             Request::Probe(genesis) => {
                 body.push(TAG_PROBE);
-                body.extend_from_slice(&genesis.0);
+                body.extend_from_slice(genesis);
             }
         }
         Ok(body)
@@ -181,7 +182,7 @@ impl Request {
                 .map(Request::Join)
                 .map_err(|e| CodecError::Malformed(e.to_string())),
             Some((&TAG_PROBE, bytes)) => <[u8; 32]>::try_from(bytes)
-                .map(|g| Request::Probe(EventId(g)))
+                .map(Request::Probe)
                 .map_err(|_| CodecError::Malformed("probe length".into())),
             _ => Err(CodecError::Malformed("unknown request tag".into())),
         }

@@ -100,8 +100,11 @@ fn arb_control() -> impl Strategy<Value = Control> {
                 }
             }
         ),
-        (arb_node(), arb_proof(), arb_box())
-            .prop_map(|(node, proof, keys)| Control::NodeAdmit { node, proof, keys }),
+        (arb_node(), arb_proof(), arb_box()).prop_map(|(node, proof, keys)| Control::NodeAdmit {
+            node,
+            proof,
+            keys
+        }),
         (arb_pk(), any::<u64>(), arb_seals(), arb_rotations()).prop_map(
             |(node, cut, rotation, channels)| Control::NodeRemove {
                 node,
@@ -143,14 +146,12 @@ fn arb_control() -> impl Strategy<Value = Control> {
             any::<Option<u64>>(),
             proptest::option::of(1u32..)
         )
-            .prop_map(
-                |(i, key, expires_ms, max_uses)| Control::InviteCreate {
-                    invite: InviteId(i),
-                    key,
-                    expires_ms,
-                    max_uses
-                }
-            ),
+            .prop_map(|(i, key, expires_ms, max_uses)| Control::InviteCreate {
+                invite: InviteId(i),
+                key,
+                expires_ms,
+                max_uses
+            }),
         any::<[u8; 16]>().prop_map(|i| Control::InviteRevoke {
             invite: InviteId(i)
         }),

@@ -221,8 +221,7 @@ impl ChatState {
     fn deleted(&self, auth: &AuthState, post: &Post) -> bool {
         self.ops_of(post).is_some_and(|ops| {
             ops.deletes.values().any(|d| {
-                acts_on(auth, d, post)
-                    && (d.author == post.stamp.author || d.by_admin(auth))
+                acts_on(auth, d, post) && (d.author == post.stamp.author || d.by_admin(auth))
             })
         })
     }

@@ -174,7 +174,8 @@ fn fold(
         }
         let Some(c) = &n.control else { continue };
         let (id, env) = (n.event.id(), n.event.envelope());
-        applied[i] = s.apply_lenient(id, env, c) || (mutual.contains(&i) && s.apply_mutual(id, env, c));
+        applied[i] =
+            s.apply_lenient(id, env, c) || (mutual.contains(&i) && s.apply_mutual(id, env, c));
     }
     (s, applied)
 }
@@ -292,9 +293,7 @@ fn needs_admin(c: &Control, author: &PublicKey, state: &AuthState) -> bool {
         | Control::ChannelMemberAdd { .. }
         | Control::ChannelMemberRemove { .. } => true,
         Control::NodeAdmit { proof, .. } => proof.invite.is_none(),
-        Control::UserRemove { user, .. } => {
-            user != author && state.home_of(user) != Some(*author)
-        }
+        Control::UserRemove { user, .. } => user != author && state.home_of(user) != Some(*author),
         _ => false,
     }
 }

@@ -218,8 +218,7 @@ impl AuthState {
         match control {
             Control::UserRemove { user, .. } => removers.contains(user),
             Control::NodeRemove { node, .. } => {
-                removers.contains(node)
-                    || removers.iter().any(|r| self.home_of(r) == Some(*node))
+                removers.contains(node) || removers.iter().any(|r| self.home_of(r) == Some(*node))
             }
             _ => false,
         }
@@ -622,8 +621,7 @@ impl AuthState {
             let Some(ch) = self.channels.get(&channel) else {
                 continue;
             };
-            let remaining: BTreeSet<PublicKey> =
-                ch.members.difference(removed).copied().collect();
+            let remaining: BTreeSet<PublicKey> = ch.members.difference(removed).copied().collect();
             let private = ch.private;
             let homes = self.member_homes(&remaining);
             let rot = r.channels.iter().find(|c| c.channel == channel);
@@ -632,7 +630,10 @@ impl AuthState {
                 match rot {
                     Some(rot) => {
                         self.check_seals(&rot.seals, |_, k| homes.contains(k))?;
-                        if homes.iter().any(|h| !rot.seals.iter().any(|s| s.node == *h)) {
+                        if homes
+                            .iter()
+                            .any(|h| !rot.seals.iter().any(|s| s.node == *h))
+                        {
                             self.needs_rekey = true;
                         }
                         key = Some(rotated_key_id(&r.id, &channel));

@@ -420,9 +420,7 @@ fn a_failed_store_write_leaves_the_ledger_as_the_store_is_and_the_event_comes_ag
         .expect("found");
     let user = SecretKey::generate(&mut SeededEntropy::new(6));
     let ev = a
-        .with_ctx(&f, NOW, |ctx, key| {
-            ctx.add_user(key, &user, "bob")
-        })
+        .with_ctx(&f, NOW, |ctx, key| ctx.add_user(key, &user, "bob"))
         .expect("follows")
         .expect("builds");
     failing.set(true);
