@@ -74,12 +74,12 @@ fn a_removed_boat_reads_nothing_new_and_writes_nothing_that_counts() -> anyhow::
     create_user(&b, "bob", false)?;
     create_user(&c, "carl", true)?;
     create_user(&c, "skipper", false)?;
-    let flotilla = hex_id(&a.ok(&["flotilla", "create", "Rallye"])?, 32)?;
+    let flotilla_id = hex_id(&a.ok(&["flotilla", "create", "Rallye"])?, 32)?;
     create_user(&a, "skipper", false)?;
     let invite = a.ok(&["invite", "create", "--uses", "2", "--expires", "1h"])?;
     let code = invite.lines().last().context("no code")?;
-    assert_eq!(b.ok(&["flotilla", "join", code])?.trim(), flotilla);
-    assert_eq!(c.ok(&["flotilla", "join", code])?.trim(), flotilla);
+    assert_eq!(b.ok(&["flotilla", "join", code])?.trim(), flotilla_id);
+    assert_eq!(c.ok(&["flotilla", "join", code])?.trim(), flotilla_id);
 
     // Everyone, on every boat, with `name@boat` where two boats have the name.
     wait_until(deadline(), "five users on A", || {
