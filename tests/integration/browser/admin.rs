@@ -63,8 +63,9 @@ async fn an_admin_promotes_one_member_and_removes_another() -> anyhow::Result<()
     alice
         .goto(&a.url(&format!("/#/f/{flotilla}/fleet")))
         .await?;
+    // The list re-renders as members and boats reload: find and click in one script.
     alice
-        .click("#crew-list [data-username=\"bob\"] .make-admin", UI)
+        .script_click("#crew-list [data-username=\"bob\"] .make-admin", UI)
         .await?;
     alice
         .wait_for_css(
@@ -74,7 +75,7 @@ async fn an_admin_promotes_one_member_and_removes_another() -> anyhow::Result<()
         .await?;
     alice.screenshot("crew-list").await?;
     alice
-        .click("#crew-list [data-username=\"carl\"] .remove-user", UI)
+        .script_click("#crew-list [data-username=\"carl\"] .remove-user", UI)
         .await?;
     alice.click("#confirm-ok", UI).await?;
     alice
@@ -84,6 +85,16 @@ async fn an_admin_promotes_one_member_and_removes_another() -> anyhow::Result<()
     let notice = carl.wait_for_css("#access-lost", LOST_ACCESS).await?;
     ensure!(carl.displayed(&notice).await?, "the notice is hidden");
     carl.screenshot("access-lost").await?;
+    let status = carl
+        .eval_with(
+            "return fetch(arguments[0]).then((r) => r.status);",
+            &[json!(format!("/api/v1/flotillas/{flotilla}/channels"))],
+        )
+        .await?;
+    ensure!(
+        status == json!(403),
+        "carl's page still reads: HTTP {status}"
+    );
     let members = a.handle().members(flotilla).await?;
     let bob = members
         .iter()
