@@ -32,6 +32,17 @@ async fn create_account(admin: &Browser, username: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Finds and clicks `css` in one script, retried until it exists: the member list re-renders
+/// whenever members or boats reload, so a found element can go stale before a WebDriver click.
+async fn click_now(browser: &Browser, css: &str) -> anyhow::Result<()> {
+    let script = format!(
+        "const e = document.querySelector({}); if (!e) return false; e.click(); return true;",
+        serde_json::to_string(css)?
+    );
+    browser.wait_for_js(css, &script, UI).await?;
+    Ok(())
+}
+
 async fn log_in(browser: &Browser, node: &WebNode, username: &str) -> anyhow::Result<()> {
     browser.goto(&node.url("/#/login")).await?;
     browser
@@ -63,10 +74,7 @@ async fn an_admin_promotes_one_member_and_removes_another() -> anyhow::Result<()
     alice
         .goto(&a.url(&format!("/#/f/{flotilla}/fleet")))
         .await?;
-    // The list re-renders as members and boats reload: find and click in one script.
-    alice
-        .script_click("#crew-list [data-username=\"bob\"] .make-admin", UI)
-        .await?;
+    click_now(&alice, "#crew-list [data-username=\"bob\"] .make-admin").await?;
     alice
         .wait_for_css(
             "#crew-list [data-username=\"bob\"][data-admin=\"true\"]",
@@ -74,9 +82,7 @@ async fn an_admin_promotes_one_member_and_removes_another() -> anyhow::Result<()
         )
         .await?;
     alice.screenshot("crew-list").await?;
-    alice
-        .script_click("#crew-list [data-username=\"carl\"] .remove-user", UI)
-        .await?;
+    click_now(&alice, "#crew-list [data-username=\"carl\"] .remove-user").await?;
     alice.click("#confirm-ok", UI).await?;
     alice
         .wait_for_gone("#crew-list [data-username=\"carl\"]", UI)
