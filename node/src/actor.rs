@@ -22,6 +22,7 @@ mod chat_commands;
 mod commands;
 mod found;
 mod join;
+mod members;
 mod peers;
 mod posts;
 mod timers;

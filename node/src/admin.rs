@@ -21,9 +21,11 @@
 //! # Layout
 //! - `wire`: requests, responses, views, error codes, request parsing, [`rfc3339`].
 //! - [`Server`]: binds the socket and serves it with a [`NodeHandle`](crate::NodeHandle).
+//! - `members`: member and boat lists, removal and roles.
 //! - [`Client`]: what the CLI uses.
 
 mod client;
+mod members;
 mod server;
 mod wire;
 
@@ -32,8 +34,8 @@ use std::time::Duration;
 pub use client::{CALL_TIMEOUT, Client, ClientError};
 pub use server::{Limits, Server, ServerError};
 pub use wire::{
-    ChannelView, ErrorCode, FlotillaView, InviteView, MessageView, PeerView, PostView, Request,
-    Response, RevokedView, UserView, parse_request, rfc3339,
+    ChannelView, ErrorCode, FlotillaView, InviteView, MemberView, MessageView, NodeView, PeerView,
+    PostView, Request, Response, RevokedView, UserView, parse_request, rfc3339,
 };
 
 /// The socket's file name in the data directory.

@@ -21,6 +21,9 @@ use crate::config::{Config, RawConfig};
 use crate::datadir;
 use crate::node::Node;
 
+mod members;
+pub use members::{MemberCommand, NodeCommand, RolesCommand};
+
 /// flotilla: offline-first mesh chat for boat flotillas.
 #[derive(Debug, Parser)]
 #[command(name = "flotilla", version, about)]
@@ -60,6 +63,15 @@ pub enum Command {
     Messages(MessagesArgs),
     /// Show the peers this node knows.
     Peers(PeersArgs),
+    /// The flotilla's users: list, remove.
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// The flotilla's boats: list, remove.
+    #[command(subcommand)]
+    Node(NodeCommand),
+    /// Roles: flotilla admin or member, node admin (system_admin).
+    #[command(subcommand)]
+    Roles(RolesCommand),
 }
 
 /// `flotilla user …`
@@ -213,6 +225,9 @@ pub struct ServeArgs {
     /// The link profile (`link_profile`): `lan` or `halow`.
     #[arg(long, value_name = "PROFILE")]
     pub link_profile: Option<crate::config::LinkProfile>,
+    /// Serve HTTPS with the node's own certificate (`tls = true`).
+    #[arg(long)]
+    pub tls: bool,
 }
 
 impl Cli {
@@ -247,6 +262,9 @@ impl Command {
         };
         let lines = match self {
             Command::Serve(_) => Vec::new(),
+            Command::Member(c) => members::member(c, client).await?,
+            Command::Node(c) => members::node(c, client).await?,
+            Command::Roles(c) => members::roles(c, client).await?,
             Command::User(UserCommand::Create {
                 username,
                 password,
@@ -411,6 +429,9 @@ impl ServeArgs {
         if let Some(profile) = self.link_profile {
             raw.link_profile = profile;
         }
+        if self.tls {
+            raw.tls = Some(true);
+        }
         Ok(raw.validate()?)
     }
 }
@@ -452,14 +473,25 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // stop the node, so write errors are ignored here.
     let listeners = wait_for_listeners(&node).await;
     let mut out = std::io::stdout().lock();
+    let scheme = if node.tls_fingerprint().is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let _ = writeln!(
         out,
-        "flotilla node {} listening on http://{}/",
+        "flotilla node {} listening on {scheme}://{}/",
         node.id().fmt_short(),
         node.http_addr()
     );
     for addr in listeners {
         let _ = writeln!(out, "mesh address {addr}");
+    }
+    if let Some(fingerprint) = node.tls_fingerprint() {
+        let _ = writeln!(
+            out,
+            "TLS certificate SHA-256 fingerprint: {fingerprint} (check it matches what the browser shows)"
+        );
     }
     if let Some(code) = node.setup_code() {
         let _ = writeln!(
@@ -636,6 +668,13 @@ mod tests {
                 "--json",
             ],
             &["flotilla", "peers", "--json"],
+            &["flotilla", "member", "list", "--json", "--flotilla", "F"],
+            &["flotilla", "member", "remove", "skipper@Ondine"],
+            &["flotilla", "node", "list", "--json"],
+            &["flotilla", "node", "remove", "Ondine", "--flotilla", "F"],
+            &["flotilla", "roles", "admin", "anne", "--flotilla", "F"],
+            &["flotilla", "roles", "member", "anne"],
+            &["flotilla", "roles", "system_admin", "anne"],
         ] {
             Cli::try_parse_from(args).unwrap();
         }

@@ -115,6 +115,10 @@ pub struct RawConfig {
     /// send a join request (`"10s"`). Default: 10 s on `lan`, 120 s on `halow`.
     #[serde(with = "humantime_serde")]
     pub join_grace: Option<Duration>,
+    /// Serve HTTPS with a self-signed certificate the node makes on first start and keeps in
+    /// its data directory (`tls-cert.pem`, `tls-key.pem`); its fingerprint is printed at
+    /// start. Default: false (plain HTTP, fine on loopback).
+    pub tls: Option<bool>,
 }
 
 /// The checked configuration a node runs with.
@@ -143,6 +147,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// How long a peer that is not a member may stay connected (`None`: the profile's).
     pub join_grace: Option<Duration>,
+    /// Serve HTTPS (see [`crate::tls`]).
+    pub tls: bool,
 }
 
 impl RawConfig {
@@ -211,6 +217,7 @@ impl RawConfig {
             flotilla_max_attachment_bytes,
             shutdown_grace: self.shutdown_grace.unwrap_or(DEFAULT_SHUTDOWN_GRACE),
             join_grace: self.join_grace,
+            tls: self.tls.unwrap_or(false),
         })
     }
 }
@@ -305,6 +312,7 @@ impl Config {
             flotilla_max_attachment_bytes: BTreeMap::new(),
             shutdown_grace: Duration::from_millis(500),
             join_grace: None,
+            tls: false,
         }
     }
 }
@@ -335,6 +343,7 @@ mod tests {
         );
         assert!(!raw.peers.is_empty() && raw.mdns.is_some() && raw.max_attachment_bytes.is_some());
         assert!(raw.shutdown_grace.is_some() && !raw.flotilla_max_attachment_bytes.is_empty());
+        assert_eq!(raw.tls, Some(false));
         let config = raw.validate().unwrap();
         assert_eq!(config.http, SocketAddr::from(([0, 0, 0, 0], 8080)));
         let big = FlotillaId([0x0a; 16]);

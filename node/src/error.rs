@@ -34,6 +34,9 @@ pub enum Error {
     /// The HTTP server failed while running.
     #[error("HTTP server: {0}")]
     Serve(std::io::Error),
+    /// The HTTPS certificate could not be made or read.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::Error),
     /// A blocking task died (panicked or was cancelled).
     #[error("background task failed: {0}")]
     Task(#[from] tokio::task::JoinError),

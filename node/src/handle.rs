@@ -24,9 +24,11 @@ use crate::Error;
 
 mod chat;
 mod chat_command;
+mod members;
 pub mod views;
 
 pub use chat_command::{Acting, ChatCommand, NewChannel};
+pub use members::MembersCommand;
 
 /// Commands waiting for the actor, at most. Each caller waits for its answer, so this bounds
 /// concurrent API calls (an HTTP request waits for a slot), not memory per call.
@@ -383,6 +385,8 @@ pub enum Command {
     },
     /// A chat request (see [`ChatCommand`]).
     Chat(ChatCommand),
+    /// A roles or removal request (see [`MembersCommand`]).
+    Members(MembersCommand),
     /// Stops the actor (the store is flushed first).
     Shutdown {
         /// Done.

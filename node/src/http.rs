@@ -7,6 +7,7 @@
 //! - [`api`]: node status.
 //! - [`flotillas`], [`channels`], [`posts`], [`files`]: the chat, through the node's handle;
 //!   [`dto`] shapes it, [`render`] renders markdown for the reader.
+//! - [`members`]: roles and removal (users, boats, node admins).
 //! - [`ws`]: the live WebSocket.
 //! - [`error`], [`json`]: the error shape and the JSON extractor every handler uses.
 
@@ -20,6 +21,7 @@ pub mod error;
 pub mod files;
 pub mod flotillas;
 pub mod json;
+pub mod members;
 mod page;
 pub mod posts;
 pub mod ratelimit;
@@ -71,6 +73,8 @@ pub struct NodeInfo {
     pub data_dir: PathBuf,
     /// The largest attachment accepted, in bytes.
     pub max_attachment_bytes: u64,
+    /// With `serve --tls`: the certificate's SHA-256 fingerprint (cookies are then `Secure`).
+    pub tls_fingerprint: Option<String>,
 }
 
 #[derive(OpenApi)]
@@ -99,6 +103,10 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(flotillas::post_invite))
         .routes(routes!(flotillas::get_members))
         .routes(routes!(flotillas::get_boats))
+        .routes(routes!(members::put_member_role))
+        .routes(routes!(members::delete_member))
+        .routes(routes!(members::delete_node))
+        .routes(routes!(members::put_user_role))
         .routes(routes!(flotillas::get_emoji))
         .routes(routes!(channels::get_channels, channels::post_channel))
         .routes(routes!(channels::post_dm))

@@ -15,7 +15,9 @@
 //! - [`markdown`]: posts' markdown → sanitized HTML; mentions; emoji shortcodes.
 //! - [`store`]: [`store::SledStore`], the core's store trait on sled, plus post indexes.
 //! - [`http`]: the axum router: status page and `/api/v1`.
+//! - [`identity`]: users and boats by key, `name@boat` on clash, key fingerprints.
 //! - [`node`]: [`Node`], a running node.
+//! - [`tls`]: `serve --tls`: the node's own certificate, HTTPS.
 //! - [`handle`]: [`NodeHandle`], the API of a running node (commands, events).
 //! - `actor`: the task that owns the swarm, the sync core and the timers.
 //! - [`net`]: libp2p: identities, the swarm, the sync codec, link-profile timeouts.
@@ -43,6 +45,7 @@ mod error;
 pub mod files;
 pub mod handle;
 pub mod http;
+pub mod identity;
 pub mod markdown;
 mod mdns;
 pub mod net;
@@ -50,6 +53,7 @@ pub mod node;
 pub mod store;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
+pub mod tls;
 mod users;
 
 pub use actor::OsEntropy;

@@ -54,11 +54,13 @@ impl Node {
             Ok((dir, key, store))
         })
         .await??;
+        let tls = crate::tls::for_config(&config, dir.path()).await?;
         let info = Arc::new(NodeInfo {
             id: key.public(),
             name: config.name.clone(),
             data_dir: dir.path().to_path_buf(),
             max_attachment_bytes: config.max_attachment_bytes,
+            tls_fingerprint: tls.as_ref().map(|t| t.fingerprint().to_owned()),
         });
         let auth = {
             let store = store.clone();
@@ -103,12 +105,13 @@ impl Node {
             auth: Arc::clone(&auth),
         };
         let app = http::router(state.clone());
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move { stopped.await.unwrap_or(()) })
-                .await
-        });
+        let server = crate::tls::serve(listener, tls.as_ref(), app, async move {
+            stopped.await.unwrap_or(());
+        })
+        .map_err(|source| Error::Bind {
+            addr: config.http,
+            source,
+        })?;
         tracing::info!(node = %info.id.fmt_short(), %http, "node started");
         Ok(Node {
             info,
@@ -133,6 +136,11 @@ impl Node {
     /// The address HTTP is bound to (the real port when the config asked for port 0).
     pub fn http_addr(&self) -> SocketAddr {
         self.http
+    }
+
+    /// With `serve --tls`: the HTTPS certificate's SHA-256 fingerprint.
+    pub fn tls_fingerprint(&self) -> Option<&str> {
+        self.info.tls_fingerprint.as_deref()
     }
 
     /// The one-time code that makes the first admin in the web UI, while the node has no

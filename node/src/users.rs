@@ -159,6 +159,36 @@ impl Users {
         Ok(())
     }
 
+    /// Makes `name`'s account a node admin, or not; the last node admin stays one.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] without such an account, [`Error::Forbidden`] for the last node
+    /// admin, [`Error::Store`] if the store fails.
+    pub(crate) fn set_admin(
+        &mut self,
+        name: &str,
+        admin: bool,
+        store: &SledStore,
+    ) -> Result<(), Error> {
+        let others = self.accounts.iter().any(|(n, a)| n != name && a.admin);
+        let account = self
+            .accounts
+            .get_mut(name)
+            .ok_or_else(|| Error::NotFound(format!("account `{name}` on this node")))?;
+        if account.admin && !admin && !others {
+            return Err(Error::Forbidden(
+                "the node must keep a node admin: make another one first".into(),
+            ));
+        }
+        let updated = Account {
+            password_phc: account.password_phc.clone(),
+            admin,
+        };
+        store.put_account(name, &updated)?;
+        *account = updated;
+        Ok(())
+    }
+
     /// Every account, by username.
     pub(crate) fn accounts(&self) -> impl Iterator<Item = (&String, &Account)> {
         self.accounts.iter()

@@ -11,8 +11,10 @@
 //! - [`crew`]: two boats and their crews' browsers, set up through the UI.
 //! - [`status_page`]: the node's page in a real browser; a French browser.
 //! - [`scenario`]: the web UI's acceptance scenario on two nodes (`#[ignore]` until the UI).
+//! - [`admin`]: the member list's admin actions: promote, remove, the removed page.
 //! - [`bench`]: first paint of a 10k-post channel, WebSocket delivery latency (`#[ignore]`).
 
+mod admin;
 mod bench;
 mod crew;
 mod driver;

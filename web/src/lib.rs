@@ -53,6 +53,7 @@ pub(crate) static ASSETS: &[(&str, &[u8])] = embed![
     "js/views/channel.js",
     "js/views/channels.js",
     "js/views/composer.js",
+    "js/views/crew.js",
     "js/views/dialogs.js",
     "js/views/emoji.js",
     "js/views/fleet.js",

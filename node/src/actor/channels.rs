@@ -175,14 +175,10 @@ impl Actor {
         Ok(())
     }
 
-    /// The active user named `username` (the first by key if several boats have one).
+    /// The active user meant by `username`: a key, `name@boat`, or a name only one boat has
+    /// (never "the first of that name": see [`crate::identity`]).
     fn user_named(&self, flotilla: &FlotillaId, username: &str) -> Result<PublicKey, Error> {
-        let auth = self.auth(flotilla)?;
-        auth.users
-            .iter()
-            .find(|(k, u)| u.info.username == username && auth.is_active_user(k))
-            .map(|(k, _)| *k)
-            .ok_or_else(|| Error::NotFound(format!("user `{username}` in this flotilla")))
+        crate::identity::resolve_user(self.auth(flotilla)?, username)
     }
 
     pub(super) fn add_channel_member(

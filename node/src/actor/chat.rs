@@ -280,15 +280,9 @@ impl Actor {
         let auth = self.auth(flotilla)?;
         Ok(auth
             .users
-            .iter()
-            .filter(|(k, _)| auth.is_active_user(k))
-            .map(|(k, u)| MemberInfo {
-                username: u.info.username.clone(),
-                key: *k,
-                display_name: u.display_name.clone(),
-                node: u.info.home,
-                admin: auth.is_admin(k),
-            })
+            .keys()
+            .filter(|k| auth.is_active_user(k))
+            .filter_map(|k| super::members::member_info(auth, k))
             .collect())
     }
 

@@ -148,6 +148,7 @@ impl Actor {
                 let _ = reply.send(self.bulk_post(&flotilla, channel, &as_user, count));
             }
             Command::Chat(cmd) => self.on_chat_command(cmd),
+            Command::Members(cmd) => self.on_members_command(cmd),
             Command::Shutdown { reply } => self.stop_reply = Some(reply),
         }
     }
@@ -294,7 +295,7 @@ impl Actor {
     }
 
     /// A local user who is an admin of `flotilla`.
-    fn local_admin(&self, flotilla: &FlotillaId) -> Result<SecretKey, Error> {
+    pub(super) fn local_admin(&self, flotilla: &FlotillaId) -> Result<SecretKey, Error> {
         let auth = self
             .state
             .ledger(flotilla)

@@ -299,14 +299,14 @@ fn failure(error: ErrorCode, message: &str) -> Response {
 }
 
 /// A failed request: its code and message.
-type Failure = (ErrorCode, String);
+pub(super) type Failure = (ErrorCode, String);
 
-fn from_node(e: Error) -> Failure {
+pub(super) fn from_node(e: Error) -> Failure {
     let code = match &e {
         Error::NotFound(_) => ErrorCode::NotFound,
         Error::Invalid { .. } => ErrorCode::Invalid,
         Error::Exists(_) => ErrorCode::Exists,
-        Error::Author(_) => ErrorCode::Refused,
+        Error::Author(_) | Error::Forbidden(_) => ErrorCode::Refused,
         Error::JoinRefused(_) => ErrorCode::JoinRefused,
         Error::Join(_) => ErrorCode::JoinFailed,
         Error::ActorGone => ErrorCode::Unavailable,
@@ -318,7 +318,7 @@ fn from_node(e: Error) -> Failure {
     (code, e.to_string())
 }
 
-fn invalid(what: &str, reason: impl std::fmt::Display) -> Failure {
+pub(super) fn invalid(what: &str, reason: impl std::fmt::Display) -> Failure {
     (ErrorCode::Invalid, format!("invalid {what}: {reason}"))
 }
 
@@ -329,7 +329,7 @@ async fn answer(node: &NodeHandle, request: Request) -> Response {
     }
 }
 
-fn to_value(view: impl Serialize) -> Result<serde_json::Value, Failure> {
+pub(super) fn to_value(view: impl Serialize) -> Result<serde_json::Value, Failure> {
     serde_json::to_value(view).map_err(|e| (ErrorCode::Internal, e.to_string()))
 }
 
@@ -403,6 +403,30 @@ async fn dispatch(node: &NodeHandle, request: Request) -> Result<serde_json::Val
                 .collect();
             to_value(views)
         }
+        Request::MemberList { flotilla } => {
+            let flotilla = resolve_flotilla(node, flotilla.as_deref()).await?;
+            to_value(super::members::list(node, flotilla).await?)
+        }
+        Request::MemberRemove { user, flotilla } => {
+            let flotilla = resolve_flotilla(node, flotilla.as_deref()).await?;
+            to_value(super::members::remove(node, flotilla, &user).await?)
+        }
+        Request::NodeList { flotilla } => {
+            let flotilla = resolve_flotilla(node, flotilla.as_deref()).await?;
+            to_value(super::members::nodes(node, flotilla).await?)
+        }
+        Request::NodeRemove {
+            node: which,
+            flotilla,
+        } => {
+            let flotilla = resolve_flotilla(node, flotilla.as_deref()).await?;
+            to_value(super::members::remove_node(node, flotilla, &which).await?)
+        }
+        Request::Roles {
+            role,
+            user,
+            flotilla,
+        } => super::members::roles(node, &role, &user, flotilla.as_deref()).await,
     }
 }
 
@@ -637,7 +661,10 @@ fn channel_view(c: &ChannelInfo, flotilla: &FlotillaId) -> ChannelView {
 }
 
 /// `--flotilla`: an id or a name; left out, the one flotilla this node is a member of.
-async fn resolve_flotilla(node: &NodeHandle, given: Option<&str>) -> Result<FlotillaId, Failure> {
+pub(super) async fn resolve_flotilla(
+    node: &NodeHandle,
+    given: Option<&str>,
+) -> Result<FlotillaId, Failure> {
     let flotillas = node.flotillas().await.map_err(from_node)?;
     let Some(given) = given.map(str::trim) else {
         let member: Vec<_> = flotillas.iter().filter(|f| f.member).collect();

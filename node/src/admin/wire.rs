@@ -95,6 +95,45 @@ pub enum Request {
     },
     /// Known peers; answers `[PeerView]`.
     Peers {},
+    /// The flotilla's users, on every boat; answers `[MemberView]`.
+    MemberList {
+        /// The flotilla.
+        #[serde(default)]
+        flotilla: Option<String>,
+    },
+    /// Removes a user (username, `name@boat` or key); answers [`MemberView`].
+    MemberRemove {
+        /// Who.
+        user: String,
+        /// The flotilla.
+        #[serde(default)]
+        flotilla: Option<String>,
+    },
+    /// The flotilla's boats; answers `[NodeView]`.
+    NodeList {
+        /// The flotilla.
+        #[serde(default)]
+        flotilla: Option<String>,
+    },
+    /// Removes a boat (key or name) and its users; answers [`NodeView`].
+    NodeRemove {
+        /// Which boat.
+        node: String,
+        /// The flotilla.
+        #[serde(default)]
+        flotilla: Option<String>,
+    },
+    /// Sets a role: `admin` or `member` (flotilla admin or not; answers [`MemberView`]), or
+    /// `system_admin` (a local user becomes a node admin; answers [`UserView`]).
+    Roles {
+        /// `admin`, `member` or `system_admin`.
+        role: String,
+        /// Who (a local username for `system_admin`).
+        user: String,
+        /// The flotilla.
+        #[serde(default)]
+        flotilla: Option<String>,
+    },
 }
 
 /// One response line: `{"ok": …}` or `{"error": code, "message": text}`.
@@ -236,6 +275,40 @@ pub struct PeerView {
     pub node_key: Option<String>,
     /// Addresses it was reached at or announced.
     pub addresses: Vec<String>,
+    /// Connected now?
+    pub connected: bool,
+    /// Last connection or message (RFC 3339 UTC), if any.
+    pub last_seen: Option<String>,
+}
+
+/// A user of a flotilla.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberView {
+    /// Login name (unique per boat).
+    pub username: String,
+    /// How it is shown: the username, or `name@boat` when two boats have it.
+    pub display: String,
+    /// Its key (hex).
+    pub user_key: String,
+    /// Its home boat's name.
+    pub home_boat: String,
+    /// Its home boat's key (hex).
+    pub home_node: String,
+    /// A flotilla admin?
+    pub admin: bool,
+    /// The key's fingerprint, to compare out of band.
+    pub fingerprint: String,
+}
+
+/// A boat of a flotilla.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeView {
+    /// Its node key (hex).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// This node?
+    pub me: bool,
     /// Connected now?
     pub connected: bool,
     /// Last connection or message (RFC 3339 UTC), if any.

@@ -149,6 +149,12 @@ pub struct MemberInfo {
     pub node: PublicKey,
     /// A flotilla admin?
     pub admin: bool,
+    /// How it is shown: the username, or `name@boat` when another boat has the name.
+    pub display: String,
+    /// Its home boat's name.
+    pub boat: String,
+    /// Its key's fingerprint ([`crate::identity::fingerprint`]).
+    pub fingerprint: String,
 }
 
 /// An active node of a flotilla.

@@ -133,9 +133,15 @@ pub struct CreatedToken {
 static DUMMY_PHC: LazyLock<Option<String>> =
     LazyLock::new(|| hash_password("not a real password").ok());
 
-fn session_cookie(secret: &str, max_age_s: u64) -> Result<HeaderValue, ApiError> {
+/// The session cookie; `Secure` (sent over HTTPS only) when the node serves TLS.
+fn session_cookie(state: &AppState, secret: &str, max_age_s: u64) -> Result<HeaderValue, ApiError> {
+    let secure = if state.info.tls_fingerprint.is_some() {
+        "; Secure"
+    } else {
+        ""
+    };
     HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_s}"
+        "{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_s}{secure}"
     ))
     .map_err(|e| ApiError::internal(&e))
 }
@@ -161,7 +167,7 @@ async fn logged_in(state: &AppState, username: String, admin: bool) -> Result<Re
         csrf_token: Some(csrf),
     };
     let mut response = Json(me).into_response();
-    let cookie = session_cookie(&secret, SESSION_IDLE_MS / 1000)?;
+    let cookie = session_cookie(state, &secret, SESSION_IDLE_MS / 1000)?;
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }
@@ -302,7 +308,7 @@ pub async fn post_logout(
     let mut response = StatusCode::NO_CONTENT.into_response();
     response
         .headers_mut()
-        .insert(header::SET_COOKIE, session_cookie("", 0)?);
+        .insert(header::SET_COOKIE, session_cookie(&state, "", 0)?);
     Ok(response)
 }
 

@@ -52,6 +52,12 @@ pub struct Member {
     pub node: String,
     /// A flotilla admin?
     pub admin: bool,
+    /// How to show them: the username, or `name@boat` when another boat has the name.
+    pub display: String,
+    /// Their home boat's name.
+    pub boat: String,
+    /// Their key's fingerprint (six groups of five digits), to compare out of band.
+    pub fingerprint: String,
 }
 
 impl From<MemberInfo> for Member {
@@ -62,6 +68,9 @@ impl From<MemberInfo> for Member {
             display_name: m.display_name,
             node: m.node.to_string(),
             admin: m.admin,
+            display: m.display,
+            boat: m.boat,
+            fingerprint: m.fingerprint,
         }
     }
 }

@@ -5,35 +5,28 @@ use axum::response::Html;
 
 use super::AppState;
 use super::api::status;
-use super::error::ApiError;
 
 /// # `GET /status`
-/// A small status page: node name, id, data directory, event and peer counts.
-pub(crate) async fn status_page(State(state): State<AppState>) -> Result<Html<String>, ApiError> {
-    let s = tokio::task::spawn_blocking(move || status(&state))
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+/// A small public status page: node name, id, peer count (nothing sensitive, O(1)).
+pub(crate) async fn status_page(State(state): State<AppState>) -> Html<String> {
+    let s = status(&state);
     let name = s
         .name
         .as_deref()
         .map_or_else(|| "(unnamed node)".to_string(), escape);
-    Ok(Html(format!(
+    Html(format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width\"><title>flotilla: {name}</title></head>\n\
          <body><h1>flotilla node {name}</h1>\n<dl>\
          <dt>Node id</dt><dd><code>{id}</code></dd>\
-         <dt>Data directory</dt><dd><code>{dir}</code></dd>\
-         <dt>Events stored</dt><dd>{events}</dd>\
          <dt>Peers connected</dt><dd>{peers}</dd>\
          <dt>Version</dt><dd>{version}</dd></dl>\n\
          <p>The crew's chat: <a href=\"/\">/</a>. JSON status: \
          <a href=\"/api/v1/status\">/api/v1/status</a>.</p></body></html>\n",
         id = s.node_id,
-        dir = escape(&s.data_dir),
-        events = s.events,
         peers = s.peers,
         version = s.version,
-    )))
+    ))
 }
 
 /// Escapes text for HTML element content and attribute values.

@@ -1,6 +1,6 @@
 //! The WebSocket at `/api/v1/ws`: pushes what changes to one logged-in user, as JSON
 //! messages (see `docs/api.md`): posts new or changed, deletions, channels, unread counts,
-//! boats, flotillas.
+//! boats, flotillas, member changes (`members`).
 //!
 //! Each connection subscribes to the node's event broadcast and turns each event into what
 //! *this* user may see, rendered for them (a private channel's post is only sent to its
@@ -172,6 +172,13 @@ async fn messages_for(state: &AppState, user: &str, event: Event) -> Vec<Value> 
             .collect(),
         Event::PeerConnected(_) | Event::PeerDisconnected(_) => vec![peers_message(state).await],
         Event::Joined(_) => vec![json!({"type": "flotillas"})],
+        // Membership or roles may have changed: the page re-reads the member list (and a
+        // removed user learns they lost access).
+        Event::Sync(flotilla_protocol::sync::Event::Accepted {
+            flotilla,
+            control: true,
+            ..
+        }) => vec![json!({"type": "members", "flotilla": flotilla.to_string()})],
         _ => vec![],
     }
 }

@@ -3,9 +3,11 @@
 
 import { api, fpath } from './api.js';
 import { store, emit, publishPost, publishDeleted } from './state.js';
-import { upsertChannel, setCounts, markRead, reloadBoats, loadFlotillas, reloadChannels, userIsLooking } from './session.js';
+import { upsertChannel, setCounts, markRead, reloadBoats, reloadMembers, loadFlotillas, reloadChannels, userIsLooking } from './session.js';
 import { connectSocket } from './ws.js';
 import { maybeNotify } from './notify.js';
+import { h } from './dom.js';
+import { t } from './i18n.js';
 
 /** A root's reply count is re-fetched once per burst of replies, after this pause. */
 export const ROOT_REFRESH_MS = 300;
@@ -48,6 +50,26 @@ export async function reloadAll() {
   emit('reload');
 }
 
+/** The signed-in user was removed from the current flotilla: say so, show nothing more. */
+function lostAccess() {
+  store.channels = new Map();
+  store.posts.clear();
+  emit('channels', store.channels);
+  if (document.getElementById('access-lost')) return;
+  document.body.append(h('div', { id: 'access-lost', class: 'access-lost', role: 'alert' }, t('access.lost')));
+}
+
+/** Membership or roles changed: re-read members, flotillas and channels. */
+function onMembers(msg) {
+  if (msg.flotilla !== store.flotillaId) return;
+  reloadMembers().then(
+    () => Promise.all([loadFlotillas(), reloadChannels()]).catch(() => {}),
+    (err) => {
+      if (err && err.status === 403) lostAccess();
+    },
+  );
+}
+
 const HANDLERS = {
   post: onPost,
   post_deleted: (msg) => {
@@ -60,6 +82,7 @@ const HANDLERS = {
   peers: () => reloadBoats().catch(() => {}),
   flotillas: () => loadFlotillas().catch(() => {}),
   resync: () => reloadAll(),
+  members: onMembers,
 };
 
 /** Open the WebSocket for this session. Returns {close()}. */

@@ -1,11 +1,13 @@
 // views/fleet.js: the fleet panel (#fleet-panel): every boat of the flotilla, connected or
-// not, when it was last seen, and its crew.
+// not, when it was last seen, and its crew; then the member list (views/crew.js), with the
+// admins' actions.
 
 import { h, icon, ICONS } from '../dom.js';
 import { t, tn, language } from '../i18n.js';
 import { store, on, currentFlotilla } from '../state.js';
 import { reloadBoats } from '../session.js';
 import { relativeTime, fullDateTime } from '../format.js';
+import { crewList, isFlotillaAdmin, removeBoat } from './crew.js';
 
 /** Boats are re-fetched this often while the panel is shown. */
 export const FLEET_REFRESH_MS = 30 * 1000;
@@ -30,8 +32,9 @@ function boatCard(boat) {
       h('strong', { class: 'boat-name' }, '⛵ ', boat.name || boat.key.slice(0, 12)),
       h('span', { class: 'boat-seen', title: boat.last_seen_ms ? fullDateTime(boat.last_seen_ms, language()) : '' }, lastSeen(boat)),
       h('span', { class: 'boat-key hint' }, boat.key.slice(0, 16)),
-      crew.length ? h('span', { class: 'boat-crew' }, tn('fleet.crew', crew.length), ' : ', crew.map((m) => m.username).join(', ')) : null,
+      crew.length ? h('span', { class: 'boat-crew' }, tn('fleet.crew', crew.length), ' : ', crew.map((m) => m.display || m.username).join(', ')) : null,
     ),
+    isFlotillaAdmin() && !boat.me ? h('button', { type: 'button', class: 'button danger remove-boat', onclick: () => removeBoat(boat) }, t('fleet.remove')) : null,
   );
 }
 
@@ -46,7 +49,10 @@ export function renderFleet(main, onBack) {
     h('header', { class: 'pane-head' }, h('button', { type: 'button', class: 'icon-button back', 'aria-label': t('action.back'), onclick: onBack }, icon(ICONS.back)), h('div', { class: 'channel-titles' }, h('h1', {}, icon(ICONS.anchor), ' ', t('fleet.title')), h('p', { class: 'channel-header' }, flotilla ? flotilla.name : ''))),
     h('div', { class: 'fleet-scroll' }, summary, list),
   );
+  const crewPanel = crewList();
+  panel.querySelector('.fleet-scroll').append(crewPanel.el);
   const fill = () => {
+    crewPanel.fill();
     const boats = [...store.boats].sort((a, b) => Number(b.me) - Number(a.me) || Number(b.connected) - Number(a.connected) || String(a.name).localeCompare(String(b.name)));
     const online = boats.filter((b) => b.me || b.connected).length;
     summary.textContent = t('fleet.summary', { online, total: boats.length });

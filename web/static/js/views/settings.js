@@ -109,6 +109,20 @@ function inviteForm(flotilla) {
   });
 }
 
+/** The HTTPS certificate's fingerprint (serve --tls), filled once the status answers. */
+function tlsFingerprint() {
+  const code = h('code', { id: 'tls-fingerprint', class: 'crew-fingerprint' });
+  const section = group(t('settings.tlsFingerprint'), code);
+  section.hidden = true;
+  api.get('/status').then((s) => {
+    if (s && s.tls_fingerprint) {
+      code.textContent = s.tls_fingerprint;
+      section.hidden = false;
+    }
+  }, () => {});
+  return section;
+}
+
 /** Open the settings dialog. */
 export function openSettings() {
   const flotilla = currentFlotilla();
@@ -116,6 +130,7 @@ export function openSettings() {
     'div',
     { class: 'dialog-body settings' },
     group(t('notify.title'), notificationsToggle()),
+    tlsFingerprint(),
     group(t('settings.changePassword'), passwordForm()),
     flotilla && flotilla.admin ? group(t('admin.invite', { name: flotilla.name }), inviteForm(flotilla)) : null,
     store.me && store.me.admin ? adminForms() : null,

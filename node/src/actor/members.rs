@@ -1,0 +1,210 @@
+//! Serving [`MembersCommand`]s: roles and removal. Each is one signed control event of the
+//! existing ledger (`RoleGrant`/`RoleRevoke`, `UserRemove`, `NodeRemove` with the new epoch
+//! key sealed to the remaining nodes); the ledger judges it, the actor only resolves who is
+//! meant ([`crate::identity`]) and who acts.
+//!
+//! A removed boat is disconnected after [`DISCONNECT_REMOVED_AFTER`] (time for the removal
+//! itself to reach it by gossip, so it stops writing), unless another flotilla is shared.
+
+use std::time::Duration;
+
+use flotilla_protocol as proto;
+use proto::author::{AuthorError, Ctx};
+use proto::event::{Control, Role};
+use proto::id::FlotillaId;
+use proto::membership::AuthState;
+use proto::{PublicKey, SecretKey, SignedEvent};
+
+use super::{Actor, OsEntropy, Timer};
+use crate::Error;
+use crate::handle::views::{BoatInfo, MemberInfo};
+use crate::handle::{LocalUser, MembersCommand};
+use crate::identity;
+
+/// How long a removed boat stays connected after its removal is published.
+pub(crate) const DISCONNECT_REMOVED_AFTER: Duration = Duration::from_secs(3);
+
+/// What a removal removes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Removal {
+    /// A user.
+    User(PublicKey),
+    /// A boat and its users.
+    Node(PublicKey),
+}
+
+/// Builds the removal event, signed by `admin`: the flotilla epoch key is rotated and sealed
+/// to the remaining nodes (public channels: the removed member cannot read what follows).
+// TODO(trust): rotate private channel and DM keys (node/src/actor/removal.rs's
+// `remove_user`/`remove_node` replace this function).
+pub(crate) fn build_removal(
+    ctx: &mut Ctx<'_, OsEntropy>,
+    admin: &SecretKey,
+    removal: Removal,
+) -> Result<SignedEvent, AuthorError> {
+    match removal {
+        Removal::User(user) => ctx.remove_user(admin, user),
+        Removal::Node(node) => ctx.remove_node(admin, node),
+    }
+}
+
+/// A user as the member list shows it.
+pub(crate) fn member_info(auth: &AuthState, key: &PublicKey) -> Option<MemberInfo> {
+    let u = auth.users.get(key)?;
+    let boat = auth
+        .nodes
+        .get(&u.info.home)
+        .map(|n| n.info.name.clone())
+        .unwrap_or_default();
+    Some(MemberInfo {
+        username: u.info.username.clone(),
+        key: *key,
+        display_name: u.display_name.clone(),
+        node: u.info.home,
+        admin: auth.is_admin(key),
+        display: identity::display_name(auth, key),
+        boat,
+        fingerprint: identity::fingerprint(key),
+    })
+}
+
+impl Actor {
+    pub(super) fn on_members_command(&mut self, cmd: MembersCommand) {
+        match cmd {
+            MembersCommand::RemoveUser {
+                flotilla,
+                by,
+                user,
+                reply,
+            } => {
+                let _ = reply.send(self.remove_member(&flotilla, by.as_deref(), &user));
+            }
+            MembersCommand::RemoveNode {
+                flotilla,
+                by,
+                node,
+                reply,
+            } => {
+                let _ = reply.send(self.remove_boat(&flotilla, by.as_deref(), &node));
+            }
+            MembersCommand::SetAdmin {
+                flotilla,
+                by,
+                user,
+                admin,
+                reply,
+            } => {
+                let _ = reply.send(self.set_admin(&flotilla, by.as_deref(), &user, admin));
+            }
+            MembersCommand::SetNodeAdmin {
+                username,
+                admin,
+                reply,
+            } => {
+                let _ = reply.send(self.set_node_admin(&username, admin));
+            }
+        }
+    }
+
+    /// The admin who acts: local user `by`, who must be an active flotilla admin, or (`None`:
+    /// the node's own command line) any local admin of the flotilla.
+    fn acting_admin(&self, flotilla: &FlotillaId, by: Option<&str>) -> Result<SecretKey, Error> {
+        let Some(by) = by else {
+            return self.local_admin(flotilla);
+        };
+        let key = self.user(by)?;
+        if self.auth(flotilla)?.is_admin(&key.public()) {
+            Ok(key)
+        } else {
+            Err(Error::Forbidden("only a flotilla admin may do this".into()))
+        }
+    }
+
+    fn remove_member(
+        &mut self,
+        flotilla: &FlotillaId,
+        by: Option<&str>,
+        user: &str,
+    ) -> Result<MemberInfo, Error> {
+        let admin = self.acting_admin(flotilla, by)?;
+        let auth = self.auth(flotilla)?;
+        let target = identity::resolve_user(auth, user)?;
+        let info =
+            member_info(auth, &target).ok_or_else(|| Error::NotFound(format!("user `{user}`")))?;
+        self.publish_built(flotilla, |ctx, _| {
+            build_removal(ctx, &admin, Removal::User(target))
+        })?;
+        self.drop_fold(flotilla);
+        tracing::info!(user = %target.fmt_short(), flotilla = %flotilla.fmt_short(), "user removed");
+        Ok(info)
+    }
+
+    fn remove_boat(
+        &mut self,
+        flotilla: &FlotillaId,
+        by: Option<&str>,
+        node: &str,
+    ) -> Result<BoatInfo, Error> {
+        let admin = self.acting_admin(flotilla, by)?;
+        let target = identity::resolve_node(self.auth(flotilla)?, node)?;
+        if target == self.me {
+            return Err(Error::Forbidden(
+                "a boat cannot remove itself: ask an admin on another boat".into(),
+            ));
+        }
+        let info = self
+            .boats(flotilla)?
+            .into_iter()
+            .find(|b| b.key == target)
+            .ok_or_else(|| Error::NotFound(format!("boat `{node}`")))?;
+        self.publish_built(flotilla, |ctx, _| {
+            build_removal(ctx, &admin, Removal::Node(target))
+        })?;
+        self.drop_fold(flotilla);
+        if let Some(peer) = crate::net::peer_id(&target) {
+            self.timers
+                .set(DISCONNECT_REMOVED_AFTER, Timer::Grace(peer));
+        }
+        tracing::info!(node = %target.fmt_short(), flotilla = %flotilla.fmt_short(), "boat removed");
+        Ok(info)
+    }
+
+    fn set_admin(
+        &mut self,
+        flotilla: &FlotillaId,
+        by: Option<&str>,
+        user: &str,
+        admin: bool,
+    ) -> Result<MemberInfo, Error> {
+        let acting = self.acting_admin(flotilla, by)?;
+        let auth = self.auth(flotilla)?;
+        let target = identity::resolve_user(auth, user)?;
+        if auth.is_admin(&target) != admin {
+            let control = if admin {
+                Control::RoleGrant {
+                    user: target,
+                    role: Role::Admin,
+                }
+            } else {
+                Control::RoleRevoke {
+                    user: target,
+                    role: Role::Admin,
+                }
+            };
+            self.publish_built(flotilla, |ctx, _| ctx.control(&acting, &control))?;
+        }
+        member_info(self.auth(flotilla)?, &target)
+            .ok_or_else(|| Error::NotFound(format!("user `{user}`")))
+    }
+
+    fn set_node_admin(&mut self, username: &str, admin: bool) -> Result<LocalUser, Error> {
+        self.users.set_admin(username, admin, &self.store)?;
+        let key = self.user(username)?.public();
+        Ok(LocalUser {
+            username: username.to_owned(),
+            key,
+            account: true,
+            admin,
+        })
+    }
+}
