@@ -14,6 +14,7 @@
 //! - [`keyring`]: the group keys a node holds; encrypting and decrypting content.
 //! - [`membership`]: the control DAG and who may do what, as of an event's causal past.
 //! - [`author`]: building and signing events of every kind.
+//! - [`chunks`]: planning file transfers chunk by chunk (rarest first, several sources).
 //! - [`fold`]: chat state (timelines, threads, edits, reactions, pins) as a fold of events.
 //! - [`wire`]: peer messages, framing and the versioned codec.
 //! - [`sync`]: the sans-IO sync state machine (live push + range-based reconciliation).
@@ -36,6 +37,7 @@
 #![warn(unreachable_pub)]
 
 pub mod author;
+pub mod chunks;
 pub mod crypto;
 pub mod entropy;
 pub mod event;
