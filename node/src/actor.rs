@@ -20,6 +20,7 @@ mod channels;
 mod chat;
 mod chat_commands;
 mod commands;
+mod files;
 mod found;
 mod join;
 mod peers;
@@ -162,6 +163,8 @@ pub(crate) struct Actor {
     cache: cache::FoldCache,
     /// Where attachments go, and their limits.
     files: crate::files::Attachments,
+    /// Chunk transfers, "have" sets, GRIB previews.
+    fsvc: files::FileService,
 }
 
 impl std::fmt::Debug for Actor {
@@ -270,6 +273,7 @@ impl Actor {
             listeners: Vec::new(),
             stop_reply: None,
             cache: cache::FoldCache::default(),
+            fsvc: files::FileService::load(&attachments, &timeouts),
             files: attachments,
         };
         actor.resume_all()?;
@@ -470,6 +474,7 @@ impl Actor {
                     self.follow_plan(peer, plan);
                 }
                 Timer::JoinDeadline(id) => self.on_join_deadline(id),
+                Timer::Files => self.on_files_tick(),
             }
         }
     }

@@ -115,6 +115,12 @@ pub struct RawConfig {
     /// send a join request (`"10s"`). Default: 10 s on `lan`, 120 s on `halow`.
     #[serde(with = "humantime_serde")]
     pub join_grace: Option<Duration>,
+    /// On `halow`, attachments up to this size (bytes) are fetched without being asked;
+    /// larger ones (weather files excepted) wait for "download". Default: 1 MB.
+    pub auto_fetch_max_bytes: Option<u64>,
+    /// Encrypted file chunks kept per flotilla (bytes) before the oldest files are evicted
+    /// (never the newest forecast of an area, never a pinned file). Default: 500 MB.
+    pub file_budget_bytes: Option<u64>,
 }
 
 /// The checked configuration a node runs with.
@@ -143,6 +149,10 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// How long a peer that is not a member may stay connected (`None`: the profile's).
     pub join_grace: Option<Duration>,
+    /// On `halow`, files up to this size are fetched automatically.
+    pub auto_fetch_max_bytes: u64,
+    /// The per-flotilla storage budget for file chunks.
+    pub file_budget_bytes: u64,
 }
 
 impl RawConfig {
@@ -211,6 +221,12 @@ impl RawConfig {
             flotilla_max_attachment_bytes,
             shutdown_grace: self.shutdown_grace.unwrap_or(DEFAULT_SHUTDOWN_GRACE),
             join_grace: self.join_grace,
+            auto_fetch_max_bytes: self
+                .auto_fetch_max_bytes
+                .unwrap_or(crate::files::policy::DEFAULT_AUTO_FETCH_MAX_BYTES),
+            file_budget_bytes: self
+                .file_budget_bytes
+                .unwrap_or(crate::files::budget::DEFAULT_BUDGET_BYTES),
         })
     }
 }
@@ -302,6 +318,8 @@ impl Config {
             mdns: false,
             link_profile: LinkProfile::Lan,
             max_attachment_bytes: DEFAULT_MAX_ATTACHMENT_BYTES,
+            auto_fetch_max_bytes: crate::files::policy::DEFAULT_AUTO_FETCH_MAX_BYTES,
+            file_budget_bytes: crate::files::budget::DEFAULT_BUDGET_BYTES,
             flotilla_max_attachment_bytes: BTreeMap::new(),
             shutdown_grace: Duration::from_millis(500),
             join_grace: None,

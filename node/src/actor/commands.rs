@@ -148,6 +148,7 @@ impl Actor {
                 let _ = reply.send(self.bulk_post(&flotilla, channel, &as_user, count));
             }
             Command::Chat(cmd) => self.on_chat_command(cmd),
+            Command::Files(cmd) => self.on_file_command(cmd),
             Command::Shutdown { reply } => self.stop_reply = Some(reply),
         }
     }

@@ -49,6 +49,9 @@ impl Actor {
         if let Some(key) = net::node_key(&peer) {
             self.drive(InEvent::PeerUp(key));
         }
+        if welcome {
+            self.files_peer_up(peer);
+        }
     }
 
     pub(super) fn on_disconnected(&mut self, peer: PeerId, remaining: u32) {
@@ -65,6 +68,7 @@ impl Actor {
         if let Some(key) = net::node_key(&peer) {
             self.drive(InEvent::PeerDown(key));
         }
+        self.files_peer_down(&peer);
         let lost: Vec<usize> = (0..self.statics.len())
             .filter(|&i| self.statics[i].peer == Some(peer))
             .collect();
@@ -132,7 +136,11 @@ impl Actor {
             },
             request_response::Event::OutboundFailure {
                 request_id, error, ..
-            } => self.on_request_failed(request_id, &error.to_string()),
+            } => {
+                if !self.on_files_failed(request_id) {
+                    self.on_request_failed(request_id, &error.to_string());
+                }
+            }
             request_response::Event::InboundFailure { peer, error, .. } => {
                 tracing::debug!(%peer, %error, "inbound request failed");
             }
@@ -149,6 +157,7 @@ impl Actor {
                 Response::Ack
             }
             Request::Join(join) => self.on_join_request(peer, join),
+            Request::Files(req) => self.on_files_request(peer, req),
         }
     }
 
@@ -157,6 +166,7 @@ impl Actor {
             Response::Ack => {}
             Response::Joined { genesis, flotilla } => self.on_joined(id, genesis, flotilla),
             Response::Refused(why) => self.on_join_refused(id, why),
+            Response::Files(res) => self.on_files_response(id, res),
         }
     }
 

@@ -5,6 +5,7 @@
 //! frame    = len (u32 big-endian) ++ body            len ≤ MAX_BODY
 //! request  = 0x00 ++ wire frame (proto::wire::encode of a PeerMsg)
 //!          | 0x01 ++ postcard JoinRequest
+//!          | 0x02 ++ postcard FilesRequest (the chunk protocol, crate::files::wire)
 //! response = postcard Response
 //! ```
 //! The length is checked before anything is allocated: a frame announcing more than
@@ -28,6 +29,7 @@ pub const MAX_BODY: usize = wire::MAX_FRAME_SIZE + 1;
 
 const TAG_SYNC: u8 = 0;
 const TAG_JOIN: u8 = 1;
+const TAG_FILES: u8 = 2;
 
 /// A request to a peer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +39,8 @@ pub enum Request {
     /// "Admit my node with this invite" (answered with [`Response::Joined`] or
     /// [`Response::Refused`]).
     Join(JoinRequest),
+    /// A chunk-protocol request (answered with [`Response::Files`]).
+    Files(crate::files::wire::FilesRequest),
 }
 
 /// A joiner's proof that it was given an invite code (DESIGN §5).
@@ -75,6 +79,8 @@ pub enum Response {
     },
     /// The join was refused.
     Refused(JoinRefusal),
+    /// A chunk-protocol answer.
+    Files(crate::files::wire::FilesResponse),
 }
 
 /// Why a member refused a join.
@@ -144,6 +150,12 @@ impl Request {
                     postcard::to_stdvec(join).map_err(|e| CodecError::Malformed(e.to_string()))?;
                 body.extend_from_slice(&bytes);
             }
+            Request::Files(req) => {
+                body.push(TAG_FILES);
+                let bytes =
+                    postcard::to_stdvec(req).map_err(|e| CodecError::Malformed(e.to_string()))?;
+                body.extend_from_slice(&bytes);
+            }
         }
         Ok(body)
     }
@@ -159,6 +171,9 @@ impl Request {
                 .map_err(|e| CodecError::Malformed(e.to_string())),
             Some((&TAG_JOIN, bytes)) => postcard::from_bytes(bytes)
                 .map(Request::Join)
+                .map_err(|e| CodecError::Malformed(e.to_string())),
+            Some((&TAG_FILES, bytes)) => postcard::from_bytes(bytes)
+                .map(Request::Files)
                 .map_err(|e| CodecError::Malformed(e.to_string())),
             _ => Err(CodecError::Malformed("unknown request tag".into())),
         }
