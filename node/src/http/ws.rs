@@ -172,6 +172,12 @@ async fn messages_for(state: &AppState, user: &str, event: Event) -> Vec<Value> 
             .collect(),
         Event::PeerConnected(_) | Event::PeerDisconnected(_) => vec![peers_message(state).await],
         Event::Joined(_) => vec![json!({"type": "flotillas"})],
+        Event::FileChanged { flotilla, file } => {
+            super::files::file_message(state, user, flotilla, file)
+                .await
+                .into_iter()
+                .collect()
+        }
         _ => vec![],
     }
 }
