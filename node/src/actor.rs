@@ -600,6 +600,9 @@ impl Actor {
         if welcome {
             self.found.welcome(&peer);
         }
+        if welcome {
+            self.files_peer_up(peer); // a member is in reach: exchange "have" sets
+        }
     }
 
     fn on_grace(&mut self, peer: PeerId) {

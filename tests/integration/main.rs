@@ -9,6 +9,8 @@
 //!   late joiners, outsiders, invites.
 //! - [`chat`]: the chat API across real nodes: edits, deletes, reactions, pins, rights,
 //!   DMs, unread counts, paging, files.
+//! - [`files`]: files across real nodes: several sources, late joiners, resume, dedup,
+//!   private relays.
 //! - [`latency`]: propagation latency figures (`#[ignore]`; see docs/performance.md).
 //! - [`cold_sync`]: time for an empty node to sync a 100k-post history (`#[ignore]`).
 //! - [`browser`]: headless chromium through chromedriver: pages, the web UI's acceptance
@@ -20,6 +22,7 @@ mod chat;
 mod cli;
 mod cold_sync;
 mod crash;
+mod files;
 mod latency;
 mod mesh;
 mod netns;

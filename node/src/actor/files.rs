@@ -21,7 +21,7 @@ use crate::files::blobs::{BlobId, BlobRecord};
 use crate::files::command::FileCommand;
 use crate::files::grib::{self, GribSummary};
 use crate::files::transfers::{Received, Transfers};
-use crate::files::wire::{FilesRequest, FilesResponse};
+use crate::files::wire::{FilesRequest, FilesResponse, HaveEntry};
 use crate::files::{FileState, FileStatus, budget, crypt, policy, weather};
 use crate::handle::views::FileInfo;
 use crate::handle::{Acting, Event};
@@ -61,7 +61,10 @@ enum Pending {
         flotilla: FlotillaId,
         blob: BlobId,
     },
-    Have,
+    Have {
+        peer: PeerId,
+        flotilla: FlotillaId,
+    },
 }
 
 /// The file service's state (one field of the actor).
@@ -74,6 +77,8 @@ pub(super) struct FileService {
     previews: BTreeMap<FileId, Arc<Result<GribSummary, String>>>,
     ticking: bool,
     since_have: BTreeMap<BlobId, u32>,
+    /// (peer, flotilla) pairs that exchanged "have" sets on the current connection.
+    exchanged: std::collections::HashSet<(PeerId, FlotillaId)>,
 }
 
 impl FileService {
@@ -89,6 +94,7 @@ impl FileService {
             previews: BTreeMap::new(),
             ticking: false,
             since_have: BTreeMap::new(),
+            exchanged: std::collections::HashSet::new(),
         }
     }
 }
@@ -155,7 +161,8 @@ impl Actor {
         }
     }
 
-    /// A member connected: tell it what this node holds.
+    /// A member is in reach (called whenever its welcome is confirmed): the first time per
+    /// connection and shared flotilla, tell it what this node holds; it answers with its set.
     pub(super) fn files_peer_up(&mut self, peer: PeerId) {
         let Some(key) = net::node_key(&peer) else {
             return;
@@ -164,19 +171,21 @@ impl Actor {
             .state
             .flotillas()
             .filter(|f| self.state.may_sync(f, &key))
+            .filter(|f| !self.fsvc.exchanged.contains(&(peer, **f)))
             .copied()
             .collect();
         for flotilla in shared {
+            self.fsvc.exchanged.insert((peer, flotilla));
             self.files_index(&flotilla);
             let blobs = self.fsvc.transfers.have_entries(&flotilla, None);
-            if !blobs.is_empty() {
-                self.files_send(peer, FilesRequest::Have { flotilla, blobs }, Pending::Have);
-            }
+            let pending = Pending::Have { peer, flotilla };
+            self.files_send(peer, FilesRequest::Have { flotilla, blobs }, pending);
         }
     }
 
     /// A peer's last connection closed.
     pub(super) fn files_peer_down(&mut self, peer: &PeerId) {
+        self.fsvc.exchanged.retain(|(p, _)| p != peer);
         self.fsvc.transfers.peer_down(peer);
         self.files_pump();
     }
@@ -213,7 +222,7 @@ impl Actor {
                 flotilla,
                 blobs: blobs.clone(),
             };
-            self.files_send(peer, req, Pending::Have);
+            self.files_send(peer, req, Pending::Have { peer, flotilla });
         }
     }
 
@@ -226,13 +235,9 @@ impl Actor {
         }
         let answer = match req {
             FilesRequest::Have { blobs, .. } => {
-                let unknown = self.fsvc.transfers.on_have(peer, blobs);
-                for blob in unknown.into_iter().take(MAX_LIST_ASKS) {
-                    let ask = FilesRequest::ChunkList { flotilla, blob };
-                    self.files_send(peer, ask, Pending::List { flotilla, blob });
-                }
-                self.files_pump();
-                FilesResponse::Ack
+                self.fsvc.exchanged.insert((peer, flotilla));
+                self.on_peer_have(peer, flotilla, blobs);
+                FilesResponse::Have(self.fsvc.transfers.have_entries(&flotilla, None))
             }
             FilesRequest::ChunkList { blob, .. } => {
                 self.fsvc.transfers.serve_list(&flotilla, &blob)
@@ -260,7 +265,28 @@ impl Actor {
                     self.on_chunk_list(flotilla, blob, chunk_size, size, chunks);
                 }
             }
-            Some(Pending::Have) | None => {}
+            Some(Pending::Have { peer, flotilla }) => match res {
+                FilesResponse::Have(blobs) => self.on_peer_have(peer, flotilla, blobs),
+                // not a member yet as the peer sees it: exchange again when it says so
+                _ => {
+                    self.fsvc.exchanged.remove(&(peer, flotilla));
+                }
+            },
+            None => {}
+        }
+        self.files_pump();
+    }
+
+    /// A member's "have" set: sources for running downloads; blobs this node does not know
+    /// are asked for their chunk lists (relaying).
+    fn on_peer_have(&mut self, peer: PeerId, flotilla: FlotillaId, blobs: Vec<HaveEntry>) {
+        if blobs.len() > crate::files::wire::MAX_HAVE_BLOBS {
+            return;
+        }
+        let unknown = self.fsvc.transfers.on_have(peer, blobs);
+        for blob in unknown.into_iter().take(MAX_LIST_ASKS) {
+            let ask = FilesRequest::ChunkList { flotilla, blob };
+            self.files_send(peer, ask, Pending::List { flotilla, blob });
         }
         self.files_pump();
     }

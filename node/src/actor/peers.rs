@@ -49,9 +49,6 @@ impl Actor {
         if let Some(key) = net::node_key(&peer) {
             self.drive(InEvent::PeerUp(key));
         }
-        if welcome {
-            self.files_peer_up(peer);
-        }
     }
 
     pub(super) fn on_disconnected(&mut self, peer: PeerId, remaining: u32) {

@@ -2,8 +2,10 @@
 //! [`crate::net::codec`]).
 //!
 //! ```text
-//! Have      { flotilla, blobs: [ { blob, chunks, bits } ] }  → Ack
-//!           "I hold these chunks of these blobs" (on connection, on progress, on completion)
+//! Have      { flotilla, blobs: [ { blob, chunks, bits } ] }  → Have([ … ])
+//!           "I hold these chunks of these blobs" (when a member comes in reach, on
+//!           progress, on completion); the answer is the receiver's own set, so one
+//!           exchange informs both sides whichever became a member last
 //! ChunkList { flotilla, blob }                                → ChunkList { chunk_size, size, chunks }
 //!           for a relay that cannot read the manifest; checked against the blob id
 //! Chunk     { flotilla, blob, index }                         → Chunk(bytes) | NotHere
@@ -92,6 +94,8 @@ impl FilesRequest {
 pub enum FilesResponse {
     /// Received.
     Ack,
+    /// The answer to a `Have`: what the receiver holds in that flotilla.
+    Have(Vec<HaveEntry>),
     /// A blob's chunk list.
     ChunkList {
         /// Plaintext chunk size.
