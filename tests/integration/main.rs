@@ -11,6 +11,7 @@
 //!   DMs, unread counts, paging, files.
 //! - [`files`]: files across real nodes: several sources, late joiners, resume, dedup,
 //!   private relays.
+//! - [`grib`]: GRIB metadata parity with ecCodes' `grib_ls` (samples and built forecasts).
 //! - [`latency`]: propagation latency figures (`#[ignore]`; see docs/performance.md).
 //! - [`cold_sync`]: time for an empty node to sync a 100k-post history (`#[ignore]`).
 //! - [`browser`]: headless chromium through chromedriver: pages, the web UI's acceptance
@@ -23,6 +24,7 @@ mod cli;
 mod cold_sync;
 mod crash;
 mod files;
+mod grib;
 mod latency;
 mod mesh;
 mod netns;

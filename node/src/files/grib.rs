@@ -91,10 +91,48 @@ fn open(bytes: &[u8]) -> Result<GribFile, NotGrib> {
     }
     let file = GribFile::from_bytes(bytes.to_vec()).map_err(|e| NotGrib(e.to_string()))?;
     match file.message_count() {
-        0 => Err(NotGrib("no message".into())),
-        n if n > MAX_MESSAGES => Err(NotGrib(format!("{n} messages, over {MAX_MESSAGES}"))),
-        _ => Ok(file),
+        0 => return Err(NotGrib("no message".into())),
+        n if n > MAX_MESSAGES => {
+            return Err(NotGrib(format!("{n} messages, over {MAX_MESSAGES}")));
+        }
+        _ => {}
     }
+    check_complete(bytes)?;
+    Ok(file)
+}
+
+/// Every message announced in the file is whole: its length (section 0) fits in the file
+/// and it ends with `7777` (the decoder itself skips a cut last message silently).
+fn check_complete(bytes: &[u8]) -> Result<(), NotGrib> {
+    let mut pos = 0;
+    while let Some(at) = bytes[pos..].windows(4).position(|w| w == b"GRIB") {
+        let start = pos + at;
+        let head = |r: std::ops::Range<usize>| bytes.get(start + r.start..start + r.end);
+        let len = match head(7..8).map(|e| e[0]) {
+            Some(1) => head(4..7).map(|b| u64::from_be_bytes([0, 0, 0, 0, 0, b[0], b[1], b[2]])),
+            Some(2) => head(8..16)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_be_bytes),
+            _ => None,
+        };
+        let Some(len) = len.and_then(|l| usize::try_from(l).ok()) else {
+            return Err(NotGrib(format!(
+                "truncated: a message is cut at byte {start}"
+            )));
+        };
+        let end = start.saturating_add(len);
+        if end > bytes.len() || bytes.get(end.saturating_sub(4)..end) != Some(b"7777".as_slice()) {
+            // GRIB1 over 8 MiB uses ECMWF's scaled length: leave it to the decoder
+            if head(4..5).is_some_and(|b| b[0] & 0x80 != 0) {
+                return Ok(());
+            }
+            return Err(NotGrib(format!(
+                "truncated: the message at byte {start} is cut"
+            )));
+        }
+        pos = end;
+    }
+    Ok(())
 }
 
 /// Does the file start like a GRIB (`GRIB` in its first 1 KiB, as ecCodes tolerates a
