@@ -73,6 +73,22 @@ need_iproute2() {
     fi
 }
 
+# The GRIB parity test (tests/integration/grib.rs) compares our weather previews with
+# ecCodes' grib_ls on ecCodes' own samples: install Debian's libeccodes-tools and
+# libeccodes-data when missing (root); otherwise that test prints "skipped".
+need_eccodes() {
+    if command -v grib_ls >/dev/null 2>&1 && [ -d /usr/share/eccodes/samples ]; then
+        return
+    fi
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        echo "test.sh: no ecCodes tools and not root: the GRIB parity test will be skipped" >&2
+        return
+    fi
+    echo "test.sh: installing libeccodes-tools and libeccodes-data for the GRIB parity test" >&2
+    apt_install libeccodes-tools libeccodes-data \
+        || echo "test.sh: cannot install ecCodes: the GRIB parity test will be skipped" >&2
+}
+
 step() {
     echo "==> $*" >&2
     "$@"
@@ -82,6 +98,7 @@ need_rust
 need_components
 need_chromium
 need_iproute2
+need_eccodes
 
 step cargo fmt --all --check
 step cargo clippy --workspace --all-targets --all-features -- -D warnings

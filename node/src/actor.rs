@@ -20,6 +20,7 @@ mod channels;
 mod chat;
 mod chat_commands;
 mod commands;
+mod files;
 mod found;
 mod join;
 mod members;
@@ -167,6 +168,8 @@ pub(crate) struct Actor {
     cache: cache::FoldCache,
     /// Where attachments go, and their limits.
     files: crate::files::Attachments,
+    /// Chunk transfers, "have" sets, GRIB previews.
+    fsvc: files::FileService,
 }
 
 impl std::fmt::Debug for Actor {
@@ -275,6 +278,7 @@ impl Actor {
             listeners: Vec::new(),
             stop_reply: None,
             cache: cache::FoldCache::default(),
+            fsvc: files::FileService::load(&attachments, &timeouts),
             files: attachments,
         };
         actor.resume_all()?;
@@ -475,6 +479,7 @@ impl Actor {
                     self.follow_plan(peer, plan);
                 }
                 Timer::JoinDeadline(id) => self.on_join_deadline(id),
+                Timer::Files => self.on_files_tick(),
             }
         }
     }
@@ -599,6 +604,9 @@ impl Actor {
         }
         if welcome {
             self.found.welcome(&peer);
+        }
+        if welcome {
+            self.files_peer_up(peer); // a member is in reach: exchange "have" sets
         }
     }
 

@@ -72,6 +72,31 @@ pub enum Command {
     /// Roles: flotilla admin or member, node admin (system_admin).
     #[command(subcommand)]
     Roles(RolesCommand),
+    /// Files shared in a flotilla: their state on this boat, fetching.
+    #[command(subcommand)]
+    File(FileCommand),
+}
+
+/// `flotilla file …`
+#[derive(Debug, Subcommand)]
+pub enum FileCommand {
+    /// List the flotilla's files: id, name, size, available, progress, sources, GRIB area.
+    List {
+        /// The flotilla (id or name); optional while the node is in only one.
+        #[arg(long, value_name = "FLOTILLA")]
+        flotilla: Option<String>,
+        /// Print JSON (the API's file objects).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fetch a file now, whatever the link's policy.
+    Fetch {
+        /// The file id.
+        id: String,
+        /// The flotilla (id or name); optional while the node is in only one.
+        #[arg(long, value_name = "FLOTILLA")]
+        flotilla: Option<String>,
+    },
 }
 
 /// `flotilla user …`
@@ -253,6 +278,54 @@ impl Cli {
     }
 }
 
+/// `flotilla file list` / `fetch`: the lines to print.
+async fn file_lines(client: &mut Client, cmd: FileCommand) -> anyhow::Result<Vec<String>> {
+    let line = |f: &serde_json::Value| {
+        let grib = &f["grib"];
+        let area = if grib.is_object() {
+            let a = &grib["area"];
+            format!(
+                "  GRIB{} {} N{} S{} W{} E{} +{}h",
+                grib["edition"],
+                grib["centre"].as_str().unwrap_or(""),
+                a["north"],
+                a["south"],
+                a["west"],
+                a["east"],
+                grib["forecast_hours"]
+                    .as_array()
+                    .and_then(|h| h.last())
+                    .map_or_else(String::new, ToString::to_string)
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "{}  {}  {} B  {}  {:.0}%  {} source(s){area}",
+            f["id"].as_str().unwrap_or(""),
+            f["name"].as_str().unwrap_or(""),
+            f["size"],
+            f["state"].as_str().unwrap_or(""),
+            f["progress"].as_f64().unwrap_or(0.0) * 100.0,
+            f["sources"]
+        )
+    };
+    Ok(match cmd {
+        FileCommand::List { flotilla, json } => {
+            let list: Vec<serde_json::Value> = client.call(&Request::FileList { flotilla }).await?;
+            if json {
+                vec![to_json(&list)?]
+            } else {
+                list.iter().map(line).collect()
+            }
+        }
+        FileCommand::Fetch { id, flotilla } => {
+            let f: serde_json::Value = client.call(&Request::FileFetch { id, flotilla }).await?;
+            vec![line(&f)]
+        }
+    })
+}
+
 impl Command {
     /// Sends a client subcommand's request and returns the lines to print.
     async fn call(self, client: &mut Client) -> anyhow::Result<Vec<String>> {
@@ -354,6 +427,7 @@ impl Command {
                         .collect()
                 }
             }
+            Command::File(cmd) => file_lines(client, cmd).await?,
             Command::Post(a) => {
                 let req = Request::Post {
                     as_user: a.as_user,

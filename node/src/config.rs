@@ -119,6 +119,12 @@ pub struct RawConfig {
     /// its data directory (`tls-cert.pem`, `tls-key.pem`); its fingerprint is printed at
     /// start. Default: false (plain HTTP, fine on loopback).
     pub tls: Option<bool>,
+    /// On `halow`, attachments up to this size (bytes) are fetched without being asked;
+    /// larger ones (weather files excepted) wait for "download". Default: 1 MB.
+    pub auto_fetch_max_bytes: Option<u64>,
+    /// Encrypted file chunks kept per flotilla (bytes) before the oldest files are evicted
+    /// (never the newest forecast of an area, never a pinned file). Default: 500 MB.
+    pub file_budget_bytes: Option<u64>,
 }
 
 /// The checked configuration a node runs with.
@@ -149,6 +155,10 @@ pub struct Config {
     pub join_grace: Option<Duration>,
     /// Serve HTTPS (see [`crate::tls`]).
     pub tls: bool,
+    /// On `halow`, files up to this size are fetched automatically.
+    pub auto_fetch_max_bytes: u64,
+    /// The per-flotilla storage budget for file chunks.
+    pub file_budget_bytes: u64,
 }
 
 impl RawConfig {
@@ -218,6 +228,12 @@ impl RawConfig {
             shutdown_grace: self.shutdown_grace.unwrap_or(DEFAULT_SHUTDOWN_GRACE),
             join_grace: self.join_grace,
             tls: self.tls.unwrap_or(false),
+            auto_fetch_max_bytes: self
+                .auto_fetch_max_bytes
+                .unwrap_or(crate::files::policy::DEFAULT_AUTO_FETCH_MAX_BYTES),
+            file_budget_bytes: self
+                .file_budget_bytes
+                .unwrap_or(crate::files::budget::DEFAULT_BUDGET_BYTES),
         })
     }
 }
@@ -309,6 +325,8 @@ impl Config {
             mdns: false,
             link_profile: LinkProfile::Lan,
             max_attachment_bytes: DEFAULT_MAX_ATTACHMENT_BYTES,
+            auto_fetch_max_bytes: crate::files::policy::DEFAULT_AUTO_FETCH_MAX_BYTES,
+            file_budget_bytes: crate::files::budget::DEFAULT_BUDGET_BYTES,
             flotilla_max_attachment_bytes: BTreeMap::new(),
             shutdown_grace: Duration::from_millis(500),
             join_grace: None,

@@ -25,6 +25,7 @@ use crate::Error;
 mod chat;
 mod chat_command;
 mod members;
+mod files;
 pub mod views;
 
 pub use chat_command::{Acting, ChatCommand, NewChannel};
@@ -188,6 +189,13 @@ pub enum Event {
         channel: ChannelId,
         /// The local username.
         user: String,
+    },
+    /// A file's state changed on this boat (fetch progress, arrival).
+    FileChanged {
+        /// Its flotilla.
+        flotilla: FlotillaId,
+        /// The file.
+        file: proto::id::FileId,
     },
     /// What the sync core reported.
     Sync(sync::Event),
@@ -387,6 +395,8 @@ pub enum Command {
     Chat(ChatCommand),
     /// A roles or removal request (see [`MembersCommand`]).
     Members(MembersCommand),
+    /// A file-service request (see [`crate::files::command::FileCommand`]).
+    Files(crate::files::command::FileCommand),
     /// Stops the actor (the store is flushed first).
     Shutdown {
         /// Done.

@@ -126,8 +126,11 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(posts::get_thread))
         .routes(routes!(posts::put_reaction, posts::delete_reaction))
         .routes(routes!(posts::put_pin, posts::delete_pin))
-        .routes(routes!(files::post_file))
+        .routes(routes!(files::get_files, files::post_file))
         .routes(routes!(files::get_file))
+        .routes(routes!(files::post_fetch))
+        .routes(routes!(files::get_wind))
+        .routes(routes!(files::get_weather))
         .routes(routes!(ws::get_ws))
 }
 

@@ -80,6 +80,9 @@ impl Node {
                 dir: dir.path().join(crate::files::FILES_DIR),
                 default_limit: config.max_attachment_bytes,
                 limits: config.flotilla_max_attachment_bytes.clone(),
+                profile: config.link_profile,
+                auto_fetch_max_bytes: config.auto_fetch_max_bytes,
+                budget_bytes: config.file_budget_bytes,
             },
         };
         let (handle, actor) = actor::spawn(setup)?;

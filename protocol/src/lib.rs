@@ -15,6 +15,7 @@
 //! - [`membership`]: the control DAG and who may do what, as of an event's causal past.
 //! - [`proof`]: invite and node admission proofs, user key proofs.
 //! - [`author`]: building and signing events of every kind.
+//! - [`chunks`]: planning file transfers chunk by chunk (rarest first, several sources).
 //! - [`fold`]: chat state (timelines, threads, edits, reactions, pins) as a fold of events.
 //! - [`wire`]: peer messages, framing and the versioned codec.
 //! - [`sync`]: the sans-IO sync state machine (live push + range-based reconciliation).
@@ -37,6 +38,7 @@
 #![warn(unreachable_pub)]
 
 pub mod author;
+pub mod chunks;
 pub mod crypto;
 pub mod entropy;
 pub mod event;

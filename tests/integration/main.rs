@@ -9,6 +9,9 @@
 //!   late joiners, outsiders, invites.
 //! - [`chat`]: the chat API across real nodes: edits, deletes, reactions, pins, rights,
 //!   DMs, unread counts, paging, files.
+//! - [`files`]: files across real nodes: several sources, late joiners, resume, dedup,
+//!   private relays.
+//! - [`grib`]: GRIB metadata parity with ecCodes' `grib_ls` (samples and built forecasts).
 //! - [`latency`]: propagation latency figures (`#[ignore]`; see docs/performance.md).
 //! - [`cold_sync`]: time for an empty node to sync a 100k-post history (`#[ignore]`).
 //! - [`trust`]: joining without `via` while an outsider is connected (issue 8).
@@ -21,6 +24,8 @@ mod chat;
 mod cli;
 mod cold_sync;
 mod crash;
+mod files;
+mod grib;
 mod latency;
 mod mesh;
 mod netns;

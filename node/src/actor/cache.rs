@@ -27,6 +27,8 @@ pub(super) struct Folded {
     pub(super) chat: ChatState,
     /// File manifests (the fold ignores them): file → its channel and info.
     pub(super) files: BTreeMap<FileId, (ChannelId, FileInfo)>,
+    /// The chunk lists and key ids of those manifests (for the file service).
+    pub(super) manifests: BTreeMap<FileId, super::files::ManifestRef>,
     /// The keyring size the fold was built with.
     keys: usize,
 }
@@ -38,14 +40,29 @@ impl Folded {
             name,
             size,
             mime,
-            ..
+            chunk_size,
+            chunks,
         } = content
         {
+            if let Some(sealed) = event.sealed() {
+                self.manifests
+                    .entry(*file)
+                    .or_insert_with(|| super::files::ManifestRef {
+                        channel: event.envelope().channel,
+                        key_id: sealed.key,
+                        chunk_size: *chunk_size,
+                        size: *size,
+                        chunks: chunks.clone(),
+                        name: name.clone(),
+                        mime: mime.clone(),
+                    });
+            }
             let info = FileInfo {
                 id: *file,
                 name: name.clone(),
                 size: *size,
                 mime: mime.clone(),
+                state: crate::files::FileState::default(),
             };
             self.files
                 .entry(*file)
@@ -145,6 +162,9 @@ impl Actor {
                     tracing::warn!(%e, "cannot rebuild the chat fold");
                 }
             }
+        }
+        if matches!(content, Content::FileManifest { .. }) {
+            self.files_index(&flotilla);
         }
         self.announce_content(flotilla, &event, &content);
     }

@@ -65,6 +65,7 @@ impl Actor {
         if let Some(key) = net::node_key(&peer) {
             self.drive(InEvent::PeerDown(key));
         }
+        self.files_peer_down(&peer);
         let lost: Vec<usize> = (0..self.statics.len())
             .filter(|&i| self.statics[i].peer == Some(peer))
             .collect();
@@ -132,7 +133,11 @@ impl Actor {
             },
             request_response::Event::OutboundFailure {
                 request_id, error, ..
-            } => self.on_request_failed(request_id, &error.to_string()),
+            } => {
+                if !self.on_files_failed(request_id) {
+                    self.on_request_failed(request_id, &error.to_string());
+                }
+            }
             request_response::Event::InboundFailure { peer, error, .. } => {
                 tracing::debug!(%peer, %error, "inbound request failed");
             }
@@ -150,6 +155,7 @@ impl Actor {
             }
             Request::Join(join) => self.on_join_request(peer, join),
             Request::Probe(tag) => self.on_probe(peer, tag),
+            Request::Files(req) => self.on_files_request(peer, req),
         }
     }
 
@@ -159,6 +165,7 @@ impl Actor {
             Response::Joined { genesis, flotilla } => self.on_joined(id, genesis, flotilla),
             Response::Refused(why) => self.on_join_refused(id, why),
             Response::Genesis(bytes) => self.on_probe_answer(id, &bytes),
+            Response::Files(res) => self.on_files_response(id, res),
         }
     }
 

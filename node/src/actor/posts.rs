@@ -255,9 +255,12 @@ impl Actor {
     ) -> Result<FileTarget, Error> {
         let me = self.acting(who)?.public();
         self.writable(&who.flotilla, &channel, &me)?;
+        let (files_key, key_id) = self.channel_files_key(&who.flotilla, &channel)?;
         Ok(FileTarget {
             limit: self.files.limit(&who.flotilla),
             dir: self.files.dir.clone(),
+            files_key,
+            key_id,
         })
     }
 
@@ -269,6 +272,11 @@ impl Actor {
     ) -> Result<FileInfo, Error> {
         let me = self.acting(who)?.public();
         self.writable(&who.flotilla, &channel, &me)?;
+        if self.channel_files_key(&who.flotilla, &channel)?.1 != file.key_id {
+            return Err(Error::Conflict(
+                "the channel's key changed during the upload; send the file again".into(),
+            ));
+        }
         let manifest = file.manifest();
         manifest.check().map_err(|e| Error::Invalid {
             what: "file",

@@ -24,6 +24,8 @@ pub(crate) enum Timer {
     Found(PeerId),
     /// Give up join attempt `id`.
     JoinDeadline(u64),
+    /// The file service's tick while downloads run (timeouts, new requests).
+    Files,
 }
 
 /// Pending timers, earliest first. Bounded by what sets them: one per sync timer kind, one

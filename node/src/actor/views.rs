@@ -50,6 +50,7 @@ pub(super) fn post_view(
                     name: String::new(),
                     size: 0,
                     mime: "application/octet-stream".into(),
+                    state: crate::files::FileState::default(),
                 })
         })
         .collect();

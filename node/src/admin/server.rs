@@ -389,6 +389,23 @@ async fn dispatch(node: &NodeHandle, request: Request) -> Result<serde_json::Val
             limit,
             flotilla,
         } => to_value(messages(node, &channel, limit, flotilla.as_deref()).await?),
+        Request::FileList { flotilla } => {
+            let flotilla = resolve_flotilla(node, flotilla.as_deref()).await?;
+            let admin = node_admin(node).await?;
+            let files = node.file_list(flotilla, &admin).await.map_err(from_node)?;
+            let views: Vec<crate::http::dto::File> = files.into_iter().map(Into::into).collect();
+            to_value(views)
+        }
+        Request::FileFetch { id, flotilla } => {
+            let flotilla = resolve_flotilla(node, flotilla.as_deref()).await?;
+            let file = proto::id::FileId::from_str(id.trim()).map_err(|e| invalid("file id", e))?;
+            let admin = node_admin(node).await?;
+            let info = node
+                .fetch_file(flotilla, file, &admin)
+                .await
+                .map_err(from_node)?;
+            to_value(crate::http::dto::File::from(info))
+        }
         Request::Peers {} => {
             let peers = node.peers().await.map_err(from_node)?;
             let views: Vec<PeerView> = peers

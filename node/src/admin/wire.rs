@@ -134,6 +134,21 @@ pub enum Request {
         #[serde(default)]
         flotilla: Option<String>,
     },
+    /// The flotilla's files as the node admin sees them, with their state on this boat;
+    /// answers `[File]` (the HTTP API's file object).
+    FileList {
+        /// The flotilla.
+        #[serde(default)]
+        flotilla: Option<String>,
+    },
+    /// Fetches a file now, whatever the link policy; answers `File`.
+    FileFetch {
+        /// The file id.
+        id: String,
+        /// The flotilla.
+        #[serde(default)]
+        flotilla: Option<String>,
+    },
 }
 
 /// One response line: `{"ok": …}` or `{"error": code, "message": text}`.

@@ -487,9 +487,13 @@ impl NodeHandle {
             });
         }
         let (name, mime) = (name.to_owned(), mime.to_owned());
-        let file =
-            tokio::task::spawn_blocking(move || files::store(&target.dir, &bytes, name, mime))
-                .await??;
+        let file = tokio::task::spawn_blocking(move || {
+            files::store(&target.dir, &bytes, name, mime, &target.files_key).map(|mut f| {
+                f.key_id = target.key_id;
+                f
+            })
+        })
+        .await??;
         self.chat(|reply| ChatCommand::PublishFile {
             who,
             channel,

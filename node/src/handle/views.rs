@@ -81,6 +81,8 @@ pub struct FileInfo {
     pub size: u64,
     /// Its MIME type.
     pub mime: String,
+    /// Its state on this boat (available, fetching…, GRIB preview).
+    pub state: crate::files::FileState,
 }
 
 /// A post or reply as one user sees it.
@@ -179,6 +181,10 @@ pub struct FileTarget {
     pub limit: u64,
     /// The node's files directory.
     pub dir: PathBuf,
+    /// The channel's files key (chunks are encrypted with it before they leave this node).
+    pub files_key: flotilla_protocol::crypto::SymmetricKey,
+    /// The key id it was derived from (the manifest must be sealed with the same one).
+    pub key_id: flotilla_protocol::id::EventId,
 }
 
 /// A cursor as an opaque string for URLs: `<ms>-<logical>-<id hex>`.

@@ -181,15 +181,34 @@ pub struct File {
     pub size: u64,
     /// MIME type.
     pub mime: String,
+    /// Are the bytes on this boat?
+    pub available: bool,
+    /// `available`, `fetching`, `waiting` (no boat in reach has it) or `on_demand`.
+    pub state: &'static str,
+    /// Share of the chunks on this boat, 0–1.
+    pub progress: f64,
+    /// Boats known to hold it (this one included when available).
+    pub sources: u32,
+    /// The weather preview of a GRIB file.
+    pub grib: Option<super::files::Grib>,
+    /// Why a GRIB file has no preview ("not a readable GRIB: …").
+    pub grib_error: Option<String>,
 }
 
 impl From<FileInfo> for File {
     fn from(f: FileInfo) -> Self {
+        let (grib, grib_error) = super::files::grib_fields(&f.state);
         File {
             id: f.id.to_string(),
             name: f.name,
             size: f.size,
             mime: f.mime,
+            available: f.state.available(),
+            state: f.state.status.as_str(),
+            progress: f.state.progress(),
+            sources: f.state.sources,
+            grib,
+            grib_error,
         }
     }
 }

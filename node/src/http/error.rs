@@ -73,6 +73,17 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, "conflict", message)
     }
 
+    /// 409 `fetching`: the file's bytes are on their way to this boat.
+    pub fn fetching(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::CONFLICT, "fetching", message)
+    }
+
+    /// 422 `unprocessable`: the request is well formed but the content cannot be used
+    /// (a file that is not a readable GRIB).
+    pub fn unprocessable(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", message)
+    }
+
     /// 413: the body is over a limit.
     pub fn too_large(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)

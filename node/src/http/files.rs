@@ -1,4 +1,6 @@
-//! Attachments over HTTP: upload (raw body, per-flotilla size limit) and download.
+//! Attachments over HTTP: upload (raw body, per-flotilla size limit), download (`409
+//! fetching` while the chunks are on their way), the file list with each file's state on
+//! this boat, "fetch now", the weather list and the wind grid of a forecast.
 //!
 //! Downloads are served so that an uploaded file can never run as a page of this origin: a
 //! sandboxing Content-Security-Policy, `nosniff`, and `attachment` for anything but raster
@@ -9,8 +11,9 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::auth::Caller;
@@ -74,7 +77,8 @@ pub async fn post_file(
 
 #[utoipa::path(get, path = "/api/v1/flotillas/{f}/files/{id}", tag = "files",
     params(("f" = String, Path), ("id" = String, Path)),
-    responses((status = 200, description = "the file's bytes"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "the file's bytes"), (status = 404, body = ErrorBody),
+        (status = 409, description = "`fetching`: the bytes are on their way", body = ErrorBody)))]
 /// Downloads a file.
 pub async fn get_file(
     State(state): State<AppState>,
@@ -83,6 +87,23 @@ pub async fn get_file(
 ) -> Result<Response, ApiError> {
     let flotilla = parse_id(&f, "flotilla")?;
     let file = parse_id(&id, "file")?;
+    let info = state
+        .node
+        .file_info(flotilla, file, &caller.username)
+        .await?;
+    if !info.state.available() {
+        // "download" of a file the policy left on demand starts its fetch
+        let info = state
+            .node
+            .fetch_file(flotilla, file, &caller.username)
+            .await?;
+        return Err(ApiError::fetching(format!(
+            "{} is on its way to this boat ({:.0} %, from {} boat(s))",
+            info.name,
+            info.state.progress() * 100.0,
+            info.state.sources
+        )));
+    }
     let (info, path) = state.node.file(flotilla, file, &caller.username).await?;
     let bytes = tokio::fs::read(&path)
         .await
@@ -111,6 +132,210 @@ pub async fn get_file(
         HeaderValue::from_static("private, max-age=31536000, immutable"),
     );
     Ok(response)
+}
+
+/// A GRIB file's preview (angles in degrees, times in ms since the Unix epoch, UTC).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Grib {
+    /// GRIB edition, 1 or 2.
+    pub edition: u8,
+    /// The producing centre (`ecmf`, `kwbc`, or its WMO number).
+    pub centre: String,
+    /// The model run (newest reference time in the file).
+    pub reference_time: i64,
+    /// Forecast hours after the run.
+    pub forecast_hours: Vec<i64>,
+    /// The area covered.
+    pub area: Area,
+    /// Grid step in degrees.
+    pub resolution: f64,
+    /// `wind`, `gusts`, `pressure`, `waves`, `precipitation`, …
+    pub parameters: Vec<String>,
+    /// Number of GRIB messages (fields).
+    pub messages: u32,
+}
+
+/// A bounding box in degrees.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Area {
+    /// Northmost latitude.
+    pub north: f64,
+    /// Southmost latitude.
+    pub south: f64,
+    /// Westmost longitude.
+    pub west: f64,
+    /// Eastmost longitude.
+    pub east: f64,
+}
+
+impl From<&crate::files::grib::GribSummary> for Grib {
+    fn from(s: &crate::files::grib::GribSummary) -> Self {
+        let deg = |u: i64| u as f64 / 1e6;
+        Grib {
+            edition: s.edition,
+            centre: s.centre.clone(),
+            reference_time: s.reference_time_ms,
+            forecast_hours: s.forecast_hours.clone(),
+            area: Area {
+                north: deg(s.north_udeg),
+                south: deg(s.south_udeg),
+                west: deg(s.west_udeg),
+                east: deg(s.east_udeg),
+            },
+            resolution: deg(s.resolution_udeg),
+            parameters: s.parameters.clone(),
+            messages: s.messages,
+        }
+    }
+}
+
+/// The `grib` and `grib_error` fields of a file.
+pub(super) fn grib_fields(state: &crate::files::FileState) -> (Option<Grib>, Option<String>) {
+    match state.grib.as_deref() {
+        Some(Ok(s)) => (Some(s.into()), None),
+        Some(Err(e)) => (None, Some(e.clone())),
+        None => (None, None),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/flotillas/{f}/files", tag = "files",
+    params(("f" = String, Path)),
+    responses((status = 200, body = Vec<File>), (status = 404, body = ErrorBody)))]
+/// Every file of the flotilla the caller may read, with its state on this boat.
+pub async fn get_files(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(f): Path<String>,
+) -> Result<Json<Vec<File>>, ApiError> {
+    let flotilla = parse_id(&f, "flotilla")?;
+    let files = state.node.file_list(flotilla, &caller.username).await?;
+    Ok(Json(files.into_iter().map(File::from).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/flotillas/{f}/files/{id}/fetch", tag = "files",
+    params(("f" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = File), (status = 404, body = ErrorBody)))]
+/// Fetches a file now, whatever the link's policy ("download").
+pub async fn post_fetch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((f, id)): Path<(String, String)>,
+) -> Result<Json<File>, ApiError> {
+    let flotilla = parse_id(&f, "flotilla")?;
+    let file = parse_id(&id, "file")?;
+    let info = state
+        .node
+        .fetch_file(flotilla, file, &caller.username)
+        .await?;
+    Ok(Json(info.into()))
+}
+
+/// One forecast of the weather list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Forecast {
+    /// The file (its id, name, state and preview).
+    pub file: File,
+    /// The area's key: forecasts with the same key cover the same area.
+    pub area: String,
+    /// The model run, ms since the Unix epoch.
+    pub reference_time: i64,
+    /// A newer forecast of the same area exists.
+    pub superseded: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/flotillas/{f}/weather", tag = "files",
+    params(("f" = String, Path)),
+    responses((status = 200, body = Vec<Forecast>), (status = 404, body = ErrorBody)))]
+/// The forecasts (GRIB files) on this boat, grouped by area, newest run first; older runs
+/// of an area are `superseded`.
+pub async fn get_weather(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(f): Path<String>,
+) -> Result<Json<Vec<Forecast>>, ApiError> {
+    let flotilla = parse_id(&f, "flotilla")?;
+    let list = state.node.weather(flotilla, &caller.username).await?;
+    let mut out = Vec::with_capacity(list.len());
+    for fc in list {
+        let info = state
+            .node
+            .file_info(flotilla, fc.file, &caller.username)
+            .await?;
+        out.push(Forecast {
+            file: info.into(),
+            area: fc.area,
+            reference_time: fc.grib.reference_time_ms,
+            superseded: fc.superseded,
+        });
+    }
+    Ok(Json(out))
+}
+
+/// Which step of the wind picture.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct WindQuery {
+    /// Forecast hour (the first one if absent or not in the file).
+    pub step: Option<i64>,
+}
+
+/// A down-sampled 10 m wind field.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Wind {
+    /// Forecast hours with wind in the file.
+    pub steps: Vec<i64>,
+    /// The hour drawn.
+    pub step: i64,
+    /// Row latitudes (degrees).
+    pub lats: Vec<f64>,
+    /// Column longitudes (degrees).
+    pub lons: Vec<f64>,
+    /// East component, m/s, row-major.
+    pub u: Vec<f32>,
+    /// North component, m/s, row-major.
+    pub v: Vec<f32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/flotillas/{f}/files/{id}/wind", tag = "files",
+    params(("f" = String, Path), ("id" = String, Path), WindQuery),
+    responses((status = 200, body = Wind), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+/// The 10 m wind of one forecast step, down-sampled for the wind picture.
+pub async fn get_wind(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((f, id)): Path<(String, String)>,
+    Query(q): Query<WindQuery>,
+) -> Result<Json<Wind>, ApiError> {
+    let flotilla = parse_id(&f, "flotilla")?;
+    let file = parse_id(&id, "file")?;
+    let (_, path) = state.node.file(flotilla, file, &caller.username).await?;
+    let grid = tokio::task::spawn_blocking(move || {
+        let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+        crate::files::grib::wind_grid(&bytes, q.step).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+    .map_err(ApiError::unprocessable)?;
+    Ok(Json(Wind {
+        steps: grid.steps,
+        step: grid.step,
+        lats: grid.lats,
+        lons: grid.lons,
+        u: grid.u,
+        v: grid.v,
+    }))
+}
+
+/// The WebSocket `file` message for `user` (nothing if they may not read the file).
+pub(super) async fn file_message(
+    state: &AppState,
+    user: &str,
+    flotilla: flotilla_protocol::id::FlotillaId,
+    file: flotilla_protocol::id::FileId,
+) -> Option<Value> {
+    let info = state.node.file_info(flotilla, file, user).await.ok()?;
+    let file = serde_json::to_value(File::from(info)).ok()?;
+    Some(json!({"type": "file", "flotilla": flotilla.to_string(), "file": file}))
 }
 
 fn header_value(s: &str) -> HeaderValue {

@@ -179,6 +179,12 @@ async fn messages_for(state: &AppState, user: &str, event: Event) -> Vec<Value> 
             control: true,
             ..
         }) => vec![json!({"type": "members", "flotilla": flotilla.to_string()})],
+        Event::FileChanged { flotilla, file } => {
+            super::files::file_message(state, user, flotilla, file)
+                .await
+                .into_iter()
+                .collect()
+        }
         _ => vec![],
     }
 }

@@ -6,6 +6,7 @@
 //! request  = 0x00 ++ wire frame (proto::wire::encode of a PeerMsg)
 //!          | 0x01 ++ postcard JoinRequest
 //!          | 0x02 ++ probe tag (32 bytes, protocol::proof::probe_tag): "do you follow this?"
+//!          | 0x03 ++ postcard FilesRequest (the chunk protocol, crate::files::wire)
 //! response = postcard Response
 //! ```
 //! The length is checked before anything is allocated: a frame announcing more than
@@ -32,6 +33,7 @@ pub const MAX_BODY: usize = wire::MAX_FRAME_SIZE + 1;
 const TAG_SYNC: u8 = 0;
 const TAG_JOIN: u8 = 1;
 const TAG_PROBE: u8 = 2;
+const TAG_FILES: u8 = 3;
 
 /// A request to a peer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +49,8 @@ pub enum Request {
     /// connected peer this first, and sends its [`JoinRequest`] only to peers that answer
     /// with the genesis event itself, which an outsider does not hold.
     Probe([u8; 32]),
+    /// A chunk-protocol request (answered with [`Response::Files`]).
+    Files(crate::files::wire::FilesRequest),
 }
 
 /// A joiner's proof that it was given an invite code (DESIGN §5; protocol::proof). It
@@ -89,6 +93,8 @@ pub enum Response {
     Refused(JoinRefusal),
     /// The answer to a [`Request::Probe`]: the genesis event's bytes.
     Genesis(Vec<u8>),
+    /// A chunk-protocol answer.
+    Files(crate::files::wire::FilesResponse),
 }
 
 /// Why a member refused a join.
@@ -165,6 +171,12 @@ impl Request {
                 body.push(TAG_PROBE);
                 body.extend_from_slice(genesis);
             }
+            Request::Files(req) => {
+                body.push(TAG_FILES);
+                let bytes =
+                    postcard::to_stdvec(req).map_err(|e| CodecError::Malformed(e.to_string()))?;
+                body.extend_from_slice(&bytes);
+            }
         }
         Ok(body)
     }
@@ -184,6 +196,9 @@ impl Request {
             Some((&TAG_PROBE, bytes)) => <[u8; 32]>::try_from(bytes)
                 .map(Request::Probe)
                 .map_err(|_| CodecError::Malformed("probe length".into())),
+            Some((&TAG_FILES, bytes)) => postcard::from_bytes(bytes)
+                .map(Request::Files)
+                .map_err(|e| CodecError::Malformed(e.to_string())),
             _ => Err(CodecError::Malformed("unknown request tag".into())),
         }
     }

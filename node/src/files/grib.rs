@@ -1,0 +1,469 @@
+//! GRIB1/GRIB2 metadata for the weather preview, read with the `grib-reader` crate (pure
+//! Rust, MIT OR Apache-2.0) and never trusted: files over [`MAX_GRIB_BYTES`] or
+//! [`MAX_MESSAGES`] are refused, decoding runs under `catch_unwind`, and a truncated or
+//! corrupted file gives [`NotGrib`] ("not a readable GRIB"), never a crash.
+//!
+//! [`summarize`] and [`summary_text`] are pure functions over bytes, for the API and for
+//! search. [`wind_grid`] decodes the 10 m wind of one forecast step, down-sampled, for the
+//! wind picture.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use grib_reader::{GribFile, GridDefinition, Message};
+
+/// The largest file read for a preview (a 5 MB forecast is the routine; 64 MiB is ample).
+pub const MAX_GRIB_BYTES: usize = 64 * 1024 * 1024;
+/// The most messages read.
+pub const MAX_MESSAGES: usize = 20_000;
+/// The most grid points a down-sampled wind grid holds (a phone draws ~600 arrows well).
+pub const MAX_WIND_POINTS: usize = 600;
+
+/// A file that is not a readable GRIB.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a readable GRIB: {0}")]
+pub struct NotGrib(pub String);
+
+/// What a forecast covers (angles in micro-degrees, so that the summary compares exactly).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GribSummary {
+    /// GRIB edition (1 or 2) of the first message.
+    pub edition: u8,
+    /// The producing centre: its ecCodes abbreviation when known (`ecmf`, `kwbc`), else
+    /// its WMO number.
+    pub centre: String,
+    /// The centre's WMO number.
+    pub centre_id: u16,
+    /// The newest reference time (model run), ms since the Unix epoch (UTC).
+    pub reference_time_ms: i64,
+    /// Forecast hours after the reference time, sorted, without duplicates.
+    pub forecast_hours: Vec<i64>,
+    /// Northmost latitude.
+    pub north_udeg: i64,
+    /// Southmost latitude.
+    pub south_udeg: i64,
+    /// Westmost longitude (as the file gives it, 0–360 or −180–180).
+    pub west_udeg: i64,
+    /// Eastmost longitude.
+    pub east_udeg: i64,
+    /// Grid step (east-west) of the first lat/lon grid; 0 if none.
+    pub resolution_udeg: i64,
+    /// Parameters in words (`wind`, `gusts`, `pressure`, `waves`, `precipitation`,
+    /// `temperature`, `cloud`), else the decoder's short name.
+    pub parameters: Vec<String>,
+    /// Number of messages (fields).
+    pub messages: u32,
+}
+
+/// One message's keys, as compared with ecCodes' `grib_ls` in the parity test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageKeys {
+    /// Edition.
+    pub edition: u8,
+    /// Centre number.
+    pub centre: u16,
+    /// `YYYYMMDD`.
+    pub data_date: u32,
+    /// `HHMM`.
+    pub data_time: u32,
+    /// Forecast step in hours.
+    pub step_hours: Option<i64>,
+    /// Points along a parallel and a meridian.
+    pub ni: usize,
+    /// Points along a meridian.
+    pub nj: usize,
+    /// First and last grid point (degrees), for lat/lon grids.
+    pub corners: Option<[f64; 4]>,
+    /// GRIB2 discipline/category/number, or GRIB1 table version/indicator (category None).
+    pub parameter: (Option<u8>, Option<u8>, u8),
+}
+
+fn guard<T>(f: impl FnOnce() -> Result<T, NotGrib>) -> Result<T, NotGrib> {
+    catch_unwind(AssertUnwindSafe(f))
+        .unwrap_or_else(|_| Err(NotGrib("the decoder failed on this file".into())))
+}
+
+fn open(bytes: &[u8]) -> Result<GribFile, NotGrib> {
+    if bytes.len() > MAX_GRIB_BYTES {
+        return Err(NotGrib(format!("over {MAX_GRIB_BYTES} bytes")));
+    }
+    if !looks_like_grib(bytes) {
+        return Err(NotGrib("no GRIB header".into()));
+    }
+    let file = GribFile::from_bytes(bytes.to_vec()).map_err(|e| NotGrib(e.to_string()))?;
+    match file.message_count() {
+        0 => return Err(NotGrib("no message".into())),
+        n if n > MAX_MESSAGES => {
+            return Err(NotGrib(format!("{n} messages, over {MAX_MESSAGES}")));
+        }
+        _ => {}
+    }
+    check_complete(bytes)?;
+    Ok(file)
+}
+
+/// Every message announced in the file is whole: its length (section 0) fits in the file
+/// and it ends with `7777` (the decoder itself skips a cut last message silently).
+fn check_complete(bytes: &[u8]) -> Result<(), NotGrib> {
+    let mut pos = 0;
+    while let Some(at) = bytes[pos..].windows(4).position(|w| w == b"GRIB") {
+        let start = pos + at;
+        let head = |r: std::ops::Range<usize>| bytes.get(start + r.start..start + r.end);
+        let len = match head(7..8).map(|e| e[0]) {
+            Some(1) => head(4..7).map(|b| u64::from_be_bytes([0, 0, 0, 0, 0, b[0], b[1], b[2]])),
+            Some(2) => head(8..16)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_be_bytes),
+            _ => None,
+        };
+        let Some(len) = len.and_then(|l| usize::try_from(l).ok()) else {
+            return Err(NotGrib(format!(
+                "truncated: a message is cut at byte {start}"
+            )));
+        };
+        let end = start.saturating_add(len);
+        if end > bytes.len() || bytes.get(end.saturating_sub(4)..end) != Some(b"7777".as_slice()) {
+            // GRIB1 over 8 MiB uses ECMWF's scaled length: leave it to the decoder
+            if head(4..5).is_some_and(|b| b[0] & 0x80 != 0) {
+                return Ok(());
+            }
+            return Err(NotGrib(format!(
+                "truncated: the message at byte {start} is cut"
+            )));
+        }
+        pos = end;
+    }
+    Ok(())
+}
+
+/// Does the file start like a GRIB (`GRIB` in its first 1 KiB, as ecCodes tolerates a
+/// short header before it)?
+pub fn looks_like_grib(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(1024)]
+        .windows(4)
+        .any(|w| w == b"GRIB")
+}
+
+/// The metadata of a GRIB file.
+///
+/// # Errors
+/// [`NotGrib`] for anything that is not a complete, readable GRIB1/GRIB2 file.
+pub fn summarize(bytes: &[u8]) -> Result<GribSummary, NotGrib> {
+    guard(|| {
+        let file = open(bytes)?;
+        let mut s: Option<GribSummary> = None;
+        for msg in file.messages() {
+            add_message(&mut s, &msg);
+        }
+        s.ok_or_else(|| NotGrib("no message".into()))
+    })
+}
+
+/// The keys of every message, for the parity test against `grib_ls`.
+///
+/// # Errors
+/// [`NotGrib`].
+pub fn message_keys(bytes: &[u8]) -> Result<Vec<MessageKeys>, NotGrib> {
+    guard(|| Ok(open(bytes)?.messages().map(|m| keys_of(&m)).collect()))
+}
+
+fn keys_of(msg: &Message<'_>) -> MessageKeys {
+    let r = msg.reference_time();
+    let (ni, nj) = msg.grid_shape();
+    let p = msg.parameter();
+    MessageKeys {
+        edition: msg.edition(),
+        centre: msg.center_id(),
+        data_date: u32::from(r.year) * 10_000 + u32::from(r.month) * 100 + u32::from(r.day),
+        data_time: u32::from(r.hour) * 100 + u32::from(r.minute),
+        step_hours: step_hours(msg),
+        ni,
+        nj,
+        corners: latlon(msg.grid_definition()).map(|g| {
+            [
+                f64::from(g.lat_first) / 1e6,
+                f64::from(g.lon_first) / 1e6,
+                f64::from(g.lat_last) / 1e6,
+                f64::from(g.lon_last) / 1e6,
+            ]
+        }),
+        parameter: if msg.edition() == 1 {
+            (p.table_version, None, p.number)
+        } else {
+            (p.discipline, p.category, p.number)
+        },
+    }
+}
+
+fn latlon(grid: &GridDefinition) -> Option<&grib_reader::LatLonGrid> {
+    match grid {
+        GridDefinition::LatLon(g) => Some(g),
+        GridDefinition::RotatedLatLon(r) => Some(&r.grid),
+        _ => None,
+    }
+}
+
+fn step_hours(msg: &Message<'_>) -> Option<i64> {
+    let t = msg.forecast_time()?;
+    let hours = match msg.forecast_time_unit()? {
+        0 => t / 60,    // minutes
+        1 => t,         // hours
+        2 => t * 24,    // days
+        10 => t * 3,    // 3 hours
+        11 => t * 6,    // 6 hours
+        12 => t * 12,   // 12 hours
+        13 => t / 3600, // seconds (GRIB2)
+        254 if msg.edition() == 1 => t / 3600,
+        _ => return None,
+    };
+    Some(hours)
+}
+
+fn epoch_ms(r: &grib_reader::ReferenceTime) -> i64 {
+    // days from civil (Howard Hinnant's algorithm), UTC
+    let (y, m, d) = (i64::from(r.year), i64::from(r.month), i64::from(r.day));
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs =
+        days * 86_400 + i64::from(r.hour) * 3600 + i64::from(r.minute) * 60 + i64::from(r.second);
+    secs * 1000
+}
+
+fn add_message(s: &mut Option<GribSummary>, msg: &Message<'_>) {
+    let s = s.get_or_insert_with(|| GribSummary {
+        edition: msg.edition(),
+        centre: centre_name(msg.center_id()),
+        centre_id: msg.center_id(),
+        reference_time_ms: i64::MIN,
+        forecast_hours: Vec::new(),
+        north_udeg: i64::MIN,
+        south_udeg: i64::MAX,
+        west_udeg: i64::MAX,
+        east_udeg: i64::MIN,
+        resolution_udeg: 0,
+        parameters: Vec::new(),
+        messages: 0,
+    });
+    s.messages += 1;
+    s.reference_time_ms = s.reference_time_ms.max(epoch_ms(msg.reference_time()));
+    if let Some(h) = step_hours(msg)
+        && let Err(at) = s.forecast_hours.binary_search(&h)
+    {
+        s.forecast_hours.insert(at, h);
+    }
+    if let Some(g) = latlon(msg.grid_definition()) {
+        let (la, lb) = (i64::from(g.lat_first), i64::from(g.lat_last));
+        let (oa, ob) = (i64::from(g.lon_first), i64::from(g.lon_last));
+        s.north_udeg = s.north_udeg.max(la.max(lb));
+        s.south_udeg = s.south_udeg.min(la.min(lb));
+        s.west_udeg = s.west_udeg.min(oa.min(ob));
+        s.east_udeg = s.east_udeg.max(oa.max(ob));
+        if s.resolution_udeg == 0 {
+            s.resolution_udeg = i64::from(g.di);
+        }
+    }
+    let name = parameter_word(msg);
+    if !s.parameters.contains(&name) {
+        s.parameters.push(name);
+    }
+}
+
+/// The word for a message's parameter (see [`GribSummary::parameters`]).
+fn parameter_word(msg: &Message<'_>) -> String {
+    let p = msg.parameter();
+    let word = if msg.edition() == 1 {
+        grib1_word(p.table_version.unwrap_or(0), p.number)
+    } else {
+        grib2_word(
+            p.discipline.unwrap_or(255),
+            p.category.unwrap_or(255),
+            p.number,
+        )
+    };
+    word.map_or_else(|| msg.parameter_name().to_owned(), str::to_owned)
+}
+
+fn grib2_word(discipline: u8, category: u8, number: u8) -> Option<&'static str> {
+    Some(match (discipline, category, number) {
+        (0, 2, 2 | 3) | (0, 2, 1) => "wind",
+        (0, 2, 22) => "gusts",
+        (0, 3, 0 | 1) => "pressure",
+        (10, 0, 3..=10) => "waves",
+        (0, 1, 7 | 8 | 52) => "precipitation",
+        (0, 0, 0) => "temperature",
+        (0, 6, 1) => "cloud",
+        _ => return None,
+    })
+}
+
+fn grib1_word(table: u8, number: u8) -> Option<&'static str> {
+    Some(match (table, number) {
+        (128, 165 | 166) | (1..=3, 31..=34) => "wind",
+        (128, 49) | (2, 180) => "gusts",
+        (128, 151 | 134) | (1..=3, 1 | 2) => "pressure",
+        (140, 229..=239) | (1..=3, 100..=109) => "waves",
+        (128, 228) | (1..=3, 59 | 61) => "precipitation",
+        (128, 167) | (1..=3, 11) => "temperature",
+        (128, 164) | (1..=3, 71) => "cloud",
+        _ => return None,
+    })
+}
+
+/// ecCodes' abbreviation of a few centres that publish marine forecasts.
+fn centre_name(id: u16) -> String {
+    match id {
+        7 => "kwbc",
+        34 => "rjtd",
+        54 => "cwao",
+        74 => "egrr",
+        78 => "edzw",
+        80 => "cnmc",
+        85 => "lfpw",
+        98 => "ecmf",
+        _ => return id.to_string(),
+    }
+    .to_owned()
+}
+
+/// A summary in one line of words, for search and for LoRa announcements:
+/// `GRIB2 ecmf run 2026-12-07T00Z +0..72h N48.5 S44.0 W-8.0 E-1.0 0.25° wind pressure`.
+pub fn summary_text(s: &GribSummary) -> String {
+    let hours = match (s.forecast_hours.first(), s.forecast_hours.last()) {
+        (Some(a), Some(b)) => format!(" +{a}..{b}h"),
+        _ => String::new(),
+    };
+    let deg = |u: i64| u as f64 / 1e6;
+    format!(
+        "GRIB{} {} run {} {hours} N{} S{} W{} E{} {}° {}",
+        s.edition,
+        s.centre,
+        iso_hour(s.reference_time_ms),
+        deg(s.north_udeg),
+        deg(s.south_udeg),
+        deg(s.west_udeg),
+        deg(s.east_udeg),
+        deg(s.resolution_udeg),
+        s.parameters.join(" ")
+    )
+    .replace("  ", " ")
+}
+
+fn iso_hour(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let hour = secs.rem_euclid(86_400) / 3600;
+    // civil from days (Howard Hinnant)
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{hour:02}Z")
+}
+
+/// A down-sampled 10 m wind field of one forecast step, for the wind picture.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindGrid {
+    /// The forecast hours the file holds wind for.
+    pub steps: Vec<i64>,
+    /// The step drawn.
+    pub step: i64,
+    /// Latitudes of the rows (degrees).
+    pub lats: Vec<f64>,
+    /// Longitudes of the columns (degrees).
+    pub lons: Vec<f64>,
+    /// East component (m/s), row-major, `lats.len() × lons.len()`.
+    pub u: Vec<f32>,
+    /// North component (m/s).
+    pub v: Vec<f32>,
+}
+
+fn is_u(msg: &Message<'_>) -> Option<bool> {
+    let p = msg.parameter();
+    match (
+        msg.edition(),
+        p.discipline,
+        p.category,
+        p.number,
+        p.table_version,
+    ) {
+        (2, Some(0), Some(2), 2, _) | (1, _, _, 165 | 33, _) => Some(true),
+        (2, Some(0), Some(2), 3, _) | (1, _, _, 166 | 34, _) => Some(false),
+        _ => None,
+    }
+}
+
+/// The wind at forecast step `step` (the first step if `None` or absent), at most
+/// [`MAX_WIND_POINTS`] points.
+///
+/// # Errors
+/// [`NotGrib`] if the file has no u/v wind pair on a lat/lon grid, or cannot be decoded.
+pub fn wind_grid(bytes: &[u8], step: Option<i64>) -> Result<WindGrid, NotGrib> {
+    guard(|| {
+        let file = open(bytes)?;
+        let winds: Vec<(Message<'_>, bool, i64)> = file
+            .messages()
+            .filter_map(|m| {
+                let u = is_u(&m)?;
+                let h = step_hours(&m).unwrap_or(0);
+                latlon(m.grid_definition())?;
+                Some((m, u, h))
+            })
+            .collect();
+        let mut steps: Vec<i64> = winds.iter().map(|w| w.2).collect();
+        steps.sort_unstable();
+        steps.dedup();
+        let want = step
+            .filter(|s| steps.contains(s))
+            .or_else(|| steps.first().copied())
+            .ok_or_else(|| NotGrib("no 10 m wind on a lat/lon grid".into()))?;
+        let find = |u: bool| {
+            winds
+                .iter()
+                .find(|w| w.1 == u && w.2 == want)
+                .ok_or_else(|| NotGrib("u or v wind missing for this step".into()))
+        };
+        let (mu, mv) = (&find(true)?.0, &find(false)?.0);
+        let decode = |m: &Message<'_>| {
+            m.read_flat_data_as_f32()
+                .map_err(|e| NotGrib(e.to_string()))
+        };
+        let (fu, fv) = (decode(mu)?, decode(mv)?);
+        let lats = mu.latitudes().ok().flatten().unwrap_or_default();
+        let lons = mu.longitudes().ok().flatten().unwrap_or_default();
+        let (ni, nj) = (lons.len(), lats.len());
+        if ni * nj != fu.len() || fu.len() != fv.len() || ni == 0 {
+            return Err(NotGrib("grid and data sizes differ".into()));
+        }
+        let stride = ((ni * nj) as f64 / MAX_WIND_POINTS as f64)
+            .sqrt()
+            .ceil()
+            .max(1.0) as usize;
+        let rows: Vec<usize> = (0..nj).step_by(stride).collect();
+        let cols: Vec<usize> = (0..ni).step_by(stride).collect();
+        let pick = |f: &[f32]| {
+            rows.iter()
+                .flat_map(|r| cols.iter().map(move |c| f[r * ni + c]))
+                .collect::<Vec<f32>>()
+        };
+        Ok(WindGrid {
+            steps,
+            step: want,
+            lats: rows.iter().map(|r| lats[*r]).collect(),
+            lons: cols.iter().map(|c| lons[*c]).collect(),
+            u: pick(&fu),
+            v: pick(&fv),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests;
