@@ -22,6 +22,7 @@ mod chat_commands;
 mod commands;
 mod found;
 mod join;
+mod links;
 mod peers;
 mod posts;
 mod timers;
@@ -94,6 +95,8 @@ pub(crate) struct Setup {
     pub(crate) listen: Vec<Multiaddr>,
     pub(crate) peers: Vec<Multiaddr>,
     pub(crate) attachments: crate::files::Attachments,
+    /// Refuses posts and uploads on a full disk.
+    pub(crate) disk: crate::disk::DiskGuard,
 }
 
 /// A peer as the actor tracks it.
@@ -162,6 +165,8 @@ pub(crate) struct Actor {
     cache: cache::FoldCache,
     /// Where attachments go, and their limits.
     files: crate::files::Attachments,
+    /// Live connections and their missed pings ([`links`]).
+    liveness: net::liveness::Liveness,
 }
 
 impl std::fmt::Debug for Actor {
@@ -182,6 +187,7 @@ pub(crate) fn spawn(setup: Setup) -> Result<(NodeHandle, tokio::task::JoinHandle
     let (disc_tx, discovered_rx) = mpsc::channel(crate::handle::DISCOVERED_CAP);
     let (events, _) = broadcast::channel(crate::handle::EVENT_CAP);
     let connected = Arc::new(AtomicUsize::new(0));
+    let disk = setup.disk.clone();
     let actor = Actor::new(
         setup,
         cmd_rx,
@@ -196,6 +202,7 @@ pub(crate) fn spawn(setup: Setup) -> Result<(NodeHandle, tokio::task::JoinHandle
         connected,
         id: actor.me,
         peer_id: *actor.swarm.local_peer_id(),
+        disk,
     };
     let task = tokio::spawn(actor.run());
     Ok((handle, task))
@@ -217,6 +224,7 @@ impl Actor {
             listen,
             peers,
             attachments,
+            disk: _,
         } = setup;
         let mut swarm = net::build_swarm(&key, &timeouts)?;
         let local_peer = *swarm.local_peer_id();
@@ -271,6 +279,7 @@ impl Actor {
             stop_reply: None,
             cache: cache::FoldCache::default(),
             files: attachments,
+            liveness: net::liveness::Liveness::new(timeouts.missed_pings),
         };
         actor.resume_all()?;
         for i in 0..actor.statics.len() {
@@ -483,6 +492,7 @@ impl Actor {
                 if peer == *self.swarm.local_peer_id() {
                     return;
                 }
+                let before = self.found.addrs(&peer);
                 self.forget_old_peers();
                 let entry = self.peers.entry(peer).or_default();
                 entry.last_seen_ms = now_ms();
@@ -492,6 +502,9 @@ impl Actor {
                     }
                 }
                 let connected = self.swarm.is_connected(&peer);
+                if connected {
+                    self.dial_new_paths(peer, &before, &found.addrs);
+                }
                 let now = std::time::Instant::now();
                 let plan = self.found.found(peer, found.addrs, connected, now);
                 self.follow_plan(peer, plan);
@@ -609,6 +622,7 @@ impl Actor {
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(ev)) => self.on_gossip(ev),
             SwarmEvent::Behaviour(BehaviourEvent::Sync(ev)) => self.on_request_response(ev),
             SwarmEvent::Behaviour(BehaviourEvent::Identify(ev)) => self.on_identify(ev),
+            SwarmEvent::Behaviour(BehaviourEvent::Ping(ev)) => self.on_ping(ev),
             SwarmEvent::ConnectionEstablished {
                 peer_id,
                 connection_id,
@@ -618,9 +632,13 @@ impl Actor {
             } => self.on_connected(peer_id, connection_id, &endpoint, num_established.get()),
             SwarmEvent::ConnectionClosed {
                 peer_id,
+                connection_id,
                 num_established,
                 ..
-            } => self.on_disconnected(peer_id, num_established),
+            } => {
+                self.link_down(connection_id);
+                self.on_disconnected(peer_id, num_established);
+            }
             SwarmEvent::OutgoingConnectionError {
                 connection_id,
                 error,
