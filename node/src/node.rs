@@ -79,6 +79,7 @@ impl Node {
                 default_limit: config.max_attachment_bytes,
                 limits: config.flotilla_max_attachment_bytes.clone(),
             },
+            disk: crate::disk::DiskGuard::for_dir(dir.path()),
         };
         let (handle, actor) = actor::spawn(setup)?;
         // mDNS: advertise the mesh port once known, feed found peers to the actor.
