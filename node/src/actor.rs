@@ -24,6 +24,7 @@ mod files;
 mod found;
 mod join;
 mod members;
+mod links;
 mod peers;
 mod posts;
 mod timers;
@@ -96,6 +97,8 @@ pub(crate) struct Setup {
     pub(crate) listen: Vec<Multiaddr>,
     pub(crate) peers: Vec<Multiaddr>,
     pub(crate) attachments: crate::files::Attachments,
+    /// Refuses posts and uploads on a full disk.
+    pub(crate) disk: crate::disk::DiskGuard,
 }
 
 /// A peer as the actor tracks it.
@@ -170,6 +173,8 @@ pub(crate) struct Actor {
     files: crate::files::Attachments,
     /// Chunk transfers, "have" sets, GRIB previews.
     fsvc: files::FileService,
+    /// Live connections and their missed pings ([`links`]).
+    liveness: net::liveness::Liveness,
 }
 
 impl std::fmt::Debug for Actor {
@@ -190,6 +195,7 @@ pub(crate) fn spawn(setup: Setup) -> Result<(NodeHandle, tokio::task::JoinHandle
     let (disc_tx, discovered_rx) = mpsc::channel(crate::handle::DISCOVERED_CAP);
     let (events, _) = broadcast::channel(crate::handle::EVENT_CAP);
     let connected = Arc::new(AtomicUsize::new(0));
+    let disk = setup.disk.clone();
     let actor = Actor::new(
         setup,
         cmd_rx,
@@ -204,6 +210,7 @@ pub(crate) fn spawn(setup: Setup) -> Result<(NodeHandle, tokio::task::JoinHandle
         connected,
         id: actor.me,
         peer_id: *actor.swarm.local_peer_id(),
+        disk,
     };
     let task = tokio::spawn(actor.run());
     Ok((handle, task))
@@ -225,6 +232,7 @@ impl Actor {
             listen,
             peers,
             attachments,
+            disk: _,
         } = setup;
         let mut swarm = net::build_swarm(&key, &timeouts)?;
         let local_peer = *swarm.local_peer_id();
@@ -280,6 +288,7 @@ impl Actor {
             cache: cache::FoldCache::default(),
             fsvc: files::FileService::load(&attachments, &timeouts),
             files: attachments,
+            liveness: net::liveness::Liveness::new(timeouts.missed_pings),
         };
         actor.resume_all()?;
         for i in 0..actor.statics.len() {
@@ -493,6 +502,7 @@ impl Actor {
                 if peer == *self.swarm.local_peer_id() {
                     return;
                 }
+                let before = self.found.addrs(&peer);
                 self.forget_old_peers();
                 let entry = self.peers.entry(peer).or_default();
                 entry.last_seen_ms = now_ms();
@@ -502,6 +512,9 @@ impl Actor {
                     }
                 }
                 let connected = self.swarm.is_connected(&peer);
+                if connected {
+                    self.dial_new_paths(peer, &before, &found.addrs);
+                }
                 let now = std::time::Instant::now();
                 let plan = self.found.found(peer, found.addrs, connected, now);
                 self.follow_plan(peer, plan);
@@ -622,6 +635,7 @@ impl Actor {
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(ev)) => self.on_gossip(ev),
             SwarmEvent::Behaviour(BehaviourEvent::Sync(ev)) => self.on_request_response(ev),
             SwarmEvent::Behaviour(BehaviourEvent::Identify(ev)) => self.on_identify(ev),
+            SwarmEvent::Behaviour(BehaviourEvent::Ping(ev)) => self.on_ping(ev),
             SwarmEvent::ConnectionEstablished {
                 peer_id,
                 connection_id,
@@ -631,9 +645,13 @@ impl Actor {
             } => self.on_connected(peer_id, connection_id, &endpoint, num_established.get()),
             SwarmEvent::ConnectionClosed {
                 peer_id,
+                connection_id,
                 num_established,
                 ..
-            } => self.on_disconnected(peer_id, num_established),
+            } => {
+                self.link_down(connection_id);
+                self.on_disconnected(peer_id, num_established);
+            }
             SwarmEvent::OutgoingConnectionError {
                 connection_id,
                 error,

@@ -79,6 +79,14 @@ pub enum Error {
     /// It clashes with what exists (a channel name taken).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The data directory's disk is (nearly) full: the write was refused ([`crate::disk`]).
+    #[error("the disk is full ({free} bytes free, {reserve} kept in reserve): free some space")]
+    DiskFull {
+        /// Free bytes.
+        free: u64,
+        /// Bytes kept free.
+        reserve: u64,
+    },
     /// Over a size limit (an attachment).
     #[error("too large: the limit is {limit} bytes")]
     TooLarge {

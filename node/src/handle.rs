@@ -413,6 +413,8 @@ pub struct NodeHandle {
     pub(crate) connected: Arc<AtomicUsize>,
     pub(crate) id: PublicKey,
     pub(crate) peer_id: PeerId,
+    /// Refuses posts and uploads on a full disk ([`crate::disk`]).
+    pub(crate) disk: crate::disk::DiskGuard,
 }
 
 impl NodeHandle {
@@ -620,6 +622,7 @@ impl NodeHandle {
         text: &str,
         reply_to: Option<EventId>,
     ) -> Result<EventId, Error> {
+        self.disk.check(text.len() as u64)?;
         let (as_user, text) = (as_user.to_owned(), text.to_owned());
         self.ask(|reply| Command::Post {
             flotilla,

@@ -41,8 +41,11 @@ pub mod cli;
 pub mod config;
 pub mod datadir;
 pub mod discovery;
+pub mod disk;
 mod error;
 pub mod files;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod handle;
 pub mod http;
 pub mod identity;

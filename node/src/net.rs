@@ -7,11 +7,13 @@
 //! # Layout
 //! - [`behaviour`]: the protocols ([`Behaviour`]) and the gossipsub settings.
 //! - [`codec`]: the request-response codec of `/flotilla/sync/2`.
+//! - [`liveness`]: which connections to close (missed pings, a newer path to the same peer).
 
 // The NetworkBehaviour derive generates `BehaviourEvent` without docs.
 #[allow(missing_docs)]
 pub mod behaviour;
 pub mod codec;
+pub mod liveness;
 
 use std::time::Duration;
 
@@ -73,6 +75,10 @@ pub struct Timeouts {
     pub forward_queue: Duration,
     /// Ping interval.
     pub ping_interval: Duration,
+    /// How long a ping waits for its answer.
+    pub ping_timeout: Duration,
+    /// Reported ping failures in a row after which a connection is closed ([`liveness`]).
+    pub missed_pings: u32,
     /// Idle connections are closed after this.
     pub idle: Duration,
     /// How long a peer that is not a member may stay connected (to send a join request).
@@ -82,14 +88,21 @@ pub struct Timeouts {
 /// LAN (marina Wi-Fi): libp2p's defaults where they fit. The handshake, identify and
 /// subscribe exchange took ~10 ms on an unshaped veth (research/tech.md §1.6), so 10 s
 /// (libp2p's default connection and request timeouts) is generous; gossipsub's defaults are
-/// 5 s / 1 s of queueing and ping's 15 s interval. The idle timeout is 60 s, not the 10 s
-/// default: gossipsub keeps only mesh peers alive (§1.2).
+/// 5 s / 1 s of queueing. The idle timeout is 60 s, not the 10 s default: gossipsub keeps
+/// only mesh peers alive (§1.2).
+///
+/// Liveness (issue 9): a ping every second (32 bytes each way: nothing on a LAN) with a 2 s
+/// timeout, and a connection closed after 2 reported failures (3 missed pings, the first of a
+/// run being silent in libp2p): a dead path is closed ~9 s after its last answer, instead of
+/// when TCP gives up (minutes). A Wi-Fi hiccup of a second or two costs one missed ping.
 pub const LAN: Timeouts = Timeouts {
     connection: Duration::from_secs(10),
     request: Duration::from_secs(10),
     publish_queue: Duration::from_secs(5),
     forward_queue: Duration::from_secs(1),
-    ping_interval: Duration::from_secs(15),
+    ping_interval: Duration::from_secs(1),
+    ping_timeout: Duration::from_secs(2),
+    missed_pings: 2,
     idle: Duration::from_secs(60),
     join_grace: Duration::from_secs(10),
 };
@@ -99,14 +112,19 @@ pub const LAN: Timeouts = Timeouts {
 /// dial failed with the 10 s default and needed a 120 s connection timeout (connected at
 /// ~28 s, subscribed at ~50 s). A full 1 MiB sync frame at 150 kbit/s takes ~56 s, hence the
 /// 120 s request timeout. Queues hold messages 60 s / 30 s instead of dropping them after
-/// 5 s / 1 s, and pings are 4× rarer to save airtime. The join grace covers the ~50 s to a
-/// first subscription.
+/// 5 s / 1 s. The join grace covers the ~50 s to a first subscription.
+///
+/// Liveness: a ping every 15 s with a 10 s timeout (a 32-byte ping queued behind a sync
+/// frame on a loaded 150 kbit/s link can wait seconds), closed after 2 reported failures: a
+/// dead path is closed ~75 s after its last answer.
 pub const HALOW: Timeouts = Timeouts {
     connection: Duration::from_secs(120),
     request: Duration::from_secs(120),
     publish_queue: Duration::from_secs(60),
     forward_queue: Duration::from_secs(30),
-    ping_interval: Duration::from_secs(60),
+    ping_interval: Duration::from_secs(15),
+    ping_timeout: Duration::from_secs(10),
+    missed_pings: 2,
     idle: Duration::from_secs(300),
     join_grace: Duration::from_secs(120),
 };
@@ -141,8 +159,15 @@ pub enum Error {
     },
 }
 
-/// Builds the swarm of node `key`: TCP + Noise + Yamux, the [`Behaviour`], the profile's
-/// timeouts. Must run inside a tokio runtime.
+/// Builds the swarm of node `key`: TCP (no Nagle delay) + Noise + Yamux, the [`Behaviour`],
+/// the profile's timeouts. Must run inside a tokio runtime.
+///
+/// Outbound streams use multistream-select's `V1Lazy`: a stream with a single protocol is
+/// usable at once, without waiting a round trip for the other end's confirmation. Besides
+/// saving that round trip, it keeps ping's timeout meaningful on a dead path: with `V1`, each
+/// new ping stream would wait for the 10 s stream-negotiation timeout before failing.
+/// Yamux 0.13 has no keep-alive of its own, and libp2p's TCP transport sets no
+/// `TCP_USER_TIMEOUT`: the pings ([`liveness`]) are what notice a dead path.
 ///
 /// # Errors
 /// [`Error::Transport`] or [`Error::Behaviour`].
@@ -151,7 +176,7 @@ pub fn build_swarm(key: &SecretKey, t: &Timeouts) -> Result<Swarm<Behaviour>, Er
     let swarm = libp2p::SwarmBuilder::with_existing_identity(keypair(key))
         .with_tokio()
         .with_tcp(
-            tcp::Config::default(),
+            tcp::Config::default().nodelay(true),
             noise::Config::new,
             yamux::Config::default,
         )
@@ -161,7 +186,10 @@ pub fn build_swarm(key: &SecretKey, t: &Timeouts) -> Result<Swarm<Behaviour>, Er
                 .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { e.into() })
         })
         .map_err(|e| Error::Behaviour(e.to_string()))?
-        .with_swarm_config(|c| c.with_idle_connection_timeout(t.idle))
+        .with_swarm_config(|c| {
+            c.with_idle_connection_timeout(t.idle)
+                .with_substream_upgrade_protocol_override(libp2p::core::upgrade::Version::V1Lazy)
+        })
         .with_connection_timeout(t.connection)
         .build();
     Ok(swarm)
@@ -205,5 +233,10 @@ mod tests {
         assert!(lan.idle >= Duration::from_secs(60));
         assert!(halow.connection >= Duration::from_secs(120));
         assert!(halow.request > lan.request && halow.publish_queue > lan.publish_queue);
+        // A dead path is noticed in seconds on lan, in tens of seconds on halow.
+        let detect = |t: Timeouts| (t.ping_interval + t.ping_timeout) * (t.missed_pings + 1);
+        assert!(detect(lan) <= Duration::from_secs(10), "{:?}", detect(lan));
+        assert!(detect(halow) <= Duration::from_secs(90) && detect(halow) > detect(lan));
+        assert!(lan.ping_timeout < lan.request && halow.ping_timeout < halow.request);
     }
 }

@@ -84,6 +84,7 @@ impl Node {
                 auto_fetch_max_bytes: config.auto_fetch_max_bytes,
                 budget_bytes: config.file_budget_bytes,
             },
+            disk: crate::disk::DiskGuard::for_dir(dir.path()),
         };
         let (handle, actor) = actor::spawn(setup)?;
         // mDNS: advertise the mesh port once known, feed found peers to the actor.

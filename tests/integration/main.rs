@@ -2,6 +2,7 @@
 //!
 //! - [`store`]: a large store survives a reopen.
 //! - [`crash`]: events acknowledged before a SIGKILL are all there after it.
+//! - [`faults`]: the real binary through HTTP: SIGKILL while posting, a full disk.
 //! - [`cli`]: the real `flotilla` binary: serve, status, key mode, bad flags, every admin
 //!   command, and three nodes joining, posting and catching up after a restart.
 //! - [`netns`]: network namespaces (root): real mDNS between processes, cut links, tbf.
@@ -26,6 +27,7 @@ mod cold_sync;
 mod crash;
 mod files;
 mod grib;
+mod faults;
 mod latency;
 mod mesh;
 mod netns;

@@ -19,11 +19,15 @@
 //! - `posts_cross_a_150_kbit_link`: nodes 2 and 3 behind 150 kbit/s tbf (HaLow-class); prints
 //!   the post → visible delays across and beside the slow link.
 //!
+//! Boats moving between networks (issue 9): [`moves`] (a dead connection nobody closed, a
+//! new path with other addresses).
+//!
 //! Run them alone with timings:
 //! `cargo test -p flotilla-tests --test integration netns -- --nocapture`
 
 pub(crate) mod boats;
 pub(crate) mod lab;
+mod moves;
 
 use std::collections::HashSet;
 use std::path::PathBuf;

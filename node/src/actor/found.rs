@@ -112,6 +112,14 @@ impl FoundPeers {
         }
     }
 
+    /// The addresses `peer` was last found at (empty if not remembered).
+    pub(crate) fn addrs(&self, peer: &PeerId) -> Vec<Multiaddr> {
+        self.peers
+            .get(peer)
+            .map(|p| p.addrs.clone())
+            .unwrap_or_default()
+    }
+
     /// Discovery lost `peer`: stop redialling it.
     pub(crate) fn lost(&mut self, peer: &PeerId) {
         self.peers.remove(peer);

@@ -34,7 +34,9 @@ impl Actor {
         {
             entry.addrs.push(address.clone());
         }
+        self.link_up(peer, connection, endpoint);
         if established > 1 {
+            self.regreet(&peer);
             return;
         }
         self.set_connected_count();
@@ -57,6 +59,7 @@ impl Actor {
             p.last_seen_ms = now_ms();
         }
         if remaining > 0 {
+            self.regreet(&peer);
             return;
         }
         self.set_connected_count();

@@ -294,6 +294,7 @@ impl NodeHandle {
         root: Option<EventId>,
         files: Vec<FileId>,
     ) -> Result<PostView, Error> {
+        self.disk.check(text.len() as u64)?;
         let (who, text) = (acting(flotilla, as_user), text.to_owned());
         self.chat(|reply| ChatCommand::CreatePost {
             who,
@@ -486,6 +487,7 @@ impl NodeHandle {
                 limit: target.limit,
             });
         }
+        self.disk.check(size)?;
         let (name, mime) = (name.to_owned(), mime.to_owned());
         let file = tokio::task::spawn_blocking(move || {
             files::store(&target.dir, &bytes, name, mime, &target.files_key).map(|mut f| {

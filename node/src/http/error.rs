@@ -160,6 +160,11 @@ impl From<Error> for ApiError {
             Error::JoinRefused(r) => ApiError::forbidden(format!("join refused: {r}")),
             Error::Join(why) => ApiError::conflict(format!("join failed: {why}")),
             Error::ActorGone => ApiError::unavailable(),
+            e @ Error::DiskFull { .. } => ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "insufficient_storage",
+                e.to_string(),
+            ),
             other => ApiError::internal(&other),
         }
     }

@@ -97,8 +97,8 @@ pub async fn get_posts(
 #[utoipa::path(post, path = "/api/v1/flotillas/{f}/channels/{c}/posts", tag = "posts",
     request_body = NewPost, params(("f" = String, Path), ("c" = String, Path)),
     responses((status = 201, body = Post), (status = 403, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
-/// Posts, or replies with `root_id`.
+        (status = 422, body = ErrorBody), (status = 507, body = ErrorBody)))]
+/// Posts, or replies with `root_id`. 507 when the node's disk is full.
 pub async fn post_post(
     State(state): State<AppState>,
     caller: Caller,

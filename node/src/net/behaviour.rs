@@ -50,7 +50,8 @@ pub struct Behaviour {
     pub sync: request_response::Behaviour<Codec>,
     /// Listen addresses and protocol versions of peers.
     pub identify: identify::Behaviour,
-    /// Liveness and round-trip times.
+    /// Liveness and round-trip times; the actor closes connections that miss pings
+    /// ([`super::liveness`]).
     pub ping: ping::Behaviour,
 }
 
@@ -125,7 +126,11 @@ impl Behaviour {
             identify::Config::new(IDENTIFY_PROTOCOL.into(), key.public())
                 .with_agent_version(format!("flotilla/{}", env!("CARGO_PKG_VERSION"))),
         );
-        let ping = ping::Behaviour::new(ping::Config::new().with_interval(t.ping_interval));
+        let ping = ping::Behaviour::new(
+            ping::Config::new()
+                .with_interval(t.ping_interval)
+                .with_timeout(t.ping_timeout),
+        );
         Ok(Behaviour {
             block: allow_block_list::Behaviour::default(),
             gossipsub,

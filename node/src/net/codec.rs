@@ -204,6 +204,33 @@ impl Request {
     }
 }
 
+impl Response {
+    /// Decodes a body (what [`Codec`] reads after the length prefix).
+    ///
+    /// # Errors
+    /// [`CodecError::Malformed`] for anything that is not a response.
+    pub fn from_body(body: &[u8]) -> Result<Self, CodecError> {
+        postcard::from_bytes(body).map_err(|e| CodecError::Malformed(e.to_string()))
+    }
+}
+
+/// Splits a length-prefixed frame (`u32` big-endian length, then the body) as [`Codec`]
+/// reads it from a stream: the body, or an error for a short frame or one over `MAX_BODY`.
+///
+/// # Errors
+/// [`CodecError::TooLarge`], [`CodecError::Malformed`] (truncated).
+pub fn split_frame(bytes: &[u8]) -> Result<&[u8], CodecError> {
+    let (len, rest) = bytes
+        .split_first_chunk::<4>()
+        .ok_or_else(|| CodecError::Malformed("no length prefix".into()))?;
+    let len = u32::from_be_bytes(*len) as usize;
+    if len > MAX_BODY {
+        return Err(CodecError::TooLarge { len, max: MAX_BODY });
+    }
+    rest.get(..len)
+        .ok_or_else(|| CodecError::Malformed("truncated body".into()))
+}
+
 async fn read_body<T: AsyncRead + Unpin + Send>(io: &mut T) -> io::Result<Vec<u8>> {
     let mut len = [0u8; 4];
     io.read_exact(&mut len).await?;
@@ -251,7 +278,7 @@ impl libp2p::request_response::Codec for Codec {
         T: AsyncRead + Unpin + Send,
     {
         let body = read_body(io).await?;
-        postcard::from_bytes(&body).map_err(|e| CodecError::Malformed(e.to_string()).into())
+        Ok(Response::from_body(&body)?)
     }
 
     async fn write_request<T>(

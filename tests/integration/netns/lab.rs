@@ -196,6 +196,95 @@ impl NetnsLab {
         Ok(())
     }
 
+    /// Gives nodes `a` and `b` a cable of their own (a boat's hotspot, a direct link): a veth
+    /// pair `to<b>` in `a`'s namespace and `to<a>` in `b`'s, on a second subnet
+    /// `10.78.X.0/24` where node `i` is `10.78.X.(i+1)`. Returns `a`'s and `b`'s addresses.
+    pub(crate) fn direct_link(&self, a: usize, b: usize) -> anyhow::Result<(Ipv4Addr, Ipv4Addr)> {
+        let (na, nb) = (self.ns(a), self.ns(b));
+        let (ia, ib) = (format!("to{b}"), format!("to{a}"));
+        let addr = |i: usize| Ipv4Addr::new(10, 78, self.subnet, (i + 1) as u8);
+        let steps: [Vec<String>; 5] = [
+            [
+                "link", "add", &ia, "netns", &na, "type", "veth", "peer", "name", &ib, "netns", &nb,
+            ]
+            .map(String::from)
+            .to_vec(),
+            vec![
+                "-n".into(),
+                na.clone(),
+                "addr".into(),
+                "add".into(),
+                format!("{}/24", addr(a)),
+                "dev".into(),
+                ia.clone(),
+            ],
+            vec![
+                "-n".into(),
+                nb.clone(),
+                "addr".into(),
+                "add".into(),
+                format!("{}/24", addr(b)),
+                "dev".into(),
+                ib.clone(),
+            ],
+            vec![
+                "-n".into(),
+                na,
+                "link".into(),
+                "set".into(),
+                ia,
+                "up".into(),
+            ],
+            vec![
+                "-n".into(),
+                nb,
+                "link".into(),
+                "set".into(),
+                ib,
+                "up".into(),
+            ],
+        ];
+        for step in &steps {
+            let args: Vec<&str> = step.iter().map(String::as_str).collect();
+            ip(&args).map_err(anyhow::Error::msg)?;
+        }
+        Ok((addr(a), addr(b)))
+    }
+
+    /// Makes node `i`'s link silently drop every packet both ways, its carrier up (as when a
+    /// boat drifts out of Wi-Fi range without its interface noticing), or (`!lossy`) removes
+    /// that. It is a token bucket smaller than any packet (`tbf burst 10 limit 1`: tbf drops
+    /// a packet larger than its bucket) on its eth0 and its bridge port, the effect of
+    /// `netem loss 100%` with the qdisc every kernel here has (sch_netem is often a module
+    /// that containers cannot load).
+    pub(crate) fn set_loss(&self, i: usize, lossy: bool) -> anyhow::Result<()> {
+        let port = format!("p{i}");
+        for (ns, dev) in [(self.ns(i), "eth0"), (self.bridge_ns(), port.as_str())] {
+            let mut args = vec!["netns", "exec", &ns, "tc", "qdisc"];
+            if lossy {
+                args.extend(["replace", "dev", dev, "root", "tbf", "rate", "1kbit"]);
+                args.extend(["burst", "10", "limit", "1"]);
+            } else {
+                args.extend(["del", "dev", dev, "root"]);
+            }
+            ip(&args).map_err(anyhow::Error::msg)?;
+        }
+        Ok(())
+    }
+
+    /// Moves node `i` to another address on the LAN (`10.77.X.(101+i)`, a new DHCP lease):
+    /// the old address is removed from its eth0. Returns the new address.
+    pub(crate) fn readdress(&self, i: usize) -> anyhow::Result<Ipv4Addr> {
+        let ns = self.ns(i);
+        let new = Ipv4Addr::new(10, 77, self.subnet, (101 + i) as u8);
+        let (old, new_cidr) = (format!("{}/24", self.addr(i)), format!("{new}/24"));
+        // Deleting a primary address deletes the secondaries of its subnet with it: the old
+        // one goes first.
+        ip(&["-n", &ns, "addr", "del", &old, "dev", "eth0"]).map_err(anyhow::Error::msg)?;
+        ip(&["-n", &ns, "addr", "add", &new_cidr, "dev", "eth0"]).map_err(anyhow::Error::msg)?;
+        Ok(new)
+    }
+
     /// `tc qdisc show dev eth0` in node `i`'s namespace.
     pub(crate) fn qdisc(&self, i: usize) -> anyhow::Result<String> {
         self.exec(i, &["tc", "qdisc", "show", "dev", "eth0"])

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of one decoder with AFL++ (cargo-afl, stable toolchain).
+#
+#   scripts/fuzz.sh TARGET SECONDS     fuzz TARGET for SECONDS, then keep a minimised corpus
+#   scripts/fuzz.sh list               the targets (flotilla_node::fuzz::TARGETS)
+#
+# The corpus lives in fuzz/corpus/TARGET/ (committed; seeded by `flotilla-fuzz seed` when
+# empty). A crash is copied to fuzz/regressions/TARGET/ and the script exits 1: fix the
+# decoder, keep the input there, and `cargo test -p flotilla-node fuzz` replays it for ever.
+# AFL's working state goes to fuzz/out/ (not committed). One target at a time: AFL++ takes
+# a whole core.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../fuzz"
+
+TARGETS="wire_frame signed_event invite_code rr_codec stored_record markdown"
+if [ "${1:-}" = list ] || [ $# -ne 2 ]; then
+    echo "usage: scripts/fuzz.sh TARGET SECONDS; targets: $TARGETS" >&2
+    [ "${1:-}" = list ] && exit 0 || exit 2
+fi
+target=$1
+seconds=$2
+case " $TARGETS " in *" $target "*) ;; *) echo "fuzz.sh: unknown target $target" >&2; exit 2 ;; esac
+
+if ! cargo afl --version >/dev/null 2>&1; then
+    echo "fuzz.sh: installing cargo-afl from crates.io" >&2
+    cargo install --locked cargo-afl
+fi
+# AFL++'s runtime, built once per cargo-afl version.
+cargo afl config --build >/dev/null 2>&1 || true
+
+export CARGO_TARGET_DIR=${FUZZ_TARGET_DIR:-$PWD/target}
+cargo afl build --release --quiet
+bin=$CARGO_TARGET_DIR/release/flotilla-fuzz
+
+if [ -z "$(ls -A "corpus/$target" 2>/dev/null)" ]; then
+    "$bin" seed corpus
+fi
+
+out=out/$target
+rm -rf "$out"
+mkdir -p "$out"
+export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
+export AFL_SKIP_CRASHES=1 AFL_AUTORESUME=1
+cargo afl fuzz -V "$seconds" -i "corpus/$target" -o "$out" -- "$bin" "$target" \
+    > "$out/afl.log" 2>&1 || { tail -20 "$out/afl.log" >&2; exit 1; }
+
+stats=$out/default/fuzzer_stats
+execs=$(awk -F: '/^execs_done/ {gsub(/ /, "", $2); print $2}' "$stats")
+crashes=$(awk -F: '/^saved_crashes/ {gsub(/ /, "", $2); print $2}' "$stats")
+hangs=$(awk -F: '/^saved_hangs/ {gsub(/ /, "", $2); print $2}' "$stats")
+
+# Keep a minimised corpus: the old one plus what AFL found, reduced to what adds coverage.
+mkdir -p "$out/all"
+cp "corpus/$target"/* "$out/default/queue"/id* "$out/all/" 2>/dev/null || true
+if cargo afl cmin -i "$out/all" -o "$out/min" -- "$bin" "$target" > "$out/cmin.log" 2>&1; then
+    rm -rf "corpus/$target"
+    mkdir -p "corpus/$target"
+    i=0
+    for f in "$out/min"/*; do
+        cp "$f" "corpus/$target/$(printf 'c%05d' "$i")"
+        i=$((i + 1))
+    done
+fi
+size=$(ls "corpus/$target" | wc -l)
+
+if [ "${crashes:-0}" != 0 ]; then
+    mkdir -p "regressions/$target"
+    for f in "$out/default/crashes"/id*; do
+        [ -e "$f" ] && cp "$f" "regressions/$target/crash-$(sha1sum "$f" | cut -c1-12)"
+    done
+fi
+echo "fuzz $target: ${seconds} s, $execs executions, $crashes crashes, $hangs hangs, corpus $size inputs"
+[ "${crashes:-0}" = 0 ]
