@@ -33,10 +33,9 @@ pub(crate) enum Removal {
     Node(PublicKey),
 }
 
-/// Builds the removal event, signed by `admin`: the flotilla epoch key is rotated and sealed
-/// to the remaining nodes (public channels: the removed member cannot read what follows).
-// TODO(trust): rotate private channel and DM keys (node/src/actor/removal.rs's
-// `remove_user`/`remove_node` replace this function).
+/// Builds the removal event, signed by `admin`: the flotilla epoch key and every private
+/// channel and DM key the removed users held are rotated and sealed to the remaining members
+/// (protocol::membership::removal), so the removed member reads nothing that follows.
 pub(crate) fn build_removal(
     ctx: &mut Ctx<'_, OsEntropy>,
     admin: &SecretKey,
@@ -180,18 +179,19 @@ impl Actor {
         let auth = self.auth(flotilla)?;
         let target = identity::resolve_user(auth, user)?;
         if auth.is_admin(&target) != admin {
-            let control = if admin {
-                Control::RoleGrant {
-                    user: target,
-                    role: Role::Admin,
+            self.publish_built(flotilla, |ctx, _| {
+                if admin {
+                    ctx.control(
+                        &acting,
+                        &Control::RoleGrant {
+                            user: target,
+                            role: Role::Admin,
+                        },
+                    )
+                } else {
+                    ctx.revoke_role(&acting, target, Role::Admin)
                 }
-            } else {
-                Control::RoleRevoke {
-                    user: target,
-                    role: Role::Admin,
-                }
-            };
-            self.publish_built(flotilla, |ctx, _| ctx.control(&acting, &control))?;
+            })?;
         }
         member_info(self.auth(flotilla)?, &target)
             .ok_or_else(|| Error::NotFound(format!("user `{user}`")))
