@@ -119,6 +119,11 @@ pub struct RawConfig {
     /// its data directory (`tls-cert.pem`, `tls-key.pem`); its fingerprint is printed at
     /// start. Default: false (plain HTTP, fine on loopback).
     pub tls: Option<bool>,
+    /// A file whose first line is the passphrase sealing `node.key` (argon2id +
+    /// XChaCha20-Poly1305); a plain key is sealed at the next start. Keep the file off the
+    /// data directory (a USB key, a root-only path), mode 0600. Default: none (the key file's
+    /// mode 0600 is its only protection).
+    pub key_passphrase_file: Option<PathBuf>,
 }
 
 /// The checked configuration a node runs with.
@@ -149,6 +154,8 @@ pub struct Config {
     pub join_grace: Option<Duration>,
     /// Serve HTTPS (see [`crate::tls`]).
     pub tls: bool,
+    /// The passphrase file sealing `node.key`, if any (see [`crate::datadir::sealed`]).
+    pub key_passphrase_file: Option<PathBuf>,
 }
 
 impl RawConfig {
@@ -218,6 +225,7 @@ impl RawConfig {
             shutdown_grace: self.shutdown_grace.unwrap_or(DEFAULT_SHUTDOWN_GRACE),
             join_grace: self.join_grace,
             tls: self.tls.unwrap_or(false),
+            key_passphrase_file: self.key_passphrase_file,
         })
     }
 }
@@ -313,6 +321,7 @@ impl Config {
             shutdown_grace: Duration::from_millis(500),
             join_grace: None,
             tls: false,
+            key_passphrase_file: None,
         }
     }
 }
@@ -344,6 +353,7 @@ mod tests {
         assert!(!raw.peers.is_empty() && raw.mdns.is_some() && raw.max_attachment_bytes.is_some());
         assert!(raw.shutdown_grace.is_some() && !raw.flotilla_max_attachment_bytes.is_empty());
         assert_eq!(raw.tls, Some(false));
+        assert!(raw.key_passphrase_file.is_some());
         let config = raw.validate().unwrap();
         assert_eq!(config.http, SocketAddr::from(([0, 0, 0, 0], 8080)));
         let big = FlotillaId([0x0a; 16]);
