@@ -134,7 +134,6 @@ impl Actor {
         self.publish_built(flotilla, |ctx, _| {
             build_removal(ctx, &admin, Removal::User(target))
         })?;
-        self.drop_fold(flotilla);
         tracing::info!(user = %target.fmt_short(), flotilla = %flotilla.fmt_short(), "user removed");
         Ok(info)
     }
@@ -160,7 +159,6 @@ impl Actor {
         self.publish_built(flotilla, |ctx, _| {
             build_removal(ctx, &admin, Removal::Node(target))
         })?;
-        self.drop_fold(flotilla);
         if let Some(peer) = crate::net::peer_id(&target) {
             self.timers
                 .set(DISCONNECT_REMOVED_AFTER, Timer::Grace(peer));
