@@ -253,6 +253,9 @@ pub struct ServeArgs {
     /// Serve HTTPS with the node's own certificate (`tls = true`).
     #[arg(long)]
     pub tls: bool,
+    /// Seal `node.key` with the passphrase on this file's first line (`key_passphrase_file`).
+    #[arg(long, value_name = "FILE")]
+    pub key_passphrase_file: Option<PathBuf>,
 }
 
 impl Cli {
@@ -506,6 +509,7 @@ impl ServeArgs {
         if self.tls {
             raw.tls = Some(true);
         }
+        raw.key_passphrase_file = self.key_passphrase_file.or(raw.key_passphrase_file);
         Ok(raw.validate()?)
     }
 }

@@ -125,6 +125,11 @@ pub struct RawConfig {
     /// Encrypted file chunks kept per flotilla (bytes) before the oldest files are evicted
     /// (never the newest forecast of an area, never a pinned file). Default: 500 MB.
     pub file_budget_bytes: Option<u64>,
+    /// A file whose first line is the passphrase sealing `node.key` (argon2id +
+    /// XChaCha20-Poly1305); a plain key is sealed at the next start. Keep the file off the
+    /// data directory (a USB key, a root-only path), mode 0600. Default: none (the key file's
+    /// mode 0600 is its only protection).
+    pub key_passphrase_file: Option<PathBuf>,
 }
 
 /// The checked configuration a node runs with.
@@ -159,6 +164,8 @@ pub struct Config {
     pub auto_fetch_max_bytes: u64,
     /// The per-flotilla storage budget for file chunks.
     pub file_budget_bytes: u64,
+    /// The passphrase file sealing `node.key`, if any (see [`crate::datadir::sealed`]).
+    pub key_passphrase_file: Option<PathBuf>,
 }
 
 impl RawConfig {
@@ -234,6 +241,7 @@ impl RawConfig {
             file_budget_bytes: self
                 .file_budget_bytes
                 .unwrap_or(crate::files::budget::DEFAULT_BUDGET_BYTES),
+            key_passphrase_file: self.key_passphrase_file,
         })
     }
 }
@@ -331,6 +339,7 @@ impl Config {
             shutdown_grace: Duration::from_millis(500),
             join_grace: None,
             tls: false,
+            key_passphrase_file: None,
         }
     }
 }
@@ -362,6 +371,7 @@ mod tests {
         assert!(!raw.peers.is_empty() && raw.mdns.is_some() && raw.max_attachment_bytes.is_some());
         assert!(raw.shutdown_grace.is_some() && !raw.flotilla_max_attachment_bytes.is_empty());
         assert_eq!(raw.tls, Some(false));
+        assert!(raw.key_passphrase_file.is_some());
         let config = raw.validate().unwrap();
         assert_eq!(config.http, SocketAddr::from(([0, 0, 0, 0], 8080)));
         let big = FlotillaId([0x0a; 16]);

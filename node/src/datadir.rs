@@ -9,8 +9,9 @@
 //! The default location is `$FLOTILLA_DATA_DIR`, else `$XDG_DATA_HOME/flotilla`, else
 //! `~/.local/share/flotilla`.
 //!
-//! Users' secret keys will also live here, encrypted at rest under a key derived (argon2)
-//! from each user's password; that comes with user accounts.
+//! With `--key-passphrase-file`, `node.key` is sealed under the passphrase ([`sealed`]); a
+//! plain key found at start is sealed in place. Users' secret keys live in the store,
+//! encrypted under a key derived from the node key (`crate::users`).
 
 use std::ffi::OsString;
 use std::fs::{self, DirBuilder, OpenOptions};
@@ -20,6 +21,9 @@ use std::path::{Path, PathBuf};
 
 use flotilla_protocol as proto;
 use proto::SecretKey;
+use zeroize::Zeroizing;
+
+pub mod sealed;
 
 /// The node key's file name.
 pub const KEY_FILE: &str = "node.key";
@@ -66,6 +70,21 @@ pub enum Error {
     /// The operating system's random number generator failed.
     #[error("no randomness from the operating system: {0}")]
     Random(String),
+    /// The key file is sealed and no passphrase was given.
+    #[error("{} is protected by a passphrase: start with --key-passphrase-file FILE", path.display())]
+    Locked {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// The passphrase does not open the key file.
+    #[error("the passphrase does not open {}", path.display())]
+    WrongPassphrase {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// The passphrase file is unusable, or key derivation failed.
+    #[error("passphrase: {0}")]
+    Passphrase(String),
 }
 
 fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Error + 'a {
@@ -146,37 +165,71 @@ impl DataDir {
     /// [`Error::InsecureKey`] if the file is group or world readable, [`Error::MalformedKey`]
     /// if it holds no key, [`Error::Io`] or [`Error::Random`] if it cannot be created.
     pub fn node_key(&self) -> Result<SecretKey, Error> {
+        self.node_key_with(None)
+    }
+
+    /// Loads the node key, opening it with `passphrase` if it is sealed; creates it on first
+    /// start (sealed if a passphrase is given), and seals a plain key found with a passphrase.
+    ///
+    /// # Errors
+    /// As [`DataDir::node_key`]; [`Error::Locked`] for a sealed key without a passphrase,
+    /// [`Error::WrongPassphrase`].
+    pub fn node_key_with(&self, passphrase: Option<&[u8]>) -> Result<SecretKey, Error> {
         let path = self.key_path();
         match fs::metadata(&path) {
-            Ok(meta) => read_key(&path, meta.permissions().mode()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => create_key(&path),
+            Ok(meta) => read_key(&path, meta.permissions().mode(), passphrase),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => create_key(&path, passphrase),
             Err(e) => Err(io_err("cannot read", &path)(e)),
         }
     }
 }
 
-fn read_key(path: &Path, mode: u32) -> Result<SecretKey, Error> {
+fn read_key(path: &Path, mode: u32, passphrase: Option<&[u8]>) -> Result<SecretKey, Error> {
     if mode & 0o077 != 0 {
         return Err(Error::InsecureKey {
             path: path.to_path_buf(),
             mode: mode & 0o777,
         });
     }
-    let text = fs::read_to_string(path).map_err(|_| Error::MalformedKey {
+    let text = Zeroizing::new(fs::read_to_string(path).map_err(|_| Error::MalformedKey {
         path: path.to_path_buf(),
-    })?;
-    let seed = proto::id::from_hex::<32>(text.trim()).map_err(|_| Error::MalformedKey {
-        path: path.to_path_buf(),
-    })?;
+    })?);
+    if sealed::is_sealed(&text) {
+        let pass = passphrase.ok_or_else(|| Error::Locked {
+            path: path.to_path_buf(),
+        })?;
+        let seed = sealed::open(&text, pass, path)?;
+        return Ok(SecretKey::from_bytes(&seed));
+    }
+    let seed = Zeroizing::new(proto::id::from_hex::<32>(text.trim()).map_err(|_| {
+        Error::MalformedKey {
+            path: path.to_path_buf(),
+        }
+    })?);
+    if let Some(pass) = passphrase {
+        write_key_file(path, &sealed::seal(&seed, pass)?)?;
+        tracing::info!(path = %path.display(), "sealed the node key with the passphrase");
+    }
     Ok(SecretKey::from_bytes(&seed))
 }
 
-/// Writes a fresh key to a temporary file created 0600 (never wider, even for an instant),
-/// syncs it, then renames it into place: a crash leaves either no key or a whole one.
-fn create_key(path: &Path) -> Result<SecretKey, Error> {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| Error::Random(e.to_string()))?;
+/// Makes a fresh key and writes it (sealed if a passphrase is given).
+fn create_key(path: &Path, passphrase: Option<&[u8]>) -> Result<SecretKey, Error> {
+    let mut seed = Zeroizing::new([0u8; 32]);
+    getrandom::fill(seed.as_mut()).map_err(|e| Error::Random(e.to_string()))?;
     let key = SecretKey::from_bytes(&seed);
+    let text = Zeroizing::new(match passphrase {
+        Some(pass) => sealed::seal(&seed, pass)?,
+        None => proto::id::to_hex(seed.as_ref()),
+    });
+    write_key_file(path, &text)?;
+    tracing::info!(path = %path.display(), node = %key.public().fmt_short(), "created node key");
+    Ok(key)
+}
+
+/// Writes a key file's text to a temporary file created 0600 (never wider, even for an
+/// instant), syncs it, then renames it into place: a crash leaves the old file or the new.
+fn write_key_file(path: &Path, text: &str) -> Result<(), Error> {
     let tmp = path.with_extension("key.tmp");
     match fs::remove_file(&tmp) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => {
@@ -190,9 +243,8 @@ fn create_key(path: &Path) -> Result<SecretKey, Error> {
         .mode(0o600)
         .open(&tmp)
         .map_err(io_err("cannot create", &tmp))?;
-    let text = format!("{}\n", proto::id::to_hex(&seed));
-    seed.fill(0);
     file.write_all(text.as_bytes())
+        .and_then(|()| file.write_all(b"\n"))
         .and_then(|()| file.sync_all())
         .map_err(io_err("cannot write", &tmp))?;
     fs::rename(&tmp, path).map_err(io_err("cannot rename into", path))?;
@@ -201,8 +253,7 @@ fn create_key(path: &Path) -> Result<SecretKey, Error> {
             .and_then(|d| d.sync_all())
             .map_err(io_err("cannot sync", dir))?;
     }
-    tracing::info!(path = %path.display(), node = %key.public().fmt_short(), "created node key");
-    Ok(key)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -272,5 +323,42 @@ mod tests {
         fs::set_permissions(dir.key_path(), fs::Permissions::from_mode(0o600)).unwrap();
         fs::write(dir.key_path(), "not a key\n").unwrap();
         assert!(matches!(dir.node_key(), Err(Error::MalformedKey { .. })));
+    }
+
+    #[test]
+    fn a_passphrase_seals_the_key_and_is_then_required() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::open(tmp.path()).unwrap();
+        let plain = dir.node_key().unwrap();
+        let seed_hex = fs::read_to_string(dir.key_path()).unwrap();
+        let sealed = dir.node_key_with(Some(b"grand largue")).unwrap();
+        assert_eq!(
+            sealed.public(),
+            plain.public(),
+            "a plain key is sealed in place"
+        );
+        let text = fs::read_to_string(dir.key_path()).unwrap();
+        assert!(sealed::is_sealed(&text) && !text.contains(seed_hex.trim()));
+        assert_eq!(
+            fs::metadata(dir.key_path()).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert!(matches!(dir.node_key(), Err(Error::Locked { .. })));
+        assert!(matches!(
+            dir.node_key_with(Some(b"wrong")),
+            Err(Error::WrongPassphrase { .. })
+        ));
+        let again = dir.node_key_with(Some(b"grand largue")).unwrap();
+        assert_eq!(again.public(), plain.public());
+
+        let fresh = DataDir::open(&tmp.path().join("fresh")).unwrap();
+        let made = fresh.node_key_with(Some(b"pass")).unwrap();
+        assert!(sealed::is_sealed(
+            &fs::read_to_string(fresh.key_path()).unwrap()
+        ));
+        assert_eq!(
+            fresh.node_key_with(Some(b"pass")).unwrap().public(),
+            made.public()
+        );
     }
 }

@@ -134,5 +134,40 @@ pub fn resolve_node(auth: &AuthState, given: &str) -> Result<PublicKey, Error> {
     }
 }
 
+/// The active users `@mentions` in `text` name: `@name@boat` is that user only; a bare
+/// `@name` is every active user of that name (a mention only notifies, so a name two boats
+/// have notifies both). At most `limit`.
+pub fn mentioned(auth: &AuthState, text: &str, limit: usize) -> Vec<PublicKey> {
+    let mut out = std::collections::BTreeSet::new();
+    for name in proto::mention::names(text) {
+        let qualified: Vec<&str> = text
+            .match_indices(&format!("@{name}@"))
+            .map(|(i, m)| {
+                let rest = &text[i + m.len()..];
+                let end = rest
+                    .find(|c: char| !(c.is_alphanumeric() || matches!(c, '-' | '_')))
+                    .unwrap_or(rest.len());
+                &rest[..end]
+            })
+            .filter(|boat| !boat.is_empty())
+            .collect();
+        if qualified.is_empty() {
+            out.extend(
+                auth.users
+                    .iter()
+                    .filter(|(k, u)| u.info.username == name && auth.is_active_user(k))
+                    .map(|(k, _)| *k),
+            );
+        } else {
+            out.extend(
+                qualified
+                    .iter()
+                    .filter_map(|boat| resolve_user(auth, &format!("{name}@{boat}")).ok()),
+            );
+        }
+    }
+    out.into_iter().take(limit).collect()
+}
+
 #[cfg(test)]
 mod tests;

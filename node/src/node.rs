@@ -47,9 +47,14 @@ impl Node {
     /// Dropping the future before it completes leaves nothing running.
     pub async fn start(config: Config) -> Result<Node, Error> {
         let data_dir = config.data_dir.clone();
+        let passphrase_file = config.key_passphrase_file.clone();
         let (dir, key, store) = tokio::task::spawn_blocking(move || -> Result<_, Error> {
             let dir = DataDir::open(&data_dir)?;
-            let key = dir.node_key()?;
+            let passphrase = passphrase_file
+                .as_deref()
+                .map(crate::datadir::sealed::read_passphrase)
+                .transpose()?;
+            let key = dir.node_key_with(passphrase.as_ref().map(|p| p.as_slice()))?;
             let store = SledStore::open(&dir.store_path())?;
             Ok((dir, key, store))
         })
@@ -235,5 +240,31 @@ mod tests {
         let again = Node::start(Config::for_tests(tmp.path())).await.unwrap();
         assert_eq!(again.id(), id, "the key survives a restart");
         assert_eq!(again.store().event_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_sealed_key_needs_its_passphrase_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        let pass = tmp.path().join("passphrase");
+        std::fs::write(&pass, "grand largue\n").unwrap();
+        std::fs::set_permissions(&pass, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let mut config = Config::for_tests(&data);
+        config.key_passphrase_file = Some(pass.clone());
+        let node = Node::start(config.clone()).await.unwrap();
+        let id = node.id();
+        node.shutdown().await.unwrap();
+        let locked = Node::start(Config::for_tests(&data)).await;
+        assert!(
+            matches!(
+                locked,
+                Err(Error::DataDir(crate::datadir::Error::Locked { .. }))
+            ),
+            "{locked:?}"
+        );
+        let again = Node::start(config).await.unwrap();
+        assert_eq!(again.id(), id);
+        again.shutdown().await.unwrap();
     }
 }

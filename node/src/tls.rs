@@ -285,29 +285,4 @@ impl axum::serve::Listener for TlsListener {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use std::os::unix::fs::PermissionsExt;
-
-    use super::*;
-
-    #[test]
-    fn the_certificate_is_made_once_and_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
-        let first = Tls::load_or_create(dir.path(), &names).unwrap();
-        let mode = std::fs::metadata(dir.path().join(KEY_FILE))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
-        let again = Tls::load_or_create(dir.path(), &names).unwrap();
-        assert_eq!(first.fingerprint(), again.fingerprint());
-        assert_eq!(first.fingerprint().len(), 32 * 3 - 1);
-        std::fs::write(dir.path().join(KEY_FILE), "garbage").unwrap();
-        assert!(matches!(
-            Tls::load_or_create(dir.path(), &names),
-            Err(Error::Invalid(_))
-        ));
-    }
-}
+mod tests;

@@ -133,7 +133,6 @@ impl Actor {
         self.publish_built(flotilla, |ctx, _| {
             build_removal(ctx, &admin, Removal::User(target))
         })?;
-        self.drop_fold(flotilla);
         tracing::info!(user = %target.fmt_short(), flotilla = %flotilla.fmt_short(), "user removed");
         Ok(info)
     }
@@ -159,7 +158,6 @@ impl Actor {
         self.publish_built(flotilla, |ctx, _| {
             build_removal(ctx, &admin, Removal::Node(target))
         })?;
-        self.drop_fold(flotilla);
         if let Some(peer) = crate::net::peer_id(&target) {
             self.timers
                 .set(DISCONNECT_REMOVED_AFTER, Timer::Grace(peer));

@@ -2,8 +2,6 @@
 //! manifest of a stored file. Each checks the user's right first (typed errors), then writes
 //! one content event; the cached fold takes it in as it is accepted.
 
-use std::collections::BTreeSet;
-
 use flotilla_protocol as proto;
 use proto::event::{MAX_POST_CHARS, MAX_REFS};
 use proto::id::{ChannelId, EventId, FileId, FlotillaId};
@@ -52,17 +50,13 @@ pub(crate) fn check_emoji(emoji: &str) -> Result<(), Error> {
 }
 
 impl Actor {
-    /// The keys of the active users named by `@username` words in `text`.
+    /// The keys of the active users named by `@username` (or `@name@boat`) in `text`.
     fn mentioned_keys(&self, flotilla: &FlotillaId, text: &str) -> Result<Vec<PublicKey>, Error> {
-        let auth = self.auth(flotilla)?;
-        let names: BTreeSet<&str> = proto::mention::names(text).into_iter().collect();
-        Ok(auth
-            .users
-            .iter()
-            .filter(|(k, u)| names.contains(u.info.username.as_str()) && auth.is_active_user(k))
-            .map(|(k, _)| *k)
-            .take(MAX_REFS)
-            .collect())
+        Ok(crate::identity::mentioned(
+            self.auth(flotilla)?,
+            text,
+            MAX_REFS,
+        ))
     }
 
     /// The thread a reply joins: the root of `root` if `root` is itself a reply, which must

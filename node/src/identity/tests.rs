@@ -102,3 +102,13 @@ fn fingerprints_are_six_groups_of_five_digits_per_key() {
     assert_eq!(f, fingerprint(&key(1)));
     assert_ne!(f, fingerprint(&key(2)));
 }
+
+#[test]
+fn a_qualified_mention_reaches_only_that_user() {
+    let auth = fleet();
+    assert_eq!(mentioned(&auth, "hi @skipper@Kerlouan!", 16), vec![key(20)]);
+    let both = mentioned(&auth, "hi @skipper and @anne", 16);
+    assert_eq!(both, vec![key(10), key(11), key(20)]);
+    assert!(mentioned(&auth, "@nobody @skipper@Nowhere", 16).is_empty());
+    assert_eq!(mentioned(&auth, "@skipper @anne", 1).len(), 1);
+}
