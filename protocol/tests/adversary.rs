@@ -437,24 +437,12 @@ fn backdated_user_add_redeclaration() {
     let mut w = World::new(4);
     // Corsaire joined before Albatros and bob: it re-declares bob as its own user,
     // naming deps from before bob existed and a timestamp before bob's declaration.
-    let bob_add = w
+    let bob_hlc = w
         .log
         .iter()
         .find(|e| matches!(e.control(), Some(Control::UserAdd { ref user, .. }) if user.username == "bob"))
-        .cloned()
-        .map(|e| (e.id(), e.hlc()));
-    let (bob_add_id, bob_hlc) = bob_add.unwrap_or_else(|| {
-        // Newer formats: find bob's declaration by its author (Albatros).
-        let n1 = w.nodes[1].public();
-        let e = w
-            .log
-            .iter()
-            .filter(|e| e.author() == n1)
-            .next_back()
-            .expect("bob's add");
-        (e.id(), e.hlc())
-    });
-    let _ = bob_add_id;
+        .map(|e| e.hlc())
+        .expect("bob's declaration");
     let carol_add = w
         .log
         .iter()
@@ -466,7 +454,7 @@ fn backdated_user_add_redeclaration() {
     let hlc = just_before(bob_hlc, carol_add.hlc());
     let ev = w.forge_control(&n2, &[carol_add.id()], hlc, &forged);
     let victim = w.nodes[1].public();
-    for (ledger, _) in both_orders(&w, &[ev.clone()]) {
+    for (ledger, _) in both_orders(&w, std::slice::from_ref(&ev)) {
         let home = ledger
             .state()
             .users
@@ -518,7 +506,7 @@ fn backdated_node_admit_redeclaration() {
     let forged = w.node_redeclaration(3, 2, &code);
     let n2 = w.node(2);
     let ev = w.forge_control(&n2, &before, just_before(admit.hlc(), floor), &forged);
-    for (ledger, _) in both_orders(&w, &[ev.clone()]) {
+    for (ledger, _) in both_orders(&w, std::slice::from_ref(&ev)) {
         let x = ledger
             .state()
             .nodes
@@ -561,7 +549,7 @@ fn backdated_channel_create_redeclaration() {
         keys,
     };
     let ev = w.forge_control(&carol, &before, just_before(real.hlc(), floor), &forged);
-    for (ledger, _) in both_orders(&w, &[ev.clone()]) {
+    for (ledger, _) in both_orders(&w, std::slice::from_ref(&ev)) {
         let st = ledger.state();
         let ch = st.channels.get(&channel);
         assert!(
@@ -588,7 +576,7 @@ fn revoked_invite_with_a_backdated_admission() {
     let admission = w.admission(1, &joiner, &msg);
     let n1 = w.node(1);
     let ev = w.forge_control(&n1, &before, just_before(revoke.hlc(), floor), &admission);
-    for (ledger, _) in both_orders(&w, &[ev.clone()]) {
+    for (ledger, _) in both_orders(&w, std::slice::from_ref(&ev)) {
         assert!(
             !ledger.state().is_active_node(&joiner.public()),
             "a backdated admission used a revoked invite"
@@ -613,7 +601,7 @@ fn used_up_invite_with_a_backdated_admission() {
     let admission = w.admission(2, &second, &msg);
     let n2 = w.node(2);
     let ev = w.forge_control(&n2, &before, just_before(used.hlc(), floor), &admission);
-    for (ledger, _) in both_orders(&w, &[ev.clone()]) {
+    for (ledger, _) in both_orders(&w, std::slice::from_ref(&ev)) {
         assert!(
             !ledger.state().is_active_node(&second.public()),
             "a used-up invite admitted a second node by a backdated admission"
@@ -763,7 +751,7 @@ fn stale_peer_relays_the_removed_members_later_events() {
     let mut w = World::new(12);
     // Albatros's ledger stops here: it never hears of bob's removal.
     let mut stale = w.ledger.clone();
-    let mut stale_clock = w.clock.clone();
+    let mut stale_clock = w.clock;
     let (alice, bob_key) = (w.user(0), w.users[1].public());
     // Alice's clock runs ahead of Albatros's (boats' clocks are wrong).
     w.now += 3_600_000;
