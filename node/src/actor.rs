@@ -24,6 +24,7 @@ mod found;
 mod join;
 mod peers;
 mod posts;
+mod removal;
 mod timers;
 mod views;
 
