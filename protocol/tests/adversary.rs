@@ -16,7 +16,7 @@ use flotilla_protocol::event::{
 };
 use flotilla_protocol::fold::ChatState;
 use flotilla_protocol::hlc::{Clock, Hlc};
-use flotilla_protocol::keyring::{KeyBundle, Keyring, seal_to_nodes};
+use flotilla_protocol::keyring::{KeyBundle, Keyring, key_commitment, seal_to_nodes};
 use flotilla_protocol::membership::{Ledger, Verdict};
 use flotilla_protocol::proof::{AdmitProof, InviteSig, admit_statement, prove_admission};
 use flotilla_protocol::sim::{Network, SeedGuard, seeds};
@@ -254,6 +254,7 @@ impl World {
             user: key,
             cut: self.ledger.seq_of(&key),
             rotation: vec![],
+            commit: [0; 32],
             channels: vec![],
         }
     }
@@ -531,6 +532,7 @@ fn backdated_channel_create_redeclaration() {
     // Carol re-declares the same channel id with herself and alice, sealing a key she knows.
     let carol = w.user(2);
     let key = SymmetricKey::generate(&mut w.rng);
+    let commit = Some(key_commitment(&key));
     let bundle = KeyBundle {
         existing: vec![],
         new: Some(key),
@@ -547,6 +549,7 @@ fn backdated_channel_create_redeclaration() {
         private: true,
         members,
         keys,
+        commit,
     };
     let ev = w.forge_control(&carol, &before, just_before(real.hlc(), floor), &forged);
     for (ledger, _) in both_orders(&w, std::slice::from_ref(&ev)) {
@@ -621,9 +624,11 @@ fn key_bundle_substitution() {
     // Carol creates a private channel with bob; the bundle sealed to Albatros also carries
     // a key of her choosing for the current epoch id.
     let fake = SymmetricKey::generate(&mut w.rng);
+    let new = SymmetricKey::generate(&mut w.rng);
+    let commit = Some(key_commitment(&new));
     let bundle = KeyBundle {
         existing: vec![(epoch, fake)],
-        new: Some(SymmetricKey::generate(&mut w.rng)),
+        new: Some(new),
     };
     let recipients = [
         (w.nodes[1].public(), w.nodes[1].x25519_public()),
@@ -638,6 +643,7 @@ fn key_bundle_substitution() {
         private: true,
         members,
         keys,
+        commit,
     };
     let ev = w.ctx(|c| c.control(&carol, &control));
     if let Ok(ev) = ev {
