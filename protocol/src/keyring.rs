@@ -282,6 +282,53 @@ impl Keyring {
         self.keys.len() - before
     }
 
+    /// The sealed bundle of the keys with these ids that this keyring holds, for a node
+    /// that lacks them (the rekey exchange, [`crate::wire::PeerMsg::Keys`]).
+    ///
+    /// # Errors
+    /// [`CryptoError`] (not expected).
+    pub fn seal_existing(
+        &self,
+        flotilla: &FlotillaId,
+        ids: &[EventId],
+        to: &X25519Public,
+        rng: &mut impl Entropy,
+    ) -> Result<Option<SealedBox>, CryptoError> {
+        let bundle = self.bundle(ids, None);
+        if bundle.existing.is_empty() {
+            return Ok(None);
+        }
+        seal_bundle(flotilla, &bundle, to, rng).map(Some)
+    }
+
+    /// Opens a bundle sealed to `node` by [`Self::seal_existing`] and keeps each key that
+    /// `accept` allows (the caller checks entitlement and the published commitment); never
+    /// replaces a key held. Returns how many keys were added.
+    pub fn absorb_sealed(
+        &mut self,
+        flotilla: &FlotillaId,
+        sealed: &SealedBox,
+        node: &SecretKey,
+        accept: impl Fn(&EventId, &SymmetricKey) -> bool,
+    ) -> usize {
+        let Ok(plain) = node
+            .open(sealed, &seal_context(flotilla))
+            .map(zeroize::Zeroizing::new)
+        else {
+            return 0;
+        };
+        let Ok(bundle) = decode_exact::<KeyBundle>(&plain, "key bundle") else {
+            return 0;
+        };
+        let before = self.keys.len();
+        for (id, key) in bundle.existing {
+            if accept(&id, &key) {
+                self.keys.entry(id).or_insert(key);
+            }
+        }
+        self.keys.len() - before
+    }
+
     /// Encrypts `content` for `channel` with the key `key_id`, for an event by `author`.
     ///
     /// # Errors

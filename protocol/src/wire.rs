@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::crypto::SealedBox;
 use crate::id::{ChannelId, EventId, FlotillaId};
 
 /// The frame format this code writes and reads.
@@ -28,6 +29,10 @@ pub const MAX_BATCH_EVENTS: usize = 256;
 /// The most event bytes in one [`PeerMsg::Events`] (leaves room for framing under
 /// [`MAX_FRAME_SIZE`]; one event is at most [`crate::event::MAX_EVENT_SIZE`]).
 pub const MAX_BATCH_BYTES: usize = 768 * 1024;
+/// The most key ids in one [`PeerMsg::KeyWant`] (and keys in one [`PeerMsg::Keys`]).
+pub const MAX_KEY_WANT: usize = 64;
+/// The largest sealed key bundle in one [`PeerMsg::Keys`] (64 keys of 32 bytes with ids).
+pub const MAX_KEYS_BYTES: usize = 8 * 1024;
 /// The largest negentropy message in one [`PeerMsg::Reconcile`].
 pub const MAX_RECONCILE_BYTES: usize = 512 * 1024;
 
@@ -84,6 +89,23 @@ pub enum PeerMsg {
         /// At most [`MAX_BATCH_EVENTS`] events, [`MAX_BATCH_BYTES`] in all.
         events: Vec<Vec<u8>>,
     },
+    /// "I may hold these group keys and do not" (a rotation sealed before this node was
+    /// known, or lost): a member holding them answers with [`PeerMsg::Keys`]. At most
+    /// [`MAX_KEY_WANT`] ids.
+    KeyWant {
+        /// The flotilla.
+        flotilla: FlotillaId,
+        /// The key ids.
+        ids: Vec<EventId>,
+    },
+    /// Keys the receiver may hold, sealed to its node's X25519 key (a key bundle of
+    /// existing keys; the receiver checks each against its published commitment).
+    Keys {
+        /// The flotilla.
+        flotilla: FlotillaId,
+        /// The sealed bundle, at most [`MAX_KEYS_BYTES`] of ciphertext.
+        sealed: SealedBox,
+    },
 }
 
 impl PeerMsg {
@@ -95,6 +117,8 @@ impl PeerMsg {
             PeerMsg::Want { .. } => "want",
             PeerMsg::Have { .. } => "have",
             PeerMsg::Events { .. } => "events",
+            PeerMsg::KeyWant { .. } => "key-want",
+            PeerMsg::Keys { .. } => "keys",
         }
     }
 
@@ -105,7 +129,9 @@ impl PeerMsg {
             | PeerMsg::Reconcile { flotilla, .. }
             | PeerMsg::Want { flotilla, .. }
             | PeerMsg::Have { flotilla, .. }
-            | PeerMsg::Events { flotilla, .. } => *flotilla,
+            | PeerMsg::Events { flotilla, .. }
+            | PeerMsg::KeyWant { flotilla, .. }
+            | PeerMsg::Keys { flotilla, .. } => *flotilla,
         }
     }
 
@@ -131,6 +157,10 @@ impl PeerMsg {
                 over("events", events.len(), MAX_BATCH_EVENTS)?;
                 let bytes = events.iter().map(Vec::len).sum();
                 over("event bytes", bytes, MAX_BATCH_BYTES)
+            }
+            PeerMsg::KeyWant { ids, .. } => over("key ids", ids.len(), MAX_KEY_WANT),
+            PeerMsg::Keys { sealed, .. } => {
+                over("key bytes", sealed.ciphertext.len(), MAX_KEYS_BYTES)
             }
         }
     }

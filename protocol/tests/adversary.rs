@@ -893,3 +893,63 @@ fn mutual_removal_scenario(seed: u64) {
         "a re-add concurrent with a removal won"
     );
 }
+
+/// A node admitted concurrently with a removal misses the removal's new epoch key (it was
+/// sealed before the node was known): any member that holds the key re-seals it to it
+/// (the rekey exchange), and the node reads what is written with it.
+#[test]
+fn a_node_that_missed_a_rotation_is_rekeyed() {
+    for seed in seeds(if cfg!(debug_assertions) { 4 } else { 16 }) {
+        let _guard = SeedGuard(seed);
+        let mut net = Network::new(seed);
+        net.add_nodes(4);
+        net.found(0);
+        for (a, b) in [(0, 1), (1, 2), (1, 3), (0, 2)] {
+            net.connect(a, b);
+        }
+        net.admit(0, 1).expect("admit 1");
+        net.admit(0, 2).expect("admit 2");
+        let three = [0, 1, 2];
+        assert!(net.run_until(
+            |n| n.sees_members(0, &three) && n.sees_members(1, &three),
+            120_000
+        ));
+        net.add_user(1, "second").expect("user");
+        assert!(net.run_until(|n| n.converged(&three), 120_000), "setup");
+        let second = net.node(1).users[0].public();
+        net.publish_with(0, |c, _, u| {
+            c.control(
+                &u[0],
+                &Control::RoleGrant {
+                    user: second,
+                    role: Role::Admin,
+                },
+            )
+        })
+        .expect("grant");
+        assert!(net.run_until(|n| n.converged(&three), 120_000), "grant");
+        // Apart: node 0 removes node 2; node 1's admin admits node 3.
+        net.partition(&[0], &[1, 2, 3]);
+        let removed = net.node(2).secret.public();
+        net.publish_with(0, |c, _, u| c.remove_node(&u[0], removed))
+            .expect("removal");
+        net.admit(1, 3).expect("admit 3");
+        net.heal();
+        let members = [0, 1, 3];
+        assert!(
+            net.run_until(|n| n.converged(&members), 240_000),
+            "not converged: {:?}",
+            net.divergence(&members)
+        );
+        let f = net.flotilla_id();
+        let ok = net.run_until(
+            |n| {
+                let node = &n.node(3).state;
+                let epoch = node.ledger(&f).and_then(|l| l.state().epoch());
+                epoch.is_some_and(|e| node.keyring(&f).is_some_and(|k| k.contains(&e)))
+            },
+            240_000,
+        );
+        assert!(ok, "node 3 never got the epoch key it missed");
+    }
+}
