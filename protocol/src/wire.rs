@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::SealedBox;
 use crate::id::{ChannelId, EventId, FlotillaId};
 
-/// The frame format this code writes and reads.
-pub const WIRE_VERSION: u8 = 1;
+/// The frame format this code writes and reads (2: the rekey messages
+/// [`PeerMsg::KeyWant`] and [`PeerMsg::Keys`], and envelope v2 events inside).
+pub const WIRE_VERSION: u8 = 2;
 /// The largest frame, version byte included (1 MiB: a few hundred events, far more than a
 /// negentropy round at the default frame limit).
 pub const MAX_FRAME_SIZE: usize = 1024 * 1024;
