@@ -328,6 +328,25 @@ mod tests {
             )
                 .prop_map(|(flotilla, ids)| PeerMsg::Have { flotilla, ids }),
             (
+                flotilla.clone(),
+                proptest::collection::vec(arb_id::<32>().prop_map(EventId), 0..40)
+            )
+                .prop_map(|(flotilla, ids)| PeerMsg::KeyWant { flotilla, ids }),
+            (
+                flotilla.clone(),
+                arb_id::<32>(),
+                arb_id::<24>(),
+                proptest::collection::vec(any::<u8>(), 0..200)
+            )
+                .prop_map(|(flotilla, ephemeral, nonce, ciphertext)| PeerMsg::Keys {
+                    flotilla,
+                    sealed: SealedBox {
+                        ephemeral,
+                        nonce,
+                        ciphertext
+                    }
+                }),
+            (
                 flotilla,
                 proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..100), 0..10)
             )
