@@ -555,7 +555,7 @@ pub fn found(
 
 /// An invite code: which flotilla (by its genesis), which invite, and the invite's secret
 /// key, with which the joiner signs its admission statement (see [`crate::proof`]); the
-/// key never leaves the joiner. Text form: `fl2` followed by 192 hex characters.
+/// key never leaves the joiner. Text form: `fl2` followed by 160 hex characters.
 #[derive(Clone)]
 pub struct InviteCode {
     /// The flotilla's genesis event.
@@ -618,9 +618,9 @@ impl FromStr for InviteCode {
             .trim()
             .strip_prefix("fl2")
             .ok_or(crate::id::ParseIdError::Char(0))?;
-        if hex.len() != 192 || !hex.is_ascii() {
+        if hex.len() != 160 || !hex.is_ascii() {
             return Err(crate::id::ParseIdError::Length {
-                expected: 195,
+                expected: 163,
                 got: s.trim().len(),
             });
         }
