@@ -27,6 +27,7 @@ mod members;
 mod links;
 mod peers;
 mod posts;
+mod removal;
 mod timers;
 mod views;
 

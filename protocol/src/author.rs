@@ -12,12 +12,12 @@ use std::str::FromStr;
 use crate::crypto::{CryptoError, PublicKey, SecretKey, SymmetricKey, X25519Public};
 use crate::entropy::Entropy;
 use crate::event::{
-    ChannelRotation, Content, Control, ENVELOPE_VERSION, Envelope, InvalidEvent, Kind, NodeInfo,
-    NodeSeal, Role, SignedEvent, UserInfo,
+    ChannelRotation, Content, Control, ENVELOPE_VERSION, Envelope, InvalidEvent, KeyCommit, Kind,
+    NodeInfo, NodeSeal, Role, SignedEvent, UserInfo,
 };
 use crate::hlc::{Clock, Hlc};
 use crate::id::{ChannelId, EventId, FlotillaId, InviteId, from_hex, to_hex};
-use crate::keyring::{KeyBundle, Keyring, OpenError, seal_bundle, seal_to_nodes};
+use crate::keyring::{KeyBundle, Keyring, OpenError, key_commitment, seal_bundle, seal_to_nodes};
 use crate::membership::removal::{self, Recipient, Target};
 use crate::membership::{AuthError, Ledger, Verdict};
 use crate::proof::{self, AdmitProof};
@@ -225,29 +225,40 @@ impl<R: Entropy> Ctx<'_, R> {
         self.control(admin, &Control::RoleRevoke { user, role, cut })
     }
 
-    fn rotation_to(&mut self, recipients: Vec<Recipient>) -> Result<Vec<NodeSeal>, AuthorError> {
+    /// A new key sealed to `recipients`, with its commitment.
+    fn rotation_to(
+        &mut self,
+        recipients: Vec<Recipient>,
+    ) -> Result<(Vec<NodeSeal>, KeyCommit), AuthorError> {
         let flotilla = self.flotilla()?;
+        let key = SymmetricKey::generate(self.rng);
+        let commit = key_commitment(&key);
         let bundle = KeyBundle {
             existing: vec![],
-            new: Some(SymmetricKey::generate(self.rng)),
+            new: Some(key),
         };
-        Ok(seal_to_nodes(&flotilla, &bundle, &recipients, self.rng)?)
+        Ok((
+            seal_to_nodes(&flotilla, &bundle, &recipients, self.rng)?,
+            commit,
+        ))
     }
 
     /// The new keys of a removal plan, sealed.
     fn seal_plan(
         &mut self,
         plan: &removal::Plan,
-    ) -> Result<(Vec<NodeSeal>, Vec<ChannelRotation>), AuthorError> {
-        let rotation = self.rotation_to(plan.epoch.clone())?;
+    ) -> Result<(Vec<NodeSeal>, KeyCommit, Vec<ChannelRotation>), AuthorError> {
+        let (rotation, commit) = self.rotation_to(plan.epoch.clone())?;
         let mut channels = Vec::with_capacity(plan.channels.len());
         for (channel, recipients) in &plan.channels {
+            let (seals, commit) = self.rotation_to(recipients.clone())?;
             channels.push(ChannelRotation {
                 channel: *channel,
-                seals: self.rotation_to(recipients.clone())?,
+                seals,
+                commit,
             });
         }
-        Ok((rotation, channels))
+        Ok((rotation, commit, channels))
     }
 
     /// Removes a node (admin): rotates the epoch key to the remaining nodes and the key of
@@ -261,7 +272,7 @@ impl<R: Entropy> Ctx<'_, R> {
         node: PublicKey,
     ) -> Result<SignedEvent, AuthorError> {
         let plan = removal::plan(self.ledger.state(), Target::Node(node));
-        let (rotation, channels) = self.seal_plan(&plan)?;
+        let (rotation, commit, channels) = self.seal_plan(&plan)?;
         let cuts = plan
             .users
             .iter()
@@ -274,6 +285,7 @@ impl<R: Entropy> Ctx<'_, R> {
                 node,
                 cuts,
                 rotation,
+                commit,
                 channels,
             },
         )
@@ -290,7 +302,7 @@ impl<R: Entropy> Ctx<'_, R> {
         user: PublicKey,
     ) -> Result<SignedEvent, AuthorError> {
         let plan = removal::plan(self.ledger.state(), Target::User(user));
-        let (rotation, channels) = self.seal_plan(&plan)?;
+        let (rotation, commit, channels) = self.seal_plan(&plan)?;
         let cut = self.ledger.seq_of(&user);
         self.control(
             key,
@@ -298,6 +310,7 @@ impl<R: Entropy> Ctx<'_, R> {
                 user,
                 cut,
                 rotation,
+                commit,
                 channels,
             },
         )
@@ -327,15 +340,15 @@ impl<R: Entropy> Ctx<'_, R> {
         private: bool,
         members: &[PublicKey],
     ) -> Result<SignedEvent, AuthorError> {
-        let (members, keys) = if private {
+        let (members, keys, commit) = if private {
             let mut all = members.to_vec();
             all.push(user.public());
             all.sort();
             all.dedup();
-            let keys = self.rotation_to(self.homes(&all))?;
-            (all, keys)
+            let (keys, commit) = self.rotation_to(self.homes(&all))?;
+            (all, keys, Some(commit))
         } else {
-            (vec![], vec![])
+            (vec![], vec![], None)
         };
         self.control(
             user,
@@ -344,6 +357,7 @@ impl<R: Entropy> Ctx<'_, R> {
                 private,
                 members,
                 keys,
+                commit,
             },
         )
     }
@@ -390,12 +404,13 @@ impl<R: Entropy> Ctx<'_, R> {
         user: PublicKey,
     ) -> Result<SignedEvent, AuthorError> {
         let ch = self.channel(&channel)?;
-        let rotation = if ch.private {
+        let (rotation, commit) = if ch.private {
             let remaining: Vec<PublicKey> =
                 ch.members.iter().filter(|m| **m != user).copied().collect();
-            self.rotation_to(self.homes(&remaining))?
+            let (seals, commit) = self.rotation_to(self.homes(&remaining))?;
+            (seals, Some(commit))
         } else {
-            vec![]
+            (vec![], None)
         };
         self.control(
             author,
@@ -403,6 +418,7 @@ impl<R: Entropy> Ctx<'_, R> {
                 channel,
                 user,
                 rotation,
+                commit,
             },
         )
     }
@@ -475,9 +491,11 @@ pub fn found(
         username: username.to_owned(),
         home: node.public(),
     };
+    let key0 = SymmetricKey::generate(rng);
+    let commit = key_commitment(&key0);
     let epoch0 = KeyBundle {
         existing: vec![],
-        new: Some(SymmetricKey::generate(rng)),
+        new: Some(key0),
     };
     let keys = seal_bundle(&flotilla, &epoch0, &founder.x25519, rng)?;
     let control = Control::Genesis {
@@ -485,6 +503,7 @@ pub fn found(
         founder,
         admin: admin_info,
         keys,
+        commit,
     };
     let payload = postcard::to_stdvec(&control).map_err(|_| InvalidEvent::Malformed("control"))?;
     let hlc = clock.tick(now_ms);
@@ -536,7 +555,7 @@ pub fn found(
 
 /// An invite code: which flotilla (by its genesis), which invite, and the invite's secret
 /// key, with which the joiner signs its admission statement (see [`crate::proof`]); the
-/// key never leaves the joiner. Text form: `fl2` followed by 192 hex characters.
+/// key never leaves the joiner. Text form: `fl2` followed by 160 hex characters.
 #[derive(Clone)]
 pub struct InviteCode {
     /// The flotilla's genesis event.
@@ -599,9 +618,9 @@ impl FromStr for InviteCode {
             .trim()
             .strip_prefix("fl2")
             .ok_or(crate::id::ParseIdError::Char(0))?;
-        if hex.len() != 192 || !hex.is_ascii() {
+        if hex.len() != 160 || !hex.is_ascii() {
             return Err(crate::id::ParseIdError::Length {
-                expected: 195,
+                expected: 163,
                 got: s.trim().len(),
             });
         }

@@ -366,7 +366,14 @@ pub struct ChannelRotation {
     pub channel: ChannelId,
     /// The new key, sealed to each remaining member's home node.
     pub seals: Vec<NodeSeal>,
+    /// Commitment to the new key.
+    pub commit: KeyCommit,
 }
+
+/// A commitment to a group key ([`crate::keyring::key_commitment`]), published in clear by
+/// the event that introduces the key: a node checks every key it receives against it, so
+/// a wrong key under a real key id is detected.
+pub type KeyCommit = [u8; 32];
 
 /// A role a user holds in a flotilla.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -388,6 +395,8 @@ pub enum Control {
         admin: UserInfo,
         /// Epoch key 0, sealed to the founder.
         keys: SealedBox,
+        /// Commitment to epoch key 0 ([`crate::keyring::key_commitment`]).
+        commit: KeyCommit,
     },
     /// Admits a node, by an invite (author: a member node) or directly (author: an admin).
     /// The proof is signed by the node itself and, for an invite, by the invite's secret key
@@ -409,6 +418,8 @@ pub enum Control {
         cuts: Vec<(PublicKey, u64)>,
         /// The new epoch key sealed to every remaining node.
         rotation: Vec<NodeSeal>,
+        /// Commitment to the new epoch key.
+        commit: KeyCommit,
         /// New keys of the private channels the removed users were in.
         channels: Vec<ChannelRotation>,
     },
@@ -429,6 +440,8 @@ pub enum Control {
         cut: u64,
         /// The new epoch key sealed to every remaining node.
         rotation: Vec<NodeSeal>,
+        /// Commitment to the new epoch key.
+        commit: KeyCommit,
         /// New keys of the private channels the user was in.
         channels: Vec<ChannelRotation>,
     },
@@ -476,6 +489,8 @@ pub enum Control {
         members: Vec<PublicKey>,
         /// The channel key sealed to the members' home nodes (private channels).
         keys: Vec<NodeSeal>,
+        /// Commitment to the channel key (private channels).
+        commit: Option<KeyCommit>,
     },
     /// Adds a user to a channel (private channels: with every channel key sealed to its home node).
     ChannelMemberAdd {
@@ -494,6 +509,8 @@ pub enum Control {
         user: PublicKey,
         /// The new channel key sealed to the remaining members' home nodes (private channels).
         rotation: Vec<NodeSeal>,
+        /// Commitment to the new channel key (private channels).
+        commit: Option<KeyCommit>,
     },
     /// A user's profile (author: the user).
     Profile {

@@ -24,7 +24,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::{CryptoError, PublicKey, SealedBox, SecretKey, SymmetricKey, X25519Public};
 use crate::entropy::Entropy;
-use crate::event::{Content, Control, InvalidEvent, NodeSeal, Sealed, SignedEvent, decode_exact};
+use crate::event::{
+    Content, Control, InvalidEvent, KeyCommit, NodeSeal, Sealed, SignedEvent, decode_exact,
+};
 use crate::id::{ChannelId, EventId, FlotillaId};
 
 /// Keys carried in one sealed box: existing keys by id, and optionally the key this very
@@ -53,6 +55,13 @@ pub enum OpenError {
     /// Decrypted, but the content does not decode (a newer kind) or breaks a limit.
     #[error(transparent)]
     Invalid(#[from] InvalidEvent),
+}
+
+/// The commitment to a group key published by the event that introduces it.
+pub fn key_commitment(key: &SymmetricKey) -> KeyCommit {
+    let mut h = blake3::Hasher::new_derive_key("flotilla/v2 key commitment");
+    h.update(&key.0);
+    *h.finalize().as_bytes()
 }
 
 /// The id of the new key of `channel` carried by the removal `event`.
@@ -155,6 +164,27 @@ impl Keyring {
     /// carry is taken. Returns how many keys were added. Boxes for other nodes are ignored;
     /// a box for this node that does not open is ignored too.
     pub fn absorb(&mut self, event: &SignedEvent, node: &SecretKey) -> usize {
+        self.absorb_inner(event, node, None)
+    }
+
+    /// [`Self::absorb`], also checking every existing key an admission or a channel member
+    /// addition carries against the commitment its introducing event published (`commits`,
+    /// from [`crate::membership::AuthState::key_commits`]): a wrong key is dropped.
+    pub fn absorb_checked(
+        &mut self,
+        event: &SignedEvent,
+        node: &SecretKey,
+        commits: &BTreeMap<EventId, KeyCommit>,
+    ) -> usize {
+        self.absorb_inner(event, node, Some(commits))
+    }
+
+    fn absorb_inner(
+        &mut self,
+        event: &SignedEvent,
+        node: &SecretKey,
+        commits: Option<&BTreeMap<EventId, KeyCommit>>,
+    ) -> usize {
         let Some(control) = event.control() else {
             return 0;
         };
@@ -167,34 +197,54 @@ impl Keyring {
                 .map(|s| s.sealed.clone())
                 .collect()
         };
-        // (box, may carry existing keys, id of the new key it may carry)
-        let boxes: Vec<(SealedBox, bool, Option<EventId>)> = match &control {
-            Control::Genesis { founder, keys, .. } if founder.key == me => {
-                vec![(keys.clone(), false, Some(id))]
-            }
+        // (box, may carry existing keys, the new key it may carry: its id and commitment)
+        type Slot = (SealedBox, bool, Option<(EventId, Option<KeyCommit>)>);
+        let boxes: Vec<Slot> = match &control {
+            Control::Genesis {
+                founder,
+                keys,
+                commit,
+                ..
+            } if founder.key == me => vec![(keys.clone(), false, Some((id, Some(*commit))))],
             Control::NodeAdmit { node: n, keys, .. } if n.key == me => {
                 vec![(keys.clone(), true, None)]
             }
             Control::NodeRemove {
-                rotation, channels, ..
+                rotation,
+                channels,
+                commit,
+                ..
             }
             | Control::UserRemove {
-                rotation, channels, ..
+                rotation,
+                channels,
+                commit,
+                ..
             } => {
-                let mut v: Vec<_> = mine(rotation)
+                let mut v: Vec<Slot> = mine(rotation)
                     .into_iter()
-                    .map(|b| (b, false, Some(id)))
+                    .map(|b| (b, false, Some((id, Some(*commit)))))
                     .collect();
                 for c in channels {
                     let key_id = rotated_key_id(&id, &c.channel);
-                    v.extend(mine(&c.seals).into_iter().map(|b| (b, false, Some(key_id))));
+                    v.extend(
+                        mine(&c.seals)
+                            .into_iter()
+                            .map(|b| (b, false, Some((key_id, Some(c.commit))))),
+                    );
                 }
                 v
             }
-            Control::ChannelMemberRemove { rotation, .. }
-            | Control::ChannelCreate { keys: rotation, .. } => mine(rotation)
+            Control::ChannelMemberRemove {
+                rotation, commit, ..
+            }
+            | Control::ChannelCreate {
+                keys: rotation,
+                commit,
+                ..
+            } => mine(rotation)
                 .into_iter()
-                .map(|b| (b, false, Some(id)))
+                .map(|b| (b, false, Some((id, *commit))))
                 .collect(),
             Control::ChannelMemberAdd { keys, .. } => {
                 mine(keys).into_iter().map(|b| (b, true, None)).collect()
@@ -203,7 +253,7 @@ impl Keyring {
         };
         let flotilla = event.envelope().flotilla;
         let before = self.keys.len();
-        for (b, existing_ok, new_id) in boxes {
+        for (b, existing_ok, new) in boxes {
             let Ok(plain) = node
                 .open(&b, &seal_context(&flotilla))
                 .map(zeroize::Zeroizing::new)
@@ -215,11 +265,65 @@ impl Keyring {
             };
             if existing_ok {
                 for (id, key) in bundle.existing {
-                    self.keys.entry(id).or_insert(key);
+                    let committed = commits.is_none_or(|c| {
+                        c.get(&id).is_some_and(|want| *want == key_commitment(&key))
+                    });
+                    if committed {
+                        self.keys.entry(id).or_insert(key);
+                    }
                 }
             }
-            if let (Some(key), Some(new_id)) = (bundle.new, new_id) {
+            if let (Some(key), Some((new_id, commit))) = (bundle.new, new)
+                && commit.is_none_or(|c| c == key_commitment(&key))
+            {
                 self.keys.entry(new_id).or_insert(key);
+            }
+        }
+        self.keys.len() - before
+    }
+
+    /// The sealed bundle of the keys with these ids that this keyring holds, for a node
+    /// that lacks them (the rekey exchange, [`crate::wire::PeerMsg::Keys`]).
+    ///
+    /// # Errors
+    /// [`CryptoError`] (not expected).
+    pub fn seal_existing(
+        &self,
+        flotilla: &FlotillaId,
+        ids: &[EventId],
+        to: &X25519Public,
+        rng: &mut impl Entropy,
+    ) -> Result<Option<SealedBox>, CryptoError> {
+        let bundle = self.bundle(ids, None);
+        if bundle.existing.is_empty() {
+            return Ok(None);
+        }
+        seal_bundle(flotilla, &bundle, to, rng).map(Some)
+    }
+
+    /// Opens a bundle sealed to `node` by [`Self::seal_existing`] and keeps each key that
+    /// `accept` allows (the caller checks entitlement and the published commitment); never
+    /// replaces a key held. Returns how many keys were added.
+    pub fn absorb_sealed(
+        &mut self,
+        flotilla: &FlotillaId,
+        sealed: &SealedBox,
+        node: &SecretKey,
+        accept: impl Fn(&EventId, &SymmetricKey) -> bool,
+    ) -> usize {
+        let Ok(plain) = node
+            .open(sealed, &seal_context(flotilla))
+            .map(zeroize::Zeroizing::new)
+        else {
+            return 0;
+        };
+        let Ok(bundle) = decode_exact::<KeyBundle>(&plain, "key bundle") else {
+            return 0;
+        };
+        let before = self.keys.len();
+        for (id, key) in bundle.existing {
+            if accept(&id, &key) {
+                self.keys.entry(id).or_insert(key);
             }
         }
         self.keys.len() - before
@@ -297,4 +401,58 @@ fn content_aad(
         &author.0,
     ]
     .concat()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::author::{self, Ctx};
+    use crate::entropy::SeededEntropy;
+    use crate::event::NodeInfo;
+    use crate::hlc::Clock;
+    use crate::proof::prove_admission;
+
+    /// An admitter that seals a wrong key under the real epoch id: the joiner's checked
+    /// absorb drops it (the genesis published the right key's commitment).
+    #[test]
+    fn a_wrong_key_under_a_real_id_is_detected() {
+        let mut rng = SeededEntropy::new(3);
+        let (n0, alice, joiner) = (
+            SecretKey::generate(&mut rng),
+            SecretKey::generate(&mut rng),
+            SecretKey::generate(&mut rng),
+        );
+        let mut clock = Clock::new();
+        let mut f = author::found(&n0, "Ondine", &alice, "alice", "R", &mut clock, 1, &mut rng)
+            .expect("found");
+        let epoch = f.ledger.state().epoch().expect("epoch");
+        let mut rogue = Keyring::new();
+        rogue.insert(epoch, SymmetricKey([9; 32]));
+        let info = NodeInfo {
+            key: joiner.public(),
+            x25519: joiner.x25519_public(),
+            name: "J".into(),
+        };
+        let proof = prove_admission(&f.genesis, None, &joiner, &info);
+        let mut ctx = Ctx {
+            ledger: &mut f.ledger,
+            keyring: &rogue,
+            clock: &mut clock,
+            now_ms: 10,
+            rng: &mut rng,
+        };
+        let admit = ctx.admit(&alice, info, proof).expect("admit");
+        let commits = f.ledger.state().key_commits.clone();
+        let mut checked = Keyring::new();
+        assert_eq!(checked.absorb_checked(&admit, &joiner, &commits), 0);
+        let mut unchecked = Keyring::new();
+        assert_eq!(
+            unchecked.absorb(&admit, &joiner),
+            1,
+            "the bundle did carry it"
+        );
+        // The right key passes the same check.
+        let right = f.keyring.get(&epoch).cloned().expect("founder's key");
+        assert_eq!(commits.get(&epoch), Some(&key_commitment(&right)));
+    }
 }

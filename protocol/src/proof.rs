@@ -202,6 +202,22 @@ mod tests {
     }
 
     #[test]
+    fn invite_codes_round_trip_as_text() {
+        use crate::author::InviteCode;
+        let mut rng = SeededEntropy::new(3);
+        let code = InviteCode {
+            genesis: EventId([4; 32]),
+            invite: InviteId([5; 16]),
+            secret: SecretKey::generate(&mut rng),
+        };
+        let text = code.to_string();
+        assert!(text.starts_with("fl2") && text.len() == 163, "{text}");
+        assert_eq!(text.parse::<InviteCode>(), Ok(code));
+        assert!("fl1abc".parse::<InviteCode>().is_err());
+        assert!(text[..162].parse::<InviteCode>().is_err());
+    }
+
+    #[test]
     fn user_statements_bind_the_home() {
         let mut rng = SeededEntropy::new(2);
         let (u, home, other) = (

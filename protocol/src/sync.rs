@@ -36,6 +36,12 @@
 //!    whenever a control event is accepted. A rejected event is reported and never stored.
 //!    Content of private channels this node cannot read is stored and relayed like any other
 //!    event: validation needs no decryption (store-and-forward).
+//! 6. **Rekey.** With each Hello, a node that may hold group keys it lacks (an epoch or a
+//!    private channel key sealed while it was unknown to the sealer, e.g. a rotation that
+//!    raced its admission) sends [`PeerMsg::KeyWant`]; a member holding them answers with
+//!    [`PeerMsg::Keys`], sealed to the asker's node and limited to keys the asker may hold.
+//!    The asker keeps a key only if it matches the commitment its introducing event
+//!    published, and never replaces one it holds.
 //! 5. **Removal.** Accepting a node or user removal revokes the events of that author stamped
 //!    at or after the removal that this node accepted before it knew (a stale peer relayed
 //!    them): they leave the reconciled set (so they are never offered again) and are reported
@@ -59,6 +65,7 @@
 
 mod ingest;
 mod reconcile;
+mod rekey;
 #[cfg(test)]
 mod tests;
 
@@ -278,6 +285,13 @@ pub enum Event {
     },
     /// The store failed; the events of that step were not stored.
     StoreFailed(StoreError),
+    /// A member re-sealed group keys this node lacked (see the rekey exchange).
+    Rekeyed {
+        /// The flotilla.
+        flotilla: FlotillaId,
+        /// How many keys were added.
+        keys: usize,
+    },
 }
 
 /// Per-flotilla state.
@@ -600,6 +614,8 @@ impl<S: Store, R: Entropy> State<S, R> {
             PeerMsg::Want { flotilla, ids } => self.on_want(peer, flotilla, &ids),
             PeerMsg::Have { flotilla, ids } => self.on_have(peer, flotilla, ids),
             PeerMsg::Events { flotilla, events } => self.on_events(peer, flotilla, &events, now_ms),
+            PeerMsg::KeyWant { flotilla, ids } => self.on_key_want(peer, flotilla, &ids),
+            PeerMsg::Keys { flotilla, sealed } => self.on_keys(peer, flotilla, &sealed),
         }
     }
 

@@ -10,10 +10,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::crypto::SealedBox;
 use crate::id::{ChannelId, EventId, FlotillaId};
 
-/// The frame format this code writes and reads.
-pub const WIRE_VERSION: u8 = 1;
+/// The frame format this code writes and reads (2: the rekey messages
+/// [`PeerMsg::KeyWant`] and [`PeerMsg::Keys`], and envelope v2 events inside).
+pub const WIRE_VERSION: u8 = 2;
 /// The largest frame, version byte included (1 MiB: a few hundred events, far more than a
 /// negentropy round at the default frame limit).
 pub const MAX_FRAME_SIZE: usize = 1024 * 1024;
@@ -28,6 +30,10 @@ pub const MAX_BATCH_EVENTS: usize = 256;
 /// The most event bytes in one [`PeerMsg::Events`] (leaves room for framing under
 /// [`MAX_FRAME_SIZE`]; one event is at most [`crate::event::MAX_EVENT_SIZE`]).
 pub const MAX_BATCH_BYTES: usize = 768 * 1024;
+/// The most key ids in one [`PeerMsg::KeyWant`] (and keys in one [`PeerMsg::Keys`]).
+pub const MAX_KEY_WANT: usize = 64;
+/// The largest sealed key bundle in one [`PeerMsg::Keys`] (64 keys of 32 bytes with ids).
+pub const MAX_KEYS_BYTES: usize = 8 * 1024;
 /// The largest negentropy message in one [`PeerMsg::Reconcile`].
 pub const MAX_RECONCILE_BYTES: usize = 512 * 1024;
 
@@ -84,6 +90,23 @@ pub enum PeerMsg {
         /// At most [`MAX_BATCH_EVENTS`] events, [`MAX_BATCH_BYTES`] in all.
         events: Vec<Vec<u8>>,
     },
+    /// "I may hold these group keys and do not" (a rotation sealed before this node was
+    /// known, or lost): a member holding them answers with [`PeerMsg::Keys`]. At most
+    /// [`MAX_KEY_WANT`] ids.
+    KeyWant {
+        /// The flotilla.
+        flotilla: FlotillaId,
+        /// The key ids.
+        ids: Vec<EventId>,
+    },
+    /// Keys the receiver may hold, sealed to its node's X25519 key (a key bundle of
+    /// existing keys; the receiver checks each against its published commitment).
+    Keys {
+        /// The flotilla.
+        flotilla: FlotillaId,
+        /// The sealed bundle, at most [`MAX_KEYS_BYTES`] of ciphertext.
+        sealed: SealedBox,
+    },
 }
 
 impl PeerMsg {
@@ -95,6 +118,8 @@ impl PeerMsg {
             PeerMsg::Want { .. } => "want",
             PeerMsg::Have { .. } => "have",
             PeerMsg::Events { .. } => "events",
+            PeerMsg::KeyWant { .. } => "key-want",
+            PeerMsg::Keys { .. } => "keys",
         }
     }
 
@@ -105,7 +130,9 @@ impl PeerMsg {
             | PeerMsg::Reconcile { flotilla, .. }
             | PeerMsg::Want { flotilla, .. }
             | PeerMsg::Have { flotilla, .. }
-            | PeerMsg::Events { flotilla, .. } => *flotilla,
+            | PeerMsg::Events { flotilla, .. }
+            | PeerMsg::KeyWant { flotilla, .. }
+            | PeerMsg::Keys { flotilla, .. } => *flotilla,
         }
     }
 
@@ -131,6 +158,10 @@ impl PeerMsg {
                 over("events", events.len(), MAX_BATCH_EVENTS)?;
                 let bytes = events.iter().map(Vec::len).sum();
                 over("event bytes", bytes, MAX_BATCH_BYTES)
+            }
+            PeerMsg::KeyWant { ids, .. } => over("key ids", ids.len(), MAX_KEY_WANT),
+            PeerMsg::Keys { sealed, .. } => {
+                over("key bytes", sealed.ciphertext.len(), MAX_KEYS_BYTES)
             }
         }
     }
@@ -296,6 +327,25 @@ mod tests {
                 proptest::collection::vec(arb_id::<32>().prop_map(EventId), 0..40)
             )
                 .prop_map(|(flotilla, ids)| PeerMsg::Have { flotilla, ids }),
+            (
+                flotilla.clone(),
+                proptest::collection::vec(arb_id::<32>().prop_map(EventId), 0..40)
+            )
+                .prop_map(|(flotilla, ids)| PeerMsg::KeyWant { flotilla, ids }),
+            (
+                flotilla.clone(),
+                arb_id::<32>(),
+                arb_id::<24>(),
+                proptest::collection::vec(any::<u8>(), 0..200)
+            )
+                .prop_map(|(flotilla, ephemeral, nonce, ciphertext)| PeerMsg::Keys {
+                    flotilla,
+                    sealed: SealedBox {
+                        ephemeral,
+                        nonce,
+                        ciphertext
+                    }
+                }),
             (
                 flotilla,
                 proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..100), 0..10)

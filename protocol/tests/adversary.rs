@@ -16,7 +16,7 @@ use flotilla_protocol::event::{
 };
 use flotilla_protocol::fold::ChatState;
 use flotilla_protocol::hlc::{Clock, Hlc};
-use flotilla_protocol::keyring::{KeyBundle, Keyring, seal_to_nodes};
+use flotilla_protocol::keyring::{KeyBundle, Keyring, key_commitment, seal_to_nodes};
 use flotilla_protocol::membership::{Ledger, Verdict};
 use flotilla_protocol::proof::{AdmitProof, InviteSig, admit_statement, prove_admission};
 use flotilla_protocol::sim::{Network, SeedGuard, seeds};
@@ -254,6 +254,7 @@ impl World {
             user: key,
             cut: self.ledger.seq_of(&key),
             rotation: vec![],
+            commit: [0; 32],
             channels: vec![],
         }
     }
@@ -437,24 +438,12 @@ fn backdated_user_add_redeclaration() {
     let mut w = World::new(4);
     // Corsaire joined before Albatros and bob: it re-declares bob as its own user,
     // naming deps from before bob existed and a timestamp before bob's declaration.
-    let bob_add = w
+    let bob_hlc = w
         .log
         .iter()
         .find(|e| matches!(e.control(), Some(Control::UserAdd { ref user, .. }) if user.username == "bob"))
-        .cloned()
-        .map(|e| (e.id(), e.hlc()));
-    let (bob_add_id, bob_hlc) = bob_add.unwrap_or_else(|| {
-        // Newer formats: find bob's declaration by its author (Albatros).
-        let n1 = w.nodes[1].public();
-        let e = w
-            .log
-            .iter()
-            .filter(|e| e.author() == n1)
-            .next_back()
-            .expect("bob's add");
-        (e.id(), e.hlc())
-    });
-    let _ = bob_add_id;
+        .map(|e| e.hlc())
+        .expect("bob's declaration");
     let carol_add = w
         .log
         .iter()
@@ -466,7 +455,7 @@ fn backdated_user_add_redeclaration() {
     let hlc = just_before(bob_hlc, carol_add.hlc());
     let ev = w.forge_control(&n2, &[carol_add.id()], hlc, &forged);
     let victim = w.nodes[1].public();
-    for (ledger, _) in both_orders(&w, &[ev.clone()]) {
+    for (ledger, _) in both_orders(&w, std::slice::from_ref(&ev)) {
         let home = ledger
             .state()
             .users
@@ -518,7 +507,7 @@ fn backdated_node_admit_redeclaration() {
     let forged = w.node_redeclaration(3, 2, &code);
     let n2 = w.node(2);
     let ev = w.forge_control(&n2, &before, just_before(admit.hlc(), floor), &forged);
-    for (ledger, _) in both_orders(&w, &[ev.clone()]) {
+    for (ledger, _) in both_orders(&w, std::slice::from_ref(&ev)) {
         let x = ledger
             .state()
             .nodes
@@ -543,6 +532,7 @@ fn backdated_channel_create_redeclaration() {
     // Carol re-declares the same channel id with herself and alice, sealing a key she knows.
     let carol = w.user(2);
     let key = SymmetricKey::generate(&mut w.rng);
+    let commit = Some(key_commitment(&key));
     let bundle = KeyBundle {
         existing: vec![],
         new: Some(key),
@@ -559,9 +549,10 @@ fn backdated_channel_create_redeclaration() {
         private: true,
         members,
         keys,
+        commit,
     };
     let ev = w.forge_control(&carol, &before, just_before(real.hlc(), floor), &forged);
-    for (ledger, _) in both_orders(&w, &[ev.clone()]) {
+    for (ledger, _) in both_orders(&w, std::slice::from_ref(&ev)) {
         let st = ledger.state();
         let ch = st.channels.get(&channel);
         assert!(
@@ -588,7 +579,7 @@ fn revoked_invite_with_a_backdated_admission() {
     let admission = w.admission(1, &joiner, &msg);
     let n1 = w.node(1);
     let ev = w.forge_control(&n1, &before, just_before(revoke.hlc(), floor), &admission);
-    for (ledger, _) in both_orders(&w, &[ev.clone()]) {
+    for (ledger, _) in both_orders(&w, std::slice::from_ref(&ev)) {
         assert!(
             !ledger.state().is_active_node(&joiner.public()),
             "a backdated admission used a revoked invite"
@@ -613,7 +604,7 @@ fn used_up_invite_with_a_backdated_admission() {
     let admission = w.admission(2, &second, &msg);
     let n2 = w.node(2);
     let ev = w.forge_control(&n2, &before, just_before(used.hlc(), floor), &admission);
-    for (ledger, _) in both_orders(&w, &[ev.clone()]) {
+    for (ledger, _) in both_orders(&w, std::slice::from_ref(&ev)) {
         assert!(
             !ledger.state().is_active_node(&second.public()),
             "a used-up invite admitted a second node by a backdated admission"
@@ -633,9 +624,11 @@ fn key_bundle_substitution() {
     // Carol creates a private channel with bob; the bundle sealed to Albatros also carries
     // a key of her choosing for the current epoch id.
     let fake = SymmetricKey::generate(&mut w.rng);
+    let new = SymmetricKey::generate(&mut w.rng);
+    let commit = Some(key_commitment(&new));
     let bundle = KeyBundle {
         existing: vec![(epoch, fake)],
-        new: Some(SymmetricKey::generate(&mut w.rng)),
+        new: Some(new),
     };
     let recipients = [
         (w.nodes[1].public(), w.nodes[1].x25519_public()),
@@ -650,6 +643,7 @@ fn key_bundle_substitution() {
         private: true,
         members,
         keys,
+        commit,
     };
     let ev = w.ctx(|c| c.control(&carol, &control));
     if let Ok(ev) = ev {
@@ -763,7 +757,7 @@ fn stale_peer_relays_the_removed_members_later_events() {
     let mut w = World::new(12);
     // Albatros's ledger stops here: it never hears of bob's removal.
     let mut stale = w.ledger.clone();
-    let mut stale_clock = w.clock.clone();
+    let mut stale_clock = w.clock;
     let (alice, bob_key) = (w.user(0), w.users[1].public());
     // Alice's clock runs ahead of Albatros's (boats' clocks are wrong).
     w.now += 3_600_000;
@@ -898,4 +892,64 @@ fn mutual_removal_scenario(seed: u64) {
         !state.channels[&channel].members.contains(&crew2),
         "a re-add concurrent with a removal won"
     );
+}
+
+/// A node admitted concurrently with a removal misses the removal's new epoch key (it was
+/// sealed before the node was known): any member that holds the key re-seals it to it
+/// (the rekey exchange), and the node reads what is written with it.
+#[test]
+fn a_node_that_missed_a_rotation_is_rekeyed() {
+    for seed in seeds(if cfg!(debug_assertions) { 4 } else { 16 }) {
+        let _guard = SeedGuard(seed);
+        let mut net = Network::new(seed);
+        net.add_nodes(4);
+        net.found(0);
+        for (a, b) in [(0, 1), (1, 2), (1, 3), (0, 2)] {
+            net.connect(a, b);
+        }
+        net.admit(0, 1).expect("admit 1");
+        net.admit(0, 2).expect("admit 2");
+        let three = [0, 1, 2];
+        assert!(net.run_until(
+            |n| n.sees_members(0, &three) && n.sees_members(1, &three),
+            120_000
+        ));
+        net.add_user(1, "second").expect("user");
+        assert!(net.run_until(|n| n.converged(&three), 120_000), "setup");
+        let second = net.node(1).users[0].public();
+        net.publish_with(0, |c, _, u| {
+            c.control(
+                &u[0],
+                &Control::RoleGrant {
+                    user: second,
+                    role: Role::Admin,
+                },
+            )
+        })
+        .expect("grant");
+        assert!(net.run_until(|n| n.converged(&three), 120_000), "grant");
+        // Apart: node 0 removes node 2; node 1's admin admits node 3.
+        net.partition(&[0], &[1, 2, 3]);
+        let removed = net.node(2).secret.public();
+        net.publish_with(0, |c, _, u| c.remove_node(&u[0], removed))
+            .expect("removal");
+        net.admit(1, 3).expect("admit 3");
+        net.heal();
+        let members = [0, 1, 3];
+        assert!(
+            net.run_until(|n| n.converged(&members), 240_000),
+            "not converged: {:?}",
+            net.divergence(&members)
+        );
+        let f = net.flotilla_id();
+        let ok = net.run_until(
+            |n| {
+                let node = &n.node(3).state;
+                let epoch = node.ledger(&f).and_then(|l| l.state().epoch());
+                epoch.is_some_and(|e| node.keyring(&f).is_some_and(|k| k.contains(&e)))
+            },
+            240_000,
+        );
+        assert!(ok, "node 3 never got the epoch key it missed");
+    }
 }

@@ -489,7 +489,7 @@ fn admin_commands_work_and_refuse_bad_input_with_a_message() -> anyhow::Result<(
     // Invites.
     let out = a.ok(&["invite", "create", "--uses", "1", "--expires", "24h"])?;
     let code = out.lines().last().context("no code")?.to_string();
-    assert!(code.starts_with("fl2") && code.len() == 195, "{out}");
+    assert!(code.starts_with("fl2") && code.len() == 163, "{out}");
     let invite_id = out
         .split_whitespace()
         .nth(1)

@@ -118,7 +118,7 @@ impl Actor {
             let message = if probing {
                 Request::Probe(proto::proof::probe_tag(&code.genesis, &self.me))
             } else {
-                Request::Join(request.clone())
+                Request::Join(Box::new(request.clone()))
             };
             let rid = self.swarm.behaviour_mut().sync.send_request_with_addresses(
                 peer,
@@ -264,7 +264,7 @@ impl Actor {
             self.join_failed(rid, Error::Join("a peer is not a member".into()));
             return;
         }
-        let request = Request::Join(attempt.request.clone());
+        let request = Request::Join(Box::new(attempt.request.clone()));
         self.join_requests.remove(&rid);
         let rid = self.swarm.behaviour_mut().sync.send_request(&peer, request);
         self.join_requests.insert(rid, id);

@@ -156,7 +156,7 @@ impl Actor {
                 }
                 Response::Ack
             }
-            Request::Join(join) => self.on_join_request(peer, join),
+            Request::Join(join) => self.on_join_request(peer, *join),
             Request::Probe(tag) => self.on_probe(peer, tag),
             Request::Files(req) => self.on_files_request(peer, req),
         }

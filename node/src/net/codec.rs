@@ -42,7 +42,7 @@ pub enum Request {
     Sync(PeerMsg),
     /// "Admit my node with this invite" (answered with [`Response::Joined`] or
     /// [`Response::Refused`]).
-    Join(JoinRequest),
+    Join(Box<JoinRequest>),
     /// "Do you follow the flotilla whose genesis this tag names?" (the tag binds the genesis
     /// id to the asking node's key: protocol::proof::probe_tag), answered with
     /// [`Response::Genesis`] or [`Response::Refused`]. A joiner without `via` asks every
@@ -191,7 +191,7 @@ impl Request {
                 .map(Request::Sync)
                 .map_err(|e| CodecError::Malformed(e.to_string())),
             Some((&TAG_JOIN, bytes)) => postcard::from_bytes(bytes)
-                .map(Request::Join)
+                .map(|r| Request::Join(Box::new(r)))
                 .map_err(|e| CodecError::Malformed(e.to_string())),
             Some((&TAG_PROBE, bytes)) => <[u8; 32]>::try_from(bytes)
                 .map(Request::Probe)

@@ -62,6 +62,7 @@ fn arb_rotations() -> impl Strategy<Value = Vec<ChannelRotation>> {
             .map(|(c, seals)| ChannelRotation {
                 channel: ChannelId(c),
                 seals,
+                commit: [c[0]; 32],
             })
             .collect()
     })
@@ -97,6 +98,7 @@ fn arb_control() -> impl Strategy<Value = Control> {
                     founder,
                     admin,
                     keys,
+                    commit: [5; 32],
                 }
             }
         ),
@@ -110,6 +112,7 @@ fn arb_control() -> impl Strategy<Value = Control> {
                 node,
                 cuts: vec![(node, cut)],
                 rotation,
+                commit: [6; 32],
                 channels
             }
         ),
@@ -128,6 +131,7 @@ fn arb_control() -> impl Strategy<Value = Control> {
                 user,
                 cut,
                 rotation,
+                commit: [7; 32],
                 channels
             }
         ),
@@ -164,13 +168,15 @@ fn arb_control() -> impl Strategy<Value = Control> {
                 channel,
                 private: true,
                 members,
-                keys
+                keys,
+                commit: Some([8; 32])
             }),
         ch.clone().prop_map(|channel| Control::ChannelCreate {
             channel,
             private: false,
             members: vec![],
-            keys: vec![]
+            keys: vec![],
+            commit: None
         }),
         (ch.clone(), arb_pk(), arb_seals()).prop_map(|(channel, user, keys)| {
             Control::ChannelMemberAdd {
@@ -184,6 +190,7 @@ fn arb_control() -> impl Strategy<Value = Control> {
                 channel,
                 user,
                 rotation,
+                commit: None,
             }
         }),
         "[a-z ]{0,30}".prop_map(|display_name| Control::Profile { display_name }),

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::crypto::{PublicKey, Signature};
 use crate::event::{
-    ChannelRotation, Control, Envelope, NodeInfo, NodeSeal, Role, SignedEvent, UserInfo,
+    ChannelRotation, Control, Envelope, KeyCommit, NodeInfo, NodeSeal, Role, SignedEvent, UserInfo,
 };
 use crate::hlc::Hlc;
 use crate::id::{ChannelId, EventId, FlotillaId, InviteId};
@@ -142,6 +142,8 @@ pub struct AuthState {
     pub removers: BTreeMap<PublicKey, BTreeSet<PublicKey>>,
     /// Channel ids claimed concurrently by different authors: nobody owns them.
     pub void_channels: BTreeSet<ChannelId>,
+    /// The commitment to every group key, by key id (published by the introducing event).
+    pub key_commits: BTreeMap<EventId, KeyCommit>,
     /// The flotilla's name.
     pub name: String,
     /// Nodes ever admitted.
@@ -343,6 +345,63 @@ impl AuthState {
         env: &Envelope,
         control: &Control,
     ) -> Result<(), AuthError> {
+        let uncommitted = match control {
+            Control::ChannelCreate {
+                private: true,
+                commit: None,
+                ..
+            } => true,
+            Control::ChannelMemberRemove {
+                channel,
+                commit: None,
+                ..
+            } => self.channels.get(channel).is_some_and(|c| c.private),
+            _ => false,
+        };
+        if uncommitted {
+            return Err(AuthError::BadSeals("a new key without its commitment"));
+        }
+        self.apply_rules(id, env, control)?;
+        self.record_commits(id, control);
+        Ok(())
+    }
+
+    /// Records the commitments to the keys `control` (event `id`) introduces.
+    fn record_commits(&mut self, id: EventId, control: &Control) {
+        match control {
+            Control::Genesis { commit, .. } => {
+                self.key_commits.insert(id, *commit);
+            }
+            Control::NodeRemove {
+                commit, channels, ..
+            }
+            | Control::UserRemove {
+                commit, channels, ..
+            } => {
+                self.key_commits.insert(id, *commit);
+                for c in channels {
+                    self.key_commits
+                        .insert(rotated_key_id(&id, &c.channel), c.commit);
+                }
+            }
+            Control::ChannelCreate {
+                commit: Some(c), ..
+            }
+            | Control::ChannelMemberRemove {
+                commit: Some(c), ..
+            } => {
+                self.key_commits.insert(id, *c);
+            }
+            _ => {}
+        }
+    }
+
+    fn apply_rules(
+        &mut self,
+        id: EventId,
+        env: &Envelope,
+        control: &Control,
+    ) -> Result<(), AuthError> {
         let author = env.author;
         match control {
             Control::Genesis {
@@ -357,6 +416,7 @@ impl AuthState {
                 cuts,
                 rotation,
                 channels,
+                ..
             } => {
                 let removal = Removal {
                     id,
@@ -373,6 +433,7 @@ impl AuthState {
                 cut,
                 rotation,
                 channels,
+                ..
             } => {
                 let removal = Removal {
                     id,
@@ -419,6 +480,7 @@ impl AuthState {
                 private,
                 members,
                 keys,
+                ..
             } => self.create_channel(id, author, *channel, *private, members, keys),
             Control::ChannelMemberAdd {
                 channel,
@@ -429,6 +491,7 @@ impl AuthState {
                 channel,
                 user,
                 rotation,
+                ..
             } => self.remove_channel_member(id, author, channel, user, rotation),
             Control::Profile { display_name } => {
                 self.require_user(&author)?;

@@ -106,7 +106,8 @@ impl<S: Store, R: Entropy> State<S, R> {
         match f.ledger.check(&event) {
             Verdict::Accept => {
                 if f.ledger.insert(&event) {
-                    f.keyring.absorb(&event, &self.node_key);
+                    let commits = &f.ledger.state().key_commits;
+                    f.keyring.absorb_checked(&event, &self.node_key, commits);
                     batch.control_progress = true;
                 }
                 batch.ids.insert(event.id());
@@ -308,7 +309,10 @@ impl<S: Store, R: Entropy> State<S, R> {
         };
         for event in &control {
             if rebuilt.ledger.insert(event) {
-                rebuilt.keyring.absorb(event, &self.node_key);
+                let commits = &rebuilt.ledger.state().key_commits;
+                rebuilt
+                    .keyring
+                    .absorb_checked(event, &self.node_key, commits);
                 rebuilt.clock.observe(event.hlc(), event.hlc().ms);
             }
         }

@@ -92,6 +92,7 @@ impl<S: Store, R: Entropy> State<S, R> {
                         summaries,
                     },
                 );
+                self.want_keys(peer, flotilla);
             }
             Err(e) => self.deliver(Event::StoreFailed(e)),
         }
