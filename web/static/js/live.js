@@ -6,6 +6,7 @@ import { store, emit, publishPost, publishDeleted } from './state.js';
 import { upsertChannel, setCounts, markRead, reloadBoats, loadFlotillas, reloadChannels, userIsLooking } from './session.js';
 import { connectSocket } from './ws.js';
 import { maybeNotify } from './notify.js';
+import { redrawFile } from './views/files.js';
 
 /** A root's reply count is re-fetched once per burst of replies, after this pause. */
 export const ROOT_REFRESH_MS = 300;
@@ -60,6 +61,11 @@ const HANDLERS = {
   peers: () => reloadBoats().catch(() => {}),
   flotillas: () => loadFlotillas().catch(() => {}),
   resync: () => reloadAll(),
+  file: (msg) => {
+    if (msg.flotilla !== store.flotillaId) return;
+    redrawFile(msg.file);
+    emit('file', msg.file);
+  },
 };
 
 /** Open the WebSocket for this session. Returns {close()}. */
