@@ -11,6 +11,8 @@
 //! - [`crew`]: two boats and their crews' browsers, set up through the UI.
 //! - [`status_page`]: the node's page in a real browser; a French browser.
 //! - [`scenario`]: the web UI's acceptance scenario on two nodes (`#[ignore]` until the UI).
+//! - [`weather`]: a file fetching then available on B's page; the weather view and its wind
+//!   picture.
 //! - [`bench`]: first paint of a 10k-post channel, WebSocket delivery latency (`#[ignore]`).
 
 mod bench;
@@ -20,5 +22,6 @@ mod harness;
 mod http;
 mod scenario;
 mod status_page;
+mod weather;
 mod web_node;
 mod webdriver;

@@ -152,6 +152,7 @@ impl Actor {
             let att = &self.files;
             if policy::auto_fetch(att.profile, m.size, weather, att.auto_fetch_max_bytes) {
                 self.files_want(&blob);
+                self.restate(&flotilla, &file);
             }
         }
     }
