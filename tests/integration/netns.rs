@@ -19,10 +19,14 @@
 //! - `posts_cross_a_150_kbit_link`: nodes 2 and 3 behind 150 kbit/s tbf (HaLow-class); prints
 //!   the post → visible delays across and beside the slow link.
 //!
+//! - [`files`]: a 5 MB file across a 1 Mbit/s tbf link (rate printed, ≥ 90 %), then three
+//!   boats fetching it from two sources.
+//!
 //! Run them alone with timings:
 //! `cargo test -p flotilla-tests --test integration netns -- --nocapture`
 
 pub(crate) mod boats;
+mod files;
 pub(crate) mod lab;
 
 use std::collections::HashSet;
