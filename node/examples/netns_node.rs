@@ -8,10 +8,13 @@
 //! post TEXT    → posted <text>            post in town-square
 //! count        → count <n>                posts in town-square
 //! peers        → peers <n>                connected peers
+//! putfile SIZE → file <id>                post a SIZE-byte weather file (`.grb2`) in town-square
+//! stats        → stats <in> <chunks> <out> bytes received, chunks received, chunks served
 //! quit                                    stop cleanly (also on end of input)
 //! ```
 //! It also prints, unprompted: `ready <peer id>` once listening, `got <text>` for every post
-//! it accepts (local or remote), `up <peer>` / `down <peer>` for connections, and
+//! it accepts (local or remote), `up <peer>` / `down <peer>` for connections,
+//! `available <file id>` when a file's bytes are complete on this boat, and
 //! `error <command>: <why>` when a command fails.
 //!
 //! ```text
@@ -75,7 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     handle.add_user(&args.user).await?;
     wait_listening(&handle).await?;
     say(&format!("ready {}", handle.peer_id()));
-    tokio::spawn(print_events(handle.clone()));
+    tokio::spawn(print_events(handle.clone(), args.user.clone()));
 
     let mut boat = Boat {
         handle,
@@ -141,6 +144,34 @@ impl Boat {
                 say(&format!("count {n}"));
             }
             "peers" => say(&format!("peers {}", self.handle.connected_peers())),
+            "putfile" => {
+                let f = self.flotilla.ok_or("no flotilla yet")?;
+                let ts = ChannelId::derived(&f, "town-square");
+                let size: usize = arg.parse()?;
+                let mut bytes = Vec::with_capacity(size + 32);
+                let mut block = [7u8; 32];
+                while bytes.len() < size {
+                    block = *blake3::hash(&block).as_bytes();
+                    bytes.extend_from_slice(&block);
+                }
+                bytes.truncate(size);
+                let name = "forecast.grb2";
+                let info = self
+                    .handle
+                    .put_file(f, ts, &self.user, name, "application/octet-stream", bytes)
+                    .await?;
+                self.handle
+                    .create_post(f, ts, &self.user, "GRIB", None, vec![info.id])
+                    .await?;
+                say(&format!("file {}", info.id));
+            }
+            "stats" => {
+                let s = self.handle.file_stats().await?;
+                say(&format!(
+                    "stats {} {} {}",
+                    s.bytes_in, s.chunks_in, s.chunks_out
+                ));
+            }
             other => return Err(format!("unknown command `{other}`").into()),
         }
         Ok(())
@@ -174,10 +205,20 @@ async fn wait_listening(handle: &NodeHandle) -> Res<()> {
     Err("not listening after 5 s".into())
 }
 
-async fn print_events(handle: NodeHandle) {
+async fn print_events(handle: NodeHandle, user: String) {
     let mut events = handle.subscribe();
+    let mut announced = std::collections::HashSet::new();
     loop {
         match events.recv().await {
+            Ok(Event::FileChanged { flotilla, file }) => {
+                let available = handle
+                    .file_info(flotilla, file, &user)
+                    .await
+                    .is_ok_and(|i| i.state.available());
+                if available && announced.insert(file) {
+                    say(&format!("available {file}"));
+                }
+            }
             Ok(Event::Post { message, .. }) => say(&format!("got {}", message.text)),
             Ok(Event::PeerConnected(p)) => say(&format!("up {p}")),
             Ok(Event::PeerDisconnected(p)) => say(&format!("down {p}")),

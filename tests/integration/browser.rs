@@ -12,6 +12,8 @@
 //! - [`status_page`]: the node's page in a real browser; a French browser.
 //! - [`scenario`]: the web UI's acceptance scenario on two nodes (`#[ignore]` until the UI).
 //! - [`admin`]: the member list's admin actions: promote, remove, the removed page.
+//! - [`weather`]: a file fetching then available on B's page; the weather view and its wind
+//!   picture.
 //! - [`bench`]: first paint of a 10k-post channel, WebSocket delivery latency (`#[ignore]`).
 
 mod admin;
@@ -22,5 +24,6 @@ mod harness;
 mod http;
 mod scenario;
 mod status_page;
+mod weather;
 mod web_node;
 mod webdriver;

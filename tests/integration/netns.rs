@@ -19,13 +19,16 @@
 //! - `posts_cross_a_150_kbit_link`: nodes 2 and 3 behind 150 kbit/s tbf (HaLow-class); prints
 //!   the post → visible delays across and beside the slow link.
 //!
-//! Boats moving between networks (issue 9): [`moves`] (a dead connection nobody closed, a
-//! new path with other addresses).
+//! - Boats moving between networks (issue 9): [`moves`] (a dead connection nobody closed, a
+//!   new path with other addresses).
+//! - [`files`]: a 5 MB file across a 1 Mbit/s tbf link (rate printed, ≥ 90 %), then three
+//!   boats fetching it from two sources.
 //!
 //! Run them alone with timings:
 //! `cargo test -p flotilla-tests --test integration netns -- --nocapture`
 
 pub(crate) mod boats;
+mod files;
 pub(crate) mod lab;
 mod moves;
 

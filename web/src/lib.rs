@@ -57,6 +57,7 @@ pub(crate) static ASSETS: &[(&str, &[u8])] = embed![
     "js/views/dialogs.js",
     "js/views/emoji.js",
     "js/views/fleet.js",
+    "js/views/files.js",
     "js/views/login.js",
     "js/views/post.js",
     "js/views/prefs.js",
@@ -66,6 +67,7 @@ pub(crate) static ASSETS: &[(&str, &[u8])] = embed![
     "js/views/suggest.js",
     "js/views/thread.js",
     "js/views/timeline.js",
+    "js/views/weather.js",
     "js/ws.js",
 ];
 

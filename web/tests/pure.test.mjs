@@ -6,7 +6,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pickLanguage, initialLanguage, lookup, pluralKey } from '../static/js/i18n.js';
-import { parseRoute, channelHash, fleetHash } from '../static/js/router.js';
+import { parseRoute, channelHash, fleetHash, weatherHash } from '../static/js/router.js';
 import { relativeTime, formatSize, continuesGroup, startsDay, comparePosts, GROUP_WINDOW_MS } from '../static/js/format.js';
 import { findTrigger, matchMembers, matchChannels, matchEmoji, applyCompletion, fold, MAX_SUGGESTIONS } from '../static/js/autocomplete.js';
 import { composerAction, editAction } from '../static/js/keys.js';
@@ -73,6 +73,7 @@ test('router parses every documented route and rejects junk', () => {
   assert.deepEqual(parseRoute('#/f/ab12/c/cd34'), { name: 'channel', flotilla: 'ab12', channel: 'cd34' });
   assert.deepEqual(parseRoute('#/f/ab12/c/cd34/t/ef56'), { name: 'channel', flotilla: 'ab12', channel: 'cd34', thread: 'ef56' });
   assert.deepEqual(parseRoute('#/f/ab12/fleet'), { name: 'fleet', flotilla: 'ab12' });
+  assert.deepEqual(parseRoute('#/f/ab12/weather'), { name: 'weather', flotilla: 'ab12' });
   assert.deepEqual(parseRoute('#/f/ab12'), { name: 'flotilla', flotilla: 'ab12' });
   assert.deepEqual(parseRoute('#/c/cd34'), { name: 'channel-link', channel: 'cd34' });
   for (const junk of ['', '#', '#/f', '#/f/a b/c/x', '#/f/ab/c/cd/t', '#/f/ab/c/cd/x/y', '#/%E0%A4%A', '#/f/ab/c/<script>']) assert.equal(parseRoute(junk).name, 'home', junk);
@@ -80,6 +81,7 @@ test('router parses every documented route and rejects junk', () => {
   assert.equal(channelHash('a', 'b', 'c'), '#/f/a/c/b/t/c');
   assert.deepEqual(parseRoute(channelHash('a', 'b', 'c')), { name: 'channel', flotilla: 'a', channel: 'b', thread: 'c' });
   assert.equal(fleetHash('a'), '#/f/a/fleet');
+  assert.equal(weatherHash('a'), '#/f/a/weather');
 });
 
 const spaces = (s) => s.replace(/[\u00a0\u202f]/g, ' ');

@@ -97,6 +97,7 @@ impl Actor {
         if !fresh {
             let folded = self.build_fold(flotilla, keys)?;
             self.cache.folds.insert(*flotilla, folded);
+            self.files_restate_all(flotilla);
         }
         Ok(())
     }
@@ -107,6 +108,11 @@ impl Actor {
             .folds
             .get(flotilla)
             .ok_or_else(|| Self::not_followed(flotilla))
+    }
+
+    /// The flotilla's fold, if built (the file service writes file states into it).
+    pub(super) fn folded_mut(&mut self, flotilla: &FlotillaId) -> Option<&mut Folded> {
+        self.cache.folds.get_mut(flotilla)
     }
 
     /// Forgets a flotilla's fold (an event was revoked): rebuilt on the next read.

@@ -139,6 +139,7 @@ impl Actor {
             self.fsvc.transfers.add_reader(&blob, file, key);
         }
         self.fsvc.by_file.insert(file, (flotilla, blob));
+        self.restate(&flotilla, &file);
         let complete = self
             .fsvc
             .transfers
@@ -151,6 +152,7 @@ impl Actor {
             let att = &self.files;
             if policy::auto_fetch(att.profile, m.size, weather, att.auto_fetch_max_bytes) {
                 self.files_want(&blob);
+                self.restate(&flotilla, &file);
             }
         }
     }
@@ -400,14 +402,43 @@ impl Actor {
         Some(summary)
     }
 
-    fn files_changed(&self, blob: &BlobId) {
-        for (file, (flotilla, b)) in &self.fsvc.by_file {
-            if b == blob {
-                self.emit(Event::FileChanged {
-                    flotilla: *flotilla,
-                    file: *file,
-                });
-            }
+    /// A blob's state changed: the fold's copies of its files' states are refreshed (post
+    /// views carry them) and subscribers told.
+    fn files_changed(&mut self, blob: &BlobId) {
+        let files: Vec<(FileId, FlotillaId)> = self
+            .fsvc
+            .by_file
+            .iter()
+            .filter(|(_, (_, b))| b == blob)
+            .map(|(file, (flotilla, _))| (*file, *flotilla))
+            .collect();
+        for (file, flotilla) in files {
+            self.restate(&flotilla, &file);
+            self.emit(Event::FileChanged { flotilla, file });
+        }
+    }
+
+    /// Writes `file`'s current state into the fold (what post views show).
+    fn restate(&mut self, flotilla: &FlotillaId, file: &FileId) {
+        let state = self.file_state(file);
+        if let Some(f) = self.folded_mut(flotilla)
+            && let Some((_, info)) = f.files.get_mut(file)
+        {
+            info.state = state;
+        }
+    }
+
+    /// After a fold rebuild: every indexed file's state into it.
+    pub(super) fn files_restate_all(&mut self, flotilla: &FlotillaId) {
+        let files: Vec<FileId> = self
+            .fsvc
+            .by_file
+            .iter()
+            .filter(|(_, (f, _))| f == flotilla)
+            .map(|(file, _)| *file)
+            .collect();
+        for file in files {
+            self.restate(flotilla, &file);
         }
     }
 
@@ -511,7 +542,7 @@ impl Actor {
         }
     }
 
-    fn with_state(&mut self, mut info: FileInfo) -> FileInfo {
+    pub(super) fn with_state(&mut self, mut info: FileInfo) -> FileInfo {
         info.state = self.file_state(&info.id);
         info
     }

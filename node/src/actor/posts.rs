@@ -277,7 +277,7 @@ impl Actor {
             reason: e.to_string(),
         })?;
         self.write_content(&who.flotilla, channel, &who.as_user, &manifest)?;
-        Ok(file.info)
+        Ok(self.with_state(file.info))
     }
 }
 

@@ -257,7 +257,11 @@ fn add_message(s: &mut Option<GribSummary>, msg: &Message<'_>) {
     }
     if let Some(g) = latlon(msg.grid_definition()) {
         let (la, lb) = (i64::from(g.lat_first), i64::from(g.lat_last));
-        let (oa, ob) = (i64::from(g.lon_first), i64::from(g.lon_last));
+        let (mut oa, mut ob) = (i64::from(g.lon_first), i64::from(g.lon_last));
+        if oa > 180_000_000 && ob > 180_000_000 {
+            // 352°..359.5° is 8°W..0.5°W: shown as sailors read it
+            (oa, ob) = (oa - 360_000_000, ob - 360_000_000);
+        }
         s.north_udeg = s.north_udeg.max(la.max(lb));
         s.south_udeg = s.south_udeg.min(la.min(lb));
         s.west_udeg = s.west_udeg.min(oa.min(ob));

@@ -200,6 +200,14 @@ impl Boats {
             .map(|l| l.at)
     }
 
+    /// When node `i` first printed exactly `text`.
+    pub(crate) fn got_line_at(&self, i: usize, text: &str) -> Option<Instant> {
+        self.lines
+            .iter()
+            .find(|l| l.node == i && l.text == text)
+            .map(|l| l.at)
+    }
+
     /// How many lines of node `i` since `since` start with `prefix`.
     pub(crate) fn count_since(&self, i: usize, prefix: &str, since: Instant) -> usize {
         self.lines

@@ -8,6 +8,7 @@ import { connectSocket } from './ws.js';
 import { maybeNotify } from './notify.js';
 import { h } from './dom.js';
 import { t } from './i18n.js';
+import { redrawFile } from './views/files.js';
 
 /** A root's reply count is re-fetched once per burst of replies, after this pause. */
 export const ROOT_REFRESH_MS = 300;
@@ -83,6 +84,11 @@ const HANDLERS = {
   flotillas: () => loadFlotillas().catch(() => {}),
   resync: () => reloadAll(),
   members: onMembers,
+  file: (msg) => {
+    if (msg.flotilla !== store.flotillaId) return;
+    redrawFile(msg.file);
+    emit('file', msg.file);
+  },
 };
 
 /** Open the WebSocket for this session. Returns {close()}. */

@@ -1,5 +1,6 @@
 // router.js: the hash routes of docs/ui.md, parsed into plain objects and built back.
 //   #/login, #/setup, #/f/<f>, #/f/<f>/c/<c>, #/f/<f>/c/<c>/t/<post>, #/f/<f>/fleet,
+//   #/f/<f>/weather,
 //   and #/c/<c> (the ~channel links the node renders inside posts: current flotilla).
 
 const ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -15,6 +16,7 @@ export function parseRoute(hash) {
   if (a !== 'f' || !ID.test(b || '')) return { name: 'home' };
   if (parts.length === 2) return { name: 'flotilla', flotilla: b };
   if (parts.length === 3 && c === 'fleet') return { name: 'fleet', flotilla: b };
+  if (parts.length === 3 && c === 'weather') return { name: 'weather', flotilla: b };
   if (c !== 'c' || !ID.test(d || '')) return { name: 'home' };
   if (parts.length === 4) return { name: 'channel', flotilla: b, channel: d };
   if (parts.length === 6 && e === 't' && ID.test(f)) return { name: 'channel', flotilla: b, channel: d, thread: f };
@@ -38,6 +40,11 @@ export function channelHash(flotilla, channel, thread) {
 /** The hash of a flotilla's fleet panel. */
 export function fleetHash(flotilla) {
   return `#/f/${flotilla}/fleet`;
+}
+
+/** The hash of a flotilla's weather view. */
+export function weatherHash(flotilla) {
+  return `#/f/${flotilla}/weather`;
 }
 
 /** Go to `hash` (a no-op when already there). */

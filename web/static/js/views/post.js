@@ -3,9 +3,9 @@
 
 import { h, icon, ICONS } from '../dom.js';
 import { t, tn, language } from '../i18n.js';
-import { fileUrl } from '../api.js';
+import { fileChip } from './files.js';
 import { store, isMine, canDelete, emojiChar } from '../state.js';
-import { relativeTime, fullDateTime, clockTime, dayLabel, formatSize } from '../format.js';
+import { relativeTime, fullDateTime, clockTime, dayLabel } from '../format.js';
 
 /** Avatar colours (indexes into --avatar-N custom properties). */
 const AVATAR_COLORS = 8;
@@ -37,18 +37,7 @@ export function refreshTimes(root) {
 
 function fileList(post) {
   if (!post.files || post.files.length === 0) return null;
-  return h(
-    'div',
-    { class: 'post-files' },
-    post.files.map((file) => {
-      const url = fileUrl(store.flotillaId, file.id);
-      const label = `${file.name} (${formatSize(file.size, language())})`;
-      if (String(file.mime).startsWith('image/')) {
-        return h('a', { class: 'file image', href: url, target: '_blank', rel: 'noopener', title: label }, h('img', { src: url, alt: file.name, loading: 'lazy' }));
-      }
-      return h('a', { class: 'file', href: url, download: file.name }, '📎 ', h('span', { class: 'file-name' }, file.name), h('span', { class: 'file-size' }, ` ${formatSize(file.size, language())}`));
-    }),
-  );
+  return h('div', { class: 'post-files' }, post.files.map(fileChip));
 }
 
 function reactionList(post) {

@@ -9,6 +9,7 @@ import { renderSidebar } from './sidebar.js';
 import { renderChannelView } from './channel.js';
 import { renderThread } from './thread.js';
 import { renderFleet } from './fleet.js';
+import { renderWeather } from './weather.js';
 
 /** Build #app in `root`. Returns {show(route), dispose()}. */
 export function renderShell(root, onLogout) {
@@ -33,6 +34,12 @@ export function renderShell(root, onLogout) {
 
   function showCentre(route) {
     const channel = store.channels.get(route.channel);
+    if (route.name === 'weather') {
+      if (centre && centre.kind === 'weather') return;
+      if (centre) centre.dispose();
+      centre = { kind: 'weather', ...renderWeather(main, showSidebar) };
+      return;
+    }
     if (route.name === 'fleet') {
       if (centre && centre.kind === 'fleet') return;
       if (centre) centre.dispose();

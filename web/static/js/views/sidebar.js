@@ -5,7 +5,7 @@
 import { h, icon, ICONS } from '../dom.js';
 import { t, tn } from '../i18n.js';
 import { store, on, channelLabel } from '../state.js';
-import { channelHash, fleetHash, navigate } from '../router.js';
+import { channelHash, fleetHash, weatherHash, navigate } from '../router.js';
 import { channelIcon } from './channel.js';
 import { openCreateChannel, openBrowseChannels, openNewDm } from './channels.js';
 import { openSettings } from './settings.js';
@@ -83,6 +83,7 @@ export function renderSidebar(nav, onLogout) {
     top.replaceChildren(h('span', { class: 'brand', 'aria-hidden': 'true' }, '⛵'), flotillaSelect());
     scroll.replaceChildren(
       store.flotillaId ? h('a', { href: fleetHash(store.flotillaId), class: `channel-entry fleet-link ${route.name === 'fleet' ? 'current' : ''}`, id: 'fleet-link' }, h('span', { class: 'channel-icon' }, icon(ICONS.anchor)), h('span', {}, t('fleet.title'))) : h('p', { class: 'hint' }, t('sidebar.noFlotilla')),
+      store.flotillaId ? h('a', { href: weatherHash(store.flotillaId), class: `channel-entry fleet-link ${route.name === 'weather' ? 'current' : ''}`, id: 'weather-link' }, h('span', { class: 'channel-icon', 'aria-hidden': 'true' }, '🌬'), h('span', {}, t('weather.title'))) : null,
       ...(store.flotillaId ? SECTIONS.map((spec) => section(spec, route)) : []),
     );
     drawConnection();
