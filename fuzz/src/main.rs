@@ -15,9 +15,18 @@ fn main() {
         }
         return;
     }
-    let Some(&(_, target)) = flotilla_node::fuzz::TARGETS.iter().find(|(n, _)| *n == name) else {
-        let names: Vec<&str> = flotilla_node::fuzz::TARGETS.iter().map(|(n, _)| *n).collect();
-        eprintln!("usage: flotilla-fuzz TARGET | seed DIR; targets: {}", names.join(" "));
+    let Some(&(_, target)) = flotilla_node::fuzz::TARGETS
+        .iter()
+        .find(|(n, _)| *n == name)
+    else {
+        let names: Vec<&str> = flotilla_node::fuzz::TARGETS
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
+        eprintln!(
+            "usage: flotilla-fuzz TARGET | seed DIR; targets: {}",
+            names.join(" ")
+        );
         std::process::exit(2);
     };
     afl::fuzz!(|data: &[u8]| {

@@ -80,7 +80,10 @@ pub(crate) fn write(dir: &Path) -> std::io::Result<()> {
         ("invite_code", vec![code.to_string().into_bytes()]),
         ("rr_codec", rr),
         ("stored_record", stored),
-        ("markdown", markdown.iter().map(|m| m.as_bytes().to_vec()).collect()),
+        (
+            "markdown",
+            markdown.iter().map(|m| m.as_bytes().to_vec()).collect(),
+        ),
     ];
     for (target, inputs) in sets {
         let folder = dir.join(target);
