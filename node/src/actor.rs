@@ -22,6 +22,7 @@ mod chat_commands;
 mod commands;
 mod found;
 mod join;
+mod lora;
 mod peers;
 mod posts;
 mod timers;
@@ -93,6 +94,7 @@ pub(crate) struct Setup {
     pub(crate) timeouts: Timeouts,
     pub(crate) listen: Vec<Multiaddr>,
     pub(crate) peers: Vec<Multiaddr>,
+    pub(crate) lora: crate::lora::LoraConfig,
     pub(crate) attachments: crate::files::Attachments,
 }
 
@@ -162,6 +164,8 @@ pub(crate) struct Actor {
     cache: cache::FoldCache,
     /// Where attachments go, and their limits.
     files: crate::files::Attachments,
+    /// The LoRa bridge, when radios are configured.
+    lora: Option<lora::LoraLink>,
 }
 
 impl std::fmt::Debug for Actor {
@@ -216,6 +220,7 @@ impl Actor {
             timeouts,
             listen,
             peers,
+            lora: lora_config,
             attachments,
         } = setup;
         let mut swarm = net::build_swarm(&key, &timeouts)?;
@@ -271,6 +276,7 @@ impl Actor {
             stop_reply: None,
             cache: cache::FoldCache::default(),
             files: attachments,
+            lora: lora::LoraLink::start(lora_config),
         };
         actor.resume_all()?;
         for i in 0..actor.statics.len() {
@@ -296,6 +302,7 @@ impl Actor {
                 Some(cmd) = self.cmd_rx.recv() => self.on_command(cmd),
                 () = tokio::time::sleep_until(deadline) => self.on_timers(),
                 Some(found) = self.discovered_rx.recv() => self.on_discovered(found),
+                Some(input) = lora::recv(&mut self.lora) => self.on_lora(input),
                 ev = self.swarm.select_next_some() => self.on_swarm_event(ev),
             }
             if self.stop_reply.is_some() {
@@ -329,6 +336,7 @@ impl Actor {
                     event,
                     local,
                 } => {
+                    self.lora_local(&event);
                     if local {
                         self.publish(flotilla, event.bytes().to_vec());
                     }

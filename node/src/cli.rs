@@ -60,6 +60,8 @@ pub enum Command {
     Messages(MessagesArgs),
     /// Show the peers this node knows.
     Peers(PeersArgs),
+    /// A simulated LoRa channel of pseudo-terminal KISS modems, for tests and demos.
+    LoraAir(crate::lora::air::AirArgs),
 }
 
 /// `flotilla user …`
@@ -213,6 +215,10 @@ pub struct ServeArgs {
     /// The link profile (`link_profile`): `lan` or `halow`.
     #[arg(long, value_name = "PROFILE")]
     pub link_profile: Option<crate::config::LinkProfile>,
+    /// A LoRa radio (`lora.radios`): `kiss:/dev/ttyUSB0`, `kiss:tcp:HOST:PORT`,
+    /// `meshtastic:/dev/ttyACM0` or `meshtastic:tcp:HOST:4403`; repeat for several.
+    #[arg(long, value_name = "SPEC")]
+    pub lora: Vec<String>,
 }
 
 impl Cli {
@@ -221,6 +227,9 @@ impl Cli {
     /// # Errors
     /// Whatever stopped it, with context for the user.
     pub async fn run(self) -> anyhow::Result<()> {
+        if let Command::LoraAir(args) = self.command {
+            return crate::lora::air::run(args).await;
+        }
         let raw = load_raw(self.data_dir.as_deref(), self.config.as_deref())?;
         if let Command::Serve(args) = self.command {
             return serve(args.apply(raw, self.data_dir)?).await;
@@ -246,7 +255,7 @@ impl Command {
             UserView,
         };
         let lines = match self {
-            Command::Serve(_) => Vec::new(),
+            Command::Serve(_) | Command::LoraAir(_) => Vec::new(),
             Command::User(UserCommand::Create {
                 username,
                 password,
@@ -411,6 +420,7 @@ impl ServeArgs {
         if let Some(profile) = self.link_profile {
             raw.link_profile = profile;
         }
+        raw.lora.radios.extend(self.lora);
         Ok(raw.validate()?)
     }
 }

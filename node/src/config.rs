@@ -115,6 +115,8 @@ pub struct RawConfig {
     /// send a join request (`"10s"`). Default: 10 s on `lan`, 120 s on `halow`.
     #[serde(with = "humantime_serde")]
     pub join_grace: Option<Duration>,
+    /// The LoRa bridge (`[lora]`): radios, region, modulation, duty cycle, flotillas.
+    pub lora: crate::lora::RawLoraConfig,
 }
 
 /// The checked configuration a node runs with.
@@ -143,6 +145,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// How long a peer that is not a member may stay connected (`None`: the profile's).
     pub join_grace: Option<Duration>,
+    /// The LoRa bridge (no radios: off).
+    pub lora: crate::lora::LoraConfig,
 }
 
 impl RawConfig {
@@ -211,6 +215,10 @@ impl RawConfig {
             flotilla_max_attachment_bytes,
             shutdown_grace: self.shutdown_grace.unwrap_or(DEFAULT_SHUTDOWN_GRACE),
             join_grace: self.join_grace,
+            lora: self
+                .lora
+                .validate(&[])
+                .map_err(|e| invalid("lora", e.to_string()))?,
         })
     }
 }
@@ -305,6 +313,7 @@ impl Config {
             flotilla_max_attachment_bytes: BTreeMap::new(),
             shutdown_grace: Duration::from_millis(500),
             join_grace: None,
+            lora: crate::lora::LoraConfig::off(),
         }
     }
 }

@@ -11,6 +11,8 @@
 //!   DMs, unread counts, paging, files.
 //! - [`latency`]: propagation latency figures (`#[ignore]`; see docs/performance.md).
 //! - [`cold_sync`]: time for an empty node to sync a 100k-post history (`#[ignore]`).
+//! - [`lora`]: the LoRa bridge with real processes on `flotilla lora-air` (IP boat, gateway,
+//!   LoRa-only boat), and the Meshtastic stream API against the Meshtastic Python package.
 //! - [`browser`]: headless chromium through chromedriver: pages, the web UI's acceptance
 //!   scenario and its benchmarks.
 
@@ -21,6 +23,7 @@ mod cli;
 mod cold_sync;
 mod crash;
 mod latency;
+mod lora;
 mod mesh;
 mod netns;
 mod store;
