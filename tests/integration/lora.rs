@@ -38,7 +38,10 @@ impl Proc {
     fn spawn(args: &[&str], wait_lines: usize) -> anyhow::Result<Proc> {
         let mut child = Command::new(bin()?)
             .args(args)
-            .env("RUST_LOG", "warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("FLOTILLA_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -53,7 +56,9 @@ impl Proc {
             }
         });
         let p = Proc { child, lines };
-        wait_until(Instant::now() + START, "first lines", || Ok(p.lines().len() >= wait_lines))?;
+        wait_until(Instant::now() + START, "first lines", || {
+            Ok(p.lines().len() >= wait_lines)
+        })?;
         Ok(p)
     }
 
@@ -75,7 +80,11 @@ impl Drop for Proc {
     }
 }
 
-fn wait_until(deadline: Instant, what: &str, mut check: impl FnMut() -> anyhow::Result<bool>) -> anyhow::Result<()> {
+fn wait_until(
+    deadline: Instant,
+    what: &str,
+    mut check: impl FnMut() -> anyhow::Result<bool>,
+) -> anyhow::Result<()> {
     loop {
         if check()? {
             return Ok(());
@@ -95,7 +104,11 @@ fn ok(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
         .env_remove("FLOTILLA_PASSWORD")
         .stdin(Stdio::null())
         .output()?;
-    anyhow::ensure!(out.status.success(), "flotilla {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    anyhow::ensure!(
+        out.status.success(),
+        "flotilla {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Ok(String::from_utf8(out.stdout)?)
 }
 
@@ -109,11 +122,26 @@ struct Boat {
 impl Boat {
     fn start(dir: &Path, extra: &[&str]) -> anyhow::Result<Boat> {
         let d = dir.to_string_lossy().into_owned();
-        let mut args = vec!["--data-dir", &d, "serve", "--http", "127.0.0.1:0", "--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0"];
+        let mut args = vec![
+            "--data-dir",
+            &d,
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--no-mdns",
+            "--listen",
+            "/ip4/127.0.0.1/tcp/0",
+        ];
         args.extend_from_slice(extra);
         let proc = Proc::spawn(&args, 2)?;
-        let mesh = proc.lines()[1].trim_start_matches("mesh address ").to_string();
-        Ok(Boat { proc, dir: dir.to_path_buf(), mesh })
+        let mesh = proc.lines()[1]
+            .trim_start_matches("mesh address ")
+            .to_string();
+        Ok(Boat {
+            proc,
+            dir: dir.to_path_buf(),
+            mesh,
+        })
     }
 
     fn ok(&self, args: &[&str]) -> anyhow::Result<String> {
@@ -121,13 +149,23 @@ impl Boat {
     }
 
     fn texts(&self) -> anyhow::Result<Vec<String>> {
-        let out = self.ok(&["messages", "--channel", "town-square", "--limit", "1000", "--json"])?;
+        let out = self.ok(&[
+            "messages",
+            "--channel",
+            "town-square",
+            "--limit",
+            "1000",
+            "--json",
+        ])?;
         let v: Vec<serde_json::Value> = serde_json::from_str(&out)?;
-        Ok(v.iter().filter_map(|m| m["text"].as_str().map(str::to_owned)).collect())
+        Ok(v.iter()
+            .filter_map(|m| m["text"].as_str().map(str::to_owned))
+            .collect())
     }
 
     fn post(&self, user: &str, text: &str) -> anyhow::Result<()> {
-        self.ok(&["post", "--as", user, "--channel", "town-square", text]).map(drop)
+        self.ok(&["post", "--as", user, "--channel", "town-square", text])
+            .map(drop)
     }
 
     fn stop(mut self) -> anyhow::Result<()> {
@@ -156,13 +194,18 @@ struct RadioLine {
 fn air_stats(air: &Proc, radios: usize) -> anyhow::Result<Vec<RadioLine>> {
     let before = air.lines().len();
     air.signal(rustix::process::Signal::USR1)?;
-    wait_until(Instant::now() + START, "air stats", || Ok(air.lines().len() >= before + radios))?;
+    wait_until(Instant::now() + START, "air stats", || {
+        Ok(air.lines().len() >= before + radios)
+    })?;
     let lines = air.lines();
     lines[before..before + radios]
         .iter()
         .map(|l| {
             let get = |k: &str| -> anyhow::Result<u64> {
-                let v = l.split_whitespace().find_map(|kv| kv.strip_prefix(&format!("{k}="))).with_context(|| format!("{k} in {l}"))?;
+                let v = l
+                    .split_whitespace()
+                    .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+                    .with_context(|| format!("{k} in {l}"))?;
                 Ok(v.parse()?)
             };
             Ok(RadioLine {
@@ -194,39 +237,90 @@ fn fleet(sf: u8, loss: f64) -> anyhow::Result<Fleet> {
     std::fs::write(&range, "0 1\n")?;
     let (sf_s, loss_s) = (sf.to_string(), loss.to_string());
     let air = Proc::spawn(
-        &["lora-air", "--dir", &air_dir.to_string_lossy(), "--radios", "2", "--sf", &sf_s, "--loss", &loss_s, "--duty", "0.01", "--range", &range.to_string_lossy(), "--seed", "7"],
+        &[
+            "lora-air",
+            "--dir",
+            &air_dir.to_string_lossy(),
+            "--radios",
+            "2",
+            "--sf",
+            &sf_s,
+            "--loss",
+            &loss_s,
+            "--duty",
+            "0.01",
+            "--range",
+            &range.to_string_lossy(),
+            "--seed",
+            "7",
+        ],
         1,
     )?;
-    let (dir_a, dir_g, dir_b) = (tmp.path().join("a"), tmp.path().join("g"), tmp.path().join("b"));
+    let (dir_a, dir_g, dir_b) = (
+        tmp.path().join("a"),
+        tmp.path().join("g"),
+        tmp.path().join("b"),
+    );
     let lora_cfg = format!("[lora]\nsf = {sf}\nbeacon_interval = \"5s\"\n");
     for d in [&dir_g, &dir_b] {
         std::fs::create_dir_all(d)?;
         std::fs::write(d.join("config.toml"), &lora_cfg)?;
     }
     let a = Boat::start(&dir_a, &["--name", "A"])?;
-    a.ok(&["user", "create", "--username", "anne", "--password", "a long passphrase", "--admin"])?;
+    a.ok(&[
+        "user",
+        "create",
+        "--username",
+        "anne",
+        "--password",
+        "a long passphrase",
+        "--admin",
+    ])?;
     a.ok(&["flotilla", "create", "Rallye"])?;
     let invite = a.ok(&["invite", "create", "--uses", "2", "--expires", "1h"])?;
     let code = invite.lines().last().context("no invite code")?.to_string();
     let radio0 = format!("kiss:{}", air_dir.join("radio0").display());
     let radio1 = format!("kiss:{}", air_dir.join("radio1").display());
-    let g = Boat::start(&dir_g, &["--name", "G", "--peer", &a.mesh, "--lora", &radio0])?;
+    let g = Boat::start(
+        &dir_g,
+        &["--name", "G", "--peer", &a.mesh, "--lora", &radio0],
+    )?;
     g.ok(&["flotilla", "join", &code])?;
     // B joins over IP, then leaves the IP mesh for good.
     let b = Boat::start(&dir_b, &["--name", "B", "--peer", &g.mesh])?;
     b.ok(&["flotilla", "join", &code])?;
-    b.ok(&["user", "create", "--username", "bob", "--password", "a long passphrase"])?;
+    b.ok(&[
+        "user",
+        "create",
+        "--username",
+        "bob",
+        "--password",
+        "a long passphrase",
+    ])?;
     b.post("bob", "bob est là")?;
-    wait_until(Instant::now() + START, "bob's first post on A", || Ok(a.texts()?.iter().any(|t| t == "bob est là")))?;
+    wait_until(Instant::now() + START, "bob's first post on A", || {
+        Ok(a.texts()?.iter().any(|t| t == "bob est là"))
+    })?;
     b.stop()?;
     let b = Boat::start(&dir_b, &["--name", "B", "--lora", &radio1])?;
-    Ok(Fleet { _tmp: tmp, air, range, a, _g: g, b })
+    Ok(Fleet {
+        _tmp: tmp,
+        air,
+        range,
+        a,
+        _g: g,
+        b,
+    })
 }
 
 /// Waits until `boat` shows `text`; returns how long it took.
 fn arrival(boat: &Boat, text: &str, within: Duration) -> anyhow::Result<Duration> {
     let t0 = Instant::now();
-    wait_until(t0 + within, &format!("{text:?} on {}", boat.dir.display()), || Ok(boat.texts()?.iter().any(|t| t == text)))?;
+    wait_until(
+        t0 + within,
+        &format!("{text:?} on {}", boat.dir.display()),
+        || Ok(boat.texts()?.iter().any(|t| t == text)),
+    )?;
     Ok(t0.elapsed())
 }
 
@@ -255,7 +349,10 @@ fn post_and_reply(f: &Fleet, sf: u8, within: Duration) -> anyhow::Result<()> {
         after[1].airtime_ms,
     );
     for r in &after {
-        anyhow::ensure!(r.duty_drops == 0 && r.worst_hour_ms <= r.limit_hour_ms, "over the duty cycle: {r:?}");
+        anyhow::ensure!(
+            r.duty_drops == 0 && r.worst_hour_ms <= r.limit_hour_ms,
+            "over the duty cycle: {r:?}"
+        );
     }
     Ok(())
 }
@@ -265,16 +362,44 @@ fn lora_sf7_post_reply_burst_with_mention_first_and_catch_up() -> anyhow::Result
     let f = fleet(7, 0.1)?;
     post_and_reply(&f, 7, Duration::from_secs(60))?;
 
-    // A burst of 20 posts, then a mention of bob: the mention overtakes the queue at G.
+    // A burst of 20 posts, then one more. (The admin API's posts carry no mentions, so the
+    // priority of DMs and mentions is checked in the simulator: protocol/src/lora/tests.rs.)
     let t0 = Instant::now();
-    let burst: Vec<String> = (0..20).map(|i| format!("rafale {i:02} : {FRENCH_100}")).collect();
-    for text in &burst {
-        f.a.post("anne", text)?;
-    }
-    let mention = "@bob rendez-vous au ponton à 18 h ?";
+    let burst: Vec<String> = (0..20)
+        .map(|i| format!("rafale {i:02} : {FRENCH_100}"))
+        .collect();
+    // Written by 4 clients in parallel: G's queue fills faster than the air drains.
+    std::thread::scope(|s| {
+        let posts: Vec<_> = burst
+            .chunks(5)
+            .map(|texts| {
+                s.spawn(|| {
+                    texts.iter().try_for_each(|text| {
+                        let mut tries = 0;
+                        loop {
+                            match f.a.post("anne", text) {
+                                Err(e) if tries < 5 => {
+                                    tries += 1;
+                                    eprintln!("retrying a post: {e}");
+                                    std::thread::sleep(Duration::from_millis(100));
+                                }
+                                other => return other,
+                            }
+                        }
+                    })
+                })
+            })
+            .collect();
+        posts.into_iter().try_for_each(|p| {
+            p.join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("panicked")))
+        })
+    })?;
+    let mention = "rendez-vous au ponton à 18 h ?";
+    let written = t0.elapsed();
     f.a.post("anne", mention)?;
     let mut seen: Vec<(String, Duration)> = Vec::new();
-    wait_until(t0 + Duration::from_secs(120), "the burst on B", || {
+    let waited = wait_until(t0 + Duration::from_secs(120), "the burst on B", || {
         let texts = f.b.texts()?;
         for t in texts {
             if (burst.contains(&t) || t == mention) && !seen.iter().any(|(s, _)| *s == t) {
@@ -282,33 +407,60 @@ fn lora_sf7_post_reply_burst_with_mention_first_and_catch_up() -> anyhow::Result
             }
         }
         Ok(seen.len() == burst.len() + 1)
-    })?;
-    let rank = seen.iter().position(|(t, _)| t == mention).unwrap_or(usize::MAX);
-    println!("burst of 20 + 1 mention at SF7: drained in {:.1} s, the mention arrived {}th", t0.elapsed().as_secs_f64(), rank + 1);
-    anyhow::ensure!(rank <= 10, "the mention arrived {}th of 21", rank + 1);
+    });
+    if waited.is_err() {
+        println!(
+            "seen {} of 21: {:?}; air {:?}",
+            seen.len(),
+            seen.iter()
+                .map(|(t, d)| (&t[..9.min(t.len())], d.as_secs()))
+                .collect::<Vec<_>>(),
+            air_stats(&f.air, 2)?
+        );
+    }
+    waited?;
+    println!(
+        "burst of 21 posts at SF7, 10 % loss: written in {:.1} s, all on B after {:.1} s",
+        written.as_secs_f64(),
+        t0.elapsed().as_secs_f64()
+    );
 
     // B out of range while 10 posts are written, then back: it catches up.
     std::fs::write(&f.range, "# nobody hears anybody\n")?;
     std::thread::sleep(Duration::from_millis(500));
-    let missed: Vec<String> = (0..10).map(|i| format!("pendant l'absence de B, {i}")).collect();
+    let missed: Vec<String> = (0..10)
+        .map(|i| format!("pendant l'absence de B, {i}"))
+        .collect();
     for text in &missed {
         f.a.post("anne", text)?;
     }
     std::thread::sleep(Duration::from_secs(5));
-    anyhow::ensure!(!f.b.texts()?.iter().any(|t| missed.contains(t)), "B heard posts while out of range");
+    anyhow::ensure!(
+        !f.b.texts()?.iter().any(|t| missed.contains(t)),
+        "B heard posts while out of range"
+    );
     let back = Instant::now();
     std::fs::write(&f.range, "0 1\n")?;
     wait_until(back + Duration::from_secs(120), "B's catch-up", || {
         let texts = f.b.texts()?;
         Ok(missed.iter().all(|m| texts.contains(m)))
     })?;
-    println!("B caught up 10 posts {:.1} s after coming back in range", back.elapsed().as_secs_f64());
+    println!(
+        "B caught up 10 posts {:.1} s after coming back in range",
+        back.elapsed().as_secs_f64()
+    );
     let texts = f.b.texts()?;
     for t in burst.iter().chain(&missed) {
-        anyhow::ensure!(texts.iter().filter(|x| *x == t).count() == 1, "{t:?} duplicated on B");
+        anyhow::ensure!(
+            texts.iter().filter(|x| *x == t).count() == 1,
+            "{t:?} duplicated on B"
+        );
     }
     for r in air_stats(&f.air, 2)? {
-        anyhow::ensure!(r.duty_drops == 0 && r.worst_hour_ms <= r.limit_hour_ms, "over the duty cycle: {r:?}");
+        anyhow::ensure!(
+            r.duty_drops == 0 && r.worst_hour_ms <= r.limit_hour_ms,
+            "over the duty cycle: {r:?}"
+        );
     }
     let _ = std::io::stdout().flush();
     Ok(())

@@ -66,7 +66,12 @@ impl LoraLink {
                 }
             }
         });
-        tracing::info!(radios = config.radios.len(), sf = config.params.sf, duty = config.duty, "LoRa bridge on");
+        tracing::info!(
+            radios = config.radios.len(),
+            sf = config.params.sf,
+            duty = config.duty,
+            "LoRa bridge on"
+        );
         Some(LoraLink {
             bridge,
             config,

@@ -185,7 +185,10 @@ fn open_pty(link: &Path) -> anyhow::Result<(std::fs::File, std::fs::File)> {
     pty::unlockpt(&master)?;
     let name = pty::ptsname(&master, Vec::new())?;
     let path = PathBuf::from(name.to_string_lossy().into_owned());
-    let slave = std::fs::OpenOptions::new().read(true).write(true).open(&path)?;
+    let slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)?;
     super::radio::make_raw(&slave);
     let _ = std::fs::remove_file(link);
     std::os::unix::fs::symlink(&path, link).with_context(|| format!("link {}", link.display()))?;
@@ -200,32 +203,36 @@ fn spawn_modem(
 ) -> anyhow::Result<SyncSender<Vec<u8>>> {
     let mut reader = master.try_clone()?;
     let mut writer = master;
-    std::thread::Builder::new().name(format!("radio{i}-rx")).spawn(move || {
-        let mut d = kiss::Decoder::default();
-        let mut buf = [0u8; 1024];
-        loop {
-            match reader.read(&mut buf) {
-                Ok(0) => std::thread::sleep(Duration::from_millis(50)),
-                Ok(n) => {
-                    for frame in kiss::data_frames(d.feed(&buf[..n])) {
-                        if to_medium.send((i, frame)).is_err() {
-                            return;
+    std::thread::Builder::new()
+        .name(format!("radio{i}-rx"))
+        .spawn(move || {
+            let mut d = kiss::Decoder::default();
+            let mut buf = [0u8; 1024];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) => std::thread::sleep(Duration::from_millis(50)),
+                    Ok(n) => {
+                        for frame in kiss::data_frames(d.feed(&buf[..n])) {
+                            if to_medium.send((i, frame)).is_err() {
+                                return;
+                            }
                         }
                     }
+                    // No terminal side open (cannot happen while we hold one): wait.
+                    Err(_) => std::thread::sleep(Duration::from_millis(50)),
                 }
-                // No terminal side open (cannot happen while we hold one): wait.
-                Err(_) => std::thread::sleep(Duration::from_millis(50)),
             }
-        }
-    })?;
+        })?;
     let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(MODEM_QUEUE);
-    std::thread::Builder::new().name(format!("radio{i}-tx")).spawn(move || {
-        while let Ok(frame) = rx.recv() {
-            if writer.write_all(&kiss::data(&frame)).is_err() {
-                return;
+    std::thread::Builder::new()
+        .name(format!("radio{i}-tx"))
+        .spawn(move || {
+            while let Ok(frame) = rx.recv() {
+                if writer.write_all(&kiss::data(&frame)).is_err() {
+                    return;
+                }
             }
-        }
-    })?;
+        })?;
     Ok(tx)
 }
 
@@ -264,7 +271,13 @@ struct Medium {
 }
 
 impl Medium {
-    fn new(args: &AirArgs, params: RadioParams, writers: Vec<SyncSender<Vec<u8>>>, seed: u64, stats: Arc<Mutex<Vec<AirStats>>>) -> Self {
+    fn new(
+        args: &AirArgs,
+        params: RadioParams,
+        writers: Vec<SyncSender<Vec<u8>>>,
+        seed: u64,
+        stats: Arc<Mutex<Vec<AirStats>>>,
+    ) -> Self {
         Medium {
             epoch: Instant::now(),
             params,
@@ -350,10 +363,11 @@ impl Medium {
 
     fn hears(&self, from: usize, to: usize) -> bool {
         from != to
-            && self
-                .range
-                .as_ref()
-                .is_none_or(|pairs| pairs.iter().any(|&(a, b)| (a, b) == (from, to) || (b, a) == (from, to)))
+            && self.range.as_ref().is_none_or(|pairs| {
+                pairs
+                    .iter()
+                    .any(|&(a, b)| (a, b) == (from, to) || (b, a) == (from, to))
+            })
     }
 
     fn carrier_sense(&mut self, i: usize) {
@@ -377,13 +391,20 @@ impl Medium {
         if !m.budget.allows(now, airtime_us) {
             s.duty_drops += 1;
             if self.verbose {
-                eprintln!("radio{i} over its duty cycle: frame of {} B dropped", frame.len());
+                eprintln!(
+                    "radio{i} over its duty cycle: frame of {} B dropped",
+                    frame.len()
+                );
             }
             return;
         }
         m.budget.record(now, airtime_us);
         m.sent.push_back((now, airtime_us));
-        while m.sent.front().is_some_and(|(t, a)| t + a.div_ceil(1000) + proto::lora::budget::WINDOW_MS <= now) {
+        while m
+            .sent
+            .front()
+            .is_some_and(|(t, a)| t + a.div_ceil(1000) + proto::lora::budget::WINDOW_MS <= now)
+        {
             m.sent.pop_front();
         }
         s.worst_hour_us = s.worst_hour_us.max(m.sent.iter().map(|(_, a)| a).sum());
@@ -393,14 +414,25 @@ impl Medium {
         let end = now + airtime_us.div_ceil(1000);
         m.busy_until = end;
         if self.verbose {
-            eprintln!("radio{i} tx {} B, {} ms on air", frame.len(), airtime_us / 1000);
+            eprintln!(
+                "radio{i} tx {} B, {} ms on air",
+                frame.len(),
+                airtime_us / 1000
+            );
         }
-        self.flying.push(Transmission { from: i, start: now, end, frame });
+        self.flying.push(Transmission {
+            from: i,
+            start: now,
+            end,
+            frame,
+        });
     }
 
     fn land(&mut self) {
         let now = self.now();
-        let (ended, flying): (Vec<_>, Vec<_>) = std::mem::take(&mut self.flying).into_iter().partition(|t| t.end <= now);
+        let (ended, flying): (Vec<_>, Vec<_>) = std::mem::take(&mut self.flying)
+            .into_iter()
+            .partition(|t| t.end <= now);
         self.flying = flying;
         self.done.retain(|t| t.end + 60_000 > now);
         self.done.extend(ended.iter().cloned());
@@ -414,7 +446,9 @@ impl Medium {
                 if all().any(|o| o.from == to && overlaps(o)) {
                     continue; // half duplex: it was sending
                 }
-                let collided = all().any(|o| o.from != tx.from && o.from != to && self.hears(o.from, to) && overlaps(o));
+                let collided = all().any(|o| {
+                    o.from != tx.from && o.from != to && self.hears(o.from, to) && overlaps(o)
+                });
                 let roll = (self.rng.next_u64() % 1_000_000) as f64 / 1_000_000.0;
                 let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
                 if collided {

@@ -151,11 +151,12 @@ impl RawLoraConfig {
             .map(|s| s.parse::<Spec>().map_err(|e| bad("radios", e.to_string())))
             .collect::<Result<Vec<_>, _>>()?;
         let region_name = self.region.as_deref().unwrap_or("EU868");
-        let (freq, region_duty) =
-            region(region_name).ok_or_else(|| bad("region", format!("unknown region `{region_name}`")))?;
+        let (freq, region_duty) = region(region_name)
+            .ok_or_else(|| bad("region", format!("unknown region `{region_name}`")))?;
         let (mut sf, mut bw, mut cr) = (9, 125_000, 5);
         if let Some(name) = &self.preset {
-            (sf, bw, cr) = preset(name).ok_or_else(|| bad("preset", format!("unknown preset `{name}`")))?;
+            (sf, bw, cr) =
+                preset(name).ok_or_else(|| bad("preset", format!("unknown preset `{name}`")))?;
         }
         let params = RadioParams {
             sf: self.sf.unwrap_or(sf),
@@ -171,7 +172,9 @@ impl RawLoraConfig {
             return Err(bad("duty", "a fraction in (0, 1], like 0.01 for 1 %"));
         }
         let mtu = self.mtu.unwrap_or(params.default_mtu());
-        if !(proto::lora::frame::HEADER_LEN + 16..=proto::lora::airtime::RADIO_MAX_FRAME).contains(&mtu) {
+        if !(proto::lora::frame::HEADER_LEN + 16..=proto::lora::airtime::RADIO_MAX_FRAME)
+            .contains(&mtu)
+        {
             return Err(bad("mtu", "between 26 and 255 bytes"));
         }
         let hop_limit = self.hop_limit.unwrap_or(3);
@@ -185,7 +188,10 @@ impl RawLoraConfig {
         let flotillas = self
             .flotillas
             .iter()
-            .map(|f| f.parse().map_err(|_| bad("flotillas", format!("`{f}` is not a flotilla id"))))
+            .map(|f| {
+                f.parse()
+                    .map_err(|_| bad("flotillas", format!("`{f}` is not a flotilla id")))
+            })
             .collect::<Result<_, _>>()?;
         Ok(LoraConfig {
             radios,
@@ -252,12 +258,16 @@ mod tests {
             "radios = [\"kiss:/dev/ttyUSB0\"]\nregion = \"EU868-G3\"\npreset = \"LongFast\"\nsf = 10\n",
         )
         .unwrap_or_default();
-        let c = raw.validate(&["meshtastic:tcp:10.0.0.2".into()]).unwrap_or_else(|e| panic!("{e}"));
+        let c = raw
+            .validate(&["meshtastic:tcp:10.0.0.2".into()])
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.radios.len(), 2);
         assert_eq!((c.params.sf, c.params.bw_hz, c.duty), (10, 250_000, 0.10));
         assert_eq!(c.frequency_hz, 869_525_000);
         assert!(!c.radio(&c.radios[1]).relay);
-        let d = RawLoraConfig::default().validate(&[]).unwrap_or_else(|e| panic!("{e}"));
+        let d = RawLoraConfig::default()
+            .validate(&[])
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((d.params.sf, d.duty, d.mtu, d.hop_limit), (9, 0.01, 115, 3));
         for (text, key) in [
             ("region = \"MARS\"", "region"),

@@ -111,7 +111,10 @@ impl Decoder {
 
 /// The data frames among decoded KISS frames (port 0 only; RNode reports are skipped).
 pub fn data_frames(frames: Vec<(u8, Vec<u8>)>) -> impl Iterator<Item = Vec<u8>> {
-    frames.into_iter().filter(|(cmd, _)| *cmd == CMD_DATA).map(|(_, d)| d)
+    frames
+        .into_iter()
+        .filter(|(cmd, _)| *cmd == CMD_DATA)
+        .map(|(_, d)| d)
 }
 
 #[cfg(test)]
@@ -123,7 +126,10 @@ mod tests {
     fn escapes_round_trip_across_chunks() {
         let frame = vec![1, FEND, 2, FESC, 3, TFEND];
         let wire = data(&frame);
-        assert_eq!(wire, [FEND, 0, 1, FESC, TFEND, 2, FESC, TFESC, 3, TFEND, FEND]);
+        assert_eq!(
+            wire,
+            [FEND, 0, 1, FESC, TFEND, 2, FESC, TFESC, 3, TFEND, FEND]
+        );
         let mut d = Decoder::default();
         let mut got = Vec::new();
         for chunk in wire.chunks(3) {

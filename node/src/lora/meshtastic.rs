@@ -79,7 +79,8 @@ pub fn to_radio(payload: &[u8], id: u32, hop_limit: u32) -> Vec<u8> {
 /// `FromRadio { id, packet }` as a device would send it (for tests and simulated devices).
 pub fn from_radio(payload: &[u8], from: u32, id: u32) -> Vec<u8> {
     let mut w = Writer::default();
-    w.varint(1, u64::from(id)).bytes(2, &mesh_packet(payload, from, id, 3));
+    w.varint(1, u64::from(id))
+        .bytes(2, &mesh_packet(payload, from, id, 3));
     frame(&w.buf)
 }
 
@@ -195,7 +196,10 @@ mod tests {
         let p = parse_to_radio(&protos[0]).unwrap_or_else(|| panic!("no packet"));
         assert_eq!((p.id, p.payload.as_slice()), (42, ours.as_slice()));
         let back = d.feed(&from_radio(&ours, 0x1234, 9));
-        let p = back.first().and_then(|b| parse_from_radio(b)).unwrap_or_else(|| panic!());
+        let p = back
+            .first()
+            .and_then(|b| parse_from_radio(b))
+            .unwrap_or_else(|| panic!());
         assert_eq!((p.from, p.id, p.payload), (0x1234, 9, ours));
         // hello: wake bytes then want_config_id
         let h = hello(7);

@@ -113,7 +113,11 @@ pub fn fields(buf: &[u8]) -> Option<Vec<(u32, Value<'_>)>> {
 
 /// The last value of `field` (protobuf: the last one wins).
 pub fn field<'a>(fields: &[(u32, Value<'a>)], field: u32) -> Option<Value<'a>> {
-    fields.iter().rev().find(|(f, _)| *f == field).map(|(_, v)| *v)
+    fields
+        .iter()
+        .rev()
+        .find(|(f, _)| *f == field)
+        .map(|(_, v)| *v)
 }
 
 #[cfg(test)]
@@ -125,7 +129,12 @@ mod tests {
     fn writes_and_reads_every_wire_type() {
         let mut w = Writer::default();
         w.varint(1, 300).fixed32(2, 0xFFFF_FFFF).bytes(4, b"hi");
-        assert_eq!(w.buf, [0x08, 0xAC, 0x02, 0x15, 0xFF, 0xFF, 0xFF, 0xFF, 0x22, 2, b'h', b'i']);
+        assert_eq!(
+            w.buf,
+            [
+                0x08, 0xAC, 0x02, 0x15, 0xFF, 0xFF, 0xFF, 0xFF, 0x22, 2, b'h', b'i'
+            ]
+        );
         let f = fields(&w.buf).unwrap_or_default();
         assert_eq!(field(&f, 1), Some(Value::Varint(300)));
         assert_eq!(field(&f, 2), Some(Value::Fixed32(u32::MAX)));

@@ -25,13 +25,24 @@ const RECONNECT_MAX: Duration = Duration::from_secs(30);
 const HEARTBEAT: Duration = Duration::from_secs(300);
 
 /// Starts the task of radio `index`; returns where to send the frames to transmit.
-pub(crate) fn spawn(index: usize, spec: Spec, cfg: LoraConfig, input: mpsc::Sender<Input>) -> mpsc::Sender<Vec<u8>> {
+pub(crate) fn spawn(
+    index: usize,
+    spec: Spec,
+    cfg: LoraConfig,
+    input: mpsc::Sender<Input>,
+) -> mpsc::Sender<Vec<u8>> {
     let (tx, rx) = mpsc::channel(RADIO_CAP);
     tokio::spawn(run(index, spec, cfg, input, rx));
     tx
 }
 
-async fn run(index: usize, spec: Spec, cfg: LoraConfig, input: mpsc::Sender<Input>, mut frames: mpsc::Receiver<Vec<u8>>) {
+async fn run(
+    index: usize,
+    spec: Spec,
+    cfg: LoraConfig,
+    input: mpsc::Sender<Input>,
+    mut frames: mpsc::Receiver<Vec<u8>>,
+) {
     let mut backoff = RECONNECT_MIN;
     loop {
         let transport = match &spec {
@@ -168,26 +179,34 @@ fn open_serial(path: &Path) -> std::io::Result<Link> {
     let mut writer = file;
     let (in_tx, in_rx) = mpsc::channel(LINK_CAP);
     let (out_tx, mut out_rx) = mpsc::channel::<Vec<u8>>(LINK_CAP);
-    std::thread::Builder::new().name("lora-read".into()).spawn(move || {
-        let mut buf = [0u8; 512];
-        loop {
-            match reader.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => {
-                    if in_tx.blocking_send(buf[..n].to_vec()).is_err() {
-                        return;
+    std::thread::Builder::new()
+        .name("lora-read".into())
+        .spawn(move || {
+            let mut buf = [0u8; 512];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => {
+                        if in_tx.blocking_send(buf[..n].to_vec()).is_err() {
+                            return;
+                        }
                     }
                 }
             }
-        }
-    })?;
-    std::thread::Builder::new().name("lora-write".into()).spawn(move || {
-        while let Some(bytes) = out_rx.blocking_recv() {
-            if writer.write_all(&bytes).and_then(|()| writer.flush()).is_err() {
-                return;
+        })?;
+    std::thread::Builder::new()
+        .name("lora-write".into())
+        .spawn(move || {
+            while let Some(bytes) = out_rx.blocking_recv() {
+                if writer
+                    .write_all(&bytes)
+                    .and_then(|()| writer.flush())
+                    .is_err()
+                {
+                    return;
+                }
             }
-        }
-    })?;
+        })?;
     Ok((in_rx, out_tx))
 }
 

@@ -23,7 +23,9 @@ pub enum Spec {
 
 /// A spec that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a radio: use kiss:/dev/ttyUSB0, kiss:tcp:HOST:PORT, meshtastic:/dev/ttyACM0 or meshtastic:tcp:HOST:4403")]
+#[error(
+    "`{0}` is not a radio: use kiss:/dev/ttyUSB0, kiss:tcp:HOST:PORT, meshtastic:/dev/ttyACM0 or meshtastic:tcp:HOST:4403"
+)]
 pub struct BadSpec(pub String);
 
 fn transport(rest: &str, default_port: Option<u16>) -> Option<Transport> {
@@ -31,7 +33,9 @@ fn transport(rest: &str, default_port: Option<u16>) -> Option<Transport> {
         if addr.is_empty() {
             return None;
         }
-        let has_port = addr.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok());
+        let has_port = addr
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok());
         return match (has_port, default_port) {
             (true, _) => Some(Transport::Tcp(addr.to_string())),
             (false, Some(port)) => Some(Transport::Tcp(format!("{addr}:{port}"))),
@@ -49,7 +53,9 @@ impl FromStr for Spec {
         let (kind, rest) = s.split_once(':').ok_or_else(bad)?;
         match kind {
             "kiss" => transport(rest, None).map(Spec::Kiss).ok_or_else(bad),
-            "meshtastic" => transport(rest, Some(4403)).map(Spec::Meshtastic).ok_or_else(bad),
+            "meshtastic" => transport(rest, Some(4403))
+                .map(Spec::Meshtastic)
+                .ok_or_else(bad),
             _ => Err(bad()),
         }
     }
@@ -75,17 +81,39 @@ mod tests {
     #[test]
     fn the_documented_specs_parse() {
         let ok = [
-            ("kiss:/dev/ttyUSB0", Spec::Kiss(Transport::Serial("/dev/ttyUSB0".into()))),
-            ("kiss:tcp:127.0.0.1:8001", Spec::Kiss(Transport::Tcp("127.0.0.1:8001".into()))),
-            ("meshtastic:/dev/ttyACM0", Spec::Meshtastic(Transport::Serial("/dev/ttyACM0".into()))),
-            ("meshtastic:tcp:boat.local:4403", Spec::Meshtastic(Transport::Tcp("boat.local:4403".into()))),
-            ("meshtastic:tcp:10.0.0.5", Spec::Meshtastic(Transport::Tcp("10.0.0.5:4403".into()))),
+            (
+                "kiss:/dev/ttyUSB0",
+                Spec::Kiss(Transport::Serial("/dev/ttyUSB0".into())),
+            ),
+            (
+                "kiss:tcp:127.0.0.1:8001",
+                Spec::Kiss(Transport::Tcp("127.0.0.1:8001".into())),
+            ),
+            (
+                "meshtastic:/dev/ttyACM0",
+                Spec::Meshtastic(Transport::Serial("/dev/ttyACM0".into())),
+            ),
+            (
+                "meshtastic:tcp:boat.local:4403",
+                Spec::Meshtastic(Transport::Tcp("boat.local:4403".into())),
+            ),
+            (
+                "meshtastic:tcp:10.0.0.5",
+                Spec::Meshtastic(Transport::Tcp("10.0.0.5:4403".into())),
+            ),
         ];
         for (s, spec) in ok {
             assert_eq!(s.parse::<Spec>(), Ok(spec.clone()), "{s}");
             assert_eq!(spec.to_string().parse::<Spec>(), Ok(spec));
         }
-        for bad in ["", "kiss", "kiss:", "lora:/dev/x", "kiss:tcp:", "kiss:tcp:host"] {
+        for bad in [
+            "",
+            "kiss",
+            "kiss:",
+            "lora:/dev/x",
+            "kiss:tcp:",
+            "kiss:tcp:host",
+        ] {
             assert!(bad.parse::<Spec>().is_err(), "{bad}");
         }
     }

@@ -52,7 +52,8 @@ pub struct Config {
     pub queue_cap: usize,
     /// Events per channel a summary fingerprints.
     pub recent: usize,
-    /// Ids per inventory (at most [`MAX_IDS`]).
+    /// Ids per inventory (at most [`MAX_IDS`]; as many as `recent`, so that any difference
+    /// a summary reveals is in the inventory that answers it).
     pub inventory_len: usize,
     /// Packet ids and event ids remembered for duplicate suppression.
     pub seen_cap: usize,
@@ -60,6 +61,9 @@ pub struct Config {
     pub reassembly_cap: usize,
     /// An incomplete message is dropped after this many ms.
     pub reassembly_timeout_ms: u64,
+    /// Only events younger than this (by their HLC) go on air as they are accepted: history
+    /// synced in bulk over IP stays off the air (catch-up offers what LoRa boats lack).
+    pub live_window_ms: u64,
 }
 
 impl Default for Config {
@@ -74,6 +78,7 @@ impl Default for Config {
             seen_cap: 4096,
             reassembly_cap: 32,
             reassembly_timeout_ms: 120_000,
+            live_window_ms: 600_000,
         }
     }
 }
@@ -173,6 +178,8 @@ struct Radio {
     queue: Queue,
     budget: DutyBudget,
     busy_until_ms: u64,
+    /// The last frame sent: when, and its airtime in ms.
+    last_sent: (u64, u64),
     stats: RadioStats,
 }
 
@@ -264,6 +271,7 @@ impl<R: Entropy> Bridge<R> {
                 queue: Queue::new(config.queue_cap),
                 budget: DutyBudget::new(cfg.duty * BUDGET_SHARE),
                 busy_until_ms: 0,
+                last_sent: (0, 0),
                 stats: RadioStats::default(),
                 cfg,
             })
@@ -288,7 +296,7 @@ impl<R: Entropy> Bridge<R> {
     pub fn handle(&mut self, ev: InEvent, now_ms: u64, lookup: &impl Lookup) -> Vec<OutEvent> {
         match ev {
             InEvent::Received { radio, frame } => self.on_frame(radio, &frame, now_ms, lookup),
-            InEvent::Local(event) => self.on_local(&event, lookup),
+            InEvent::Local(event) => self.on_local(&event, now_ms, lookup),
             InEvent::Tick => self.on_tick(now_ms, lookup),
         }
         self.pump(now_ms);
@@ -313,9 +321,12 @@ impl<R: Entropy> Bridge<R> {
         self.radios.get(radio).map_or(0, |r| r.queue.len_of(class))
     }
 
-    fn on_local(&mut self, event: &SignedEvent, lookup: &impl Lookup) {
+    fn on_local(&mut self, event: &SignedEvent, now_ms: u64, lookup: &impl Lookup) {
         if !self.events.insert(event.id()) {
             return; // came from the air, or sent already
+        }
+        if event.hlc().ms.saturating_add(self.config.live_window_ms) < now_ms {
+            return; // history, not news
         }
         let Some(class) = compact::classify(event, lookup) else {
             return;
@@ -386,6 +397,7 @@ impl<R: Entropy> Bridge<R> {
             radio.budget.record(now_ms, airtime_us);
             let gap = 20 + self.rng.next_u64() % 200;
             radio.busy_until_ms = now_ms + airtime_us.div_ceil(1000) + gap;
+            radio.last_sent = (now_ms, airtime_us.div_ceil(1000));
             radio.stats.frames_sent += 1;
             radio.stats.bytes_sent += frame.len() as u64;
             radio.stats.airtime_us += airtime_us;
@@ -402,6 +414,14 @@ impl<R: Entropy> Bridge<R> {
             return;
         };
         r.stats.frames_heard += 1;
+        // The channel was busy: our last frame, handed to the modem just before, may have
+        // waited for it (carrier sense) and be on air only now. Hand the modem nothing more
+        // until it is surely out, so that its FIFO never holds more than one frame and
+        // priorities stay ours.
+        let (sent_at, sent_ms) = r.last_sent;
+        if now_ms < sent_at + 4 * sent_ms + 2000 {
+            r.busy_until_ms = r.busy_until_ms.max(now_ms + sent_ms + 20);
+        }
         let keys = lookup.radio_keys();
         let Ok(f) = Frame::parse(bytes) else {
             r.stats.foreign += 1;
@@ -532,7 +552,7 @@ impl<R: Entropy> Bridge<R> {
         }
     }
 
-    /// Sends a want for `ids` not asked in the last minute (`now_ms = u64::MAX`: always).
+    /// Sends a want for `ids` not asked within a beacon interval (`now_ms = u64::MAX`: always).
     fn ask(
         &mut self,
         flotilla: &FlotillaId,
@@ -545,7 +565,8 @@ impl<R: Entropy> Bridge<R> {
             .into_iter()
             .filter(|id| {
                 let last = self.wants.get(id).copied();
-                let fresh = now_ms == u64::MAX || last.is_none_or(|t| t + 60_000 <= now_ms);
+                let again = self.config.beacon_interval_ms;
+                let fresh = now_ms == u64::MAX || last.is_none_or(|t| t + again <= now_ms);
                 if fresh && now_ms != u64::MAX {
                     self.wants.insert(*id, now_ms);
                 }

@@ -19,7 +19,7 @@ pub const ID_PREFIX: usize = 4;
 /// The most channels in one summary.
 pub const MAX_SUMMARY_CHANNELS: usize = 8;
 /// The most ids in one inventory or want.
-pub const MAX_IDS: usize = 16;
+pub const MAX_IDS: usize = 32;
 
 /// An event id prefix.
 pub type IdPrefix = [u8; ID_PREFIX];
