@@ -224,25 +224,34 @@ fn air_stats(air: &Proc, radios: usize) -> anyhow::Result<Vec<RadioLine>> {
 struct Fleet {
     _tmp: tempfile::TempDir,
     air: Proc,
+    air_dir: PathBuf,
     range: PathBuf,
     a: Boat,
     _g: Boat,
     b: Boat,
 }
 
+/// Who hears whom on the air of [`fleet`]: G and B (radios 0 and 1), and radios 2 and 3
+/// (for Reticulum + LXMF side by side).
+const IN_RANGE: &str = "0 1\n2 3\n";
+
 fn fleet(sf: u8, loss: f64) -> anyhow::Result<Fleet> {
+    fleet_with(sf, loss, 2, "5s")
+}
+
+fn fleet_with(sf: u8, loss: f64, radios: usize, beacon: &str) -> anyhow::Result<Fleet> {
     let tmp = tempfile::tempdir()?;
     let air_dir = tmp.path().join("air");
     let range = tmp.path().join("range");
-    std::fs::write(&range, "0 1\n")?;
-    let (sf_s, loss_s) = (sf.to_string(), loss.to_string());
+    std::fs::write(&range, IN_RANGE)?;
+    let (sf_s, loss_s, radios_s) = (sf.to_string(), loss.to_string(), radios.to_string());
     let air = Proc::spawn(
         &[
             "lora-air",
             "--dir",
             &air_dir.to_string_lossy(),
             "--radios",
-            "2",
+            &radios_s,
             "--sf",
             &sf_s,
             "--loss",
@@ -261,7 +270,7 @@ fn fleet(sf: u8, loss: f64) -> anyhow::Result<Fleet> {
         tmp.path().join("g"),
         tmp.path().join("b"),
     );
-    let lora_cfg = format!("[lora]\nsf = {sf}\nbeacon_interval = \"5s\"\n");
+    let lora_cfg = format!("[lora]\nsf = {sf}\nbeacon_interval = \"{beacon}\"\n");
     for d in [&dir_g, &dir_b] {
         std::fs::create_dir_all(d)?;
         std::fs::write(d.join("config.toml"), &lora_cfg)?;
@@ -306,6 +315,7 @@ fn fleet(sf: u8, loss: f64) -> anyhow::Result<Fleet> {
     Ok(Fleet {
         _tmp: tmp,
         air,
+        air_dir,
         range,
         a,
         _g: g,
@@ -440,7 +450,7 @@ fn lora_sf7_post_reply_burst_with_mention_first_and_catch_up() -> anyhow::Result
         "B heard posts while out of range"
     );
     let back = Instant::now();
-    std::fs::write(&f.range, "0 1\n")?;
+    std::fs::write(&f.range, IN_RANGE)?;
     wait_until(back + Duration::from_secs(120), "B's catch-up", || {
         let texts = f.b.texts()?;
         Ok(missed.iter().all(|m| texts.contains(m)))
@@ -477,4 +487,75 @@ fn lora_sf9_post_and_reply() -> anyhow::Result<()> {
 fn lora_sf12_post_and_reply() -> anyhow::Result<()> {
     let f = fleet(12, 0.1)?;
     post_and_reply(&f, 12, Duration::from_secs(300))
+}
+
+/// The texts of the side-by-side figures.
+const SIDE_BY_SIDE: [&str; 3] = [
+    FRENCH_100,
+    "ok, à tout à l'heure",
+    "Météo : NO 15-20 nœuds, rafales 25, mer agitée, houle 2 m. Départ reporté à demain 8 h, rendez-vous au ponton pour le briefing.",
+];
+
+/// Flotilla and Reticulum + LXMF on the same simulated air, the same texts: bytes the sender
+/// puts on air per message and delivery time, printed as the rows of docs/performance.md.
+#[test]
+#[ignore = "figures for docs/performance.md; needs python with rns and lxmf ($FLOTILLA_PYTHON)"]
+fn lora_side_by_side_with_lxmf() -> anyhow::Result<()> {
+    let py = meshtastic::python()
+        .context("no python: set FLOTILLA_PYTHON to a venv with rns and lxmf")?;
+    for sf in [7u8, 9] {
+        let f = fleet_with(sf, 0.0, 4, "1h")?;
+        for text in SIDE_BY_SIDE {
+            let before = air_stats(&f.air, 4)?;
+            f.a.post("anne", text)?;
+            let took = arrival(&f.b, text, Duration::from_secs(120))?;
+            std::thread::sleep(Duration::from_secs(1));
+            let after = air_stats(&f.air, 4)?;
+            println!(
+                "| flotilla | SF{sf} | {} chars ({} B UTF-8) | {} B in {} frame(s) | {:.1} s |",
+                text.chars().count(),
+                text.len(),
+                after[0].tx_bytes - before[0].tx_bytes,
+                after[0].tx_frames - before[0].tx_frames,
+                took.as_secs_f64()
+            );
+        }
+        let script =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/lora/lxmf_side_by_side.py");
+        let work = f.air_dir.join("rns");
+        let mut child = Command::new(&py)
+            .arg(&script)
+            .args([
+                "send",
+                &f.air_dir.join("radio2").to_string_lossy(),
+                &f.air_dir.join("radio3").to_string_lossy(),
+                &work.to_string_lossy(),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        child
+            .stdin
+            .take()
+            .context("stdin")?
+            .write_all(SIDE_BY_SIDE.join("\n").as_bytes())?;
+        let out = child.wait_with_output()?;
+        anyhow::ensure!(out.status.success(), "the LXMF script failed");
+        for line in String::from_utf8(out.stdout)?.lines() {
+            let v: serde_json::Value = serde_json::from_str(line)?;
+            if v.get("chars").is_some() {
+                println!(
+                    "| LXMF (opportunistic) | SF{sf} | {} chars ({} B UTF-8) | {} B + {} B proof | {} s |",
+                    v["chars"], v["utf8"], v["message_bytes"], v["proof_bytes"], v["delivery_s"]
+                );
+            } else {
+                println!(
+                    "LXMF announce crossed in {} s ({} B)",
+                    v["announce_s"], v["announce_rxb"]
+                );
+            }
+        }
+    }
+    Ok(())
 }

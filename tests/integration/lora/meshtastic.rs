@@ -12,9 +12,12 @@ use flotilla_node::lora::meshtastic;
 
 /// The venv's python: `$FLOTILLA_PYTHON`, else `~/.cache/flotilla/venv/bin/python`.
 pub(crate) fn python() -> Option<PathBuf> {
-    let p = std::env::var_os("FLOTILLA_PYTHON").map(PathBuf::from).or_else(|| {
-        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/flotilla/venv/bin/python"))
-    })?;
+    let p = std::env::var_os("FLOTILLA_PYTHON")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| PathBuf::from(h).join(".cache/flotilla/venv/bin/python"))
+        })?;
     p.exists().then_some(p)
 }
 
@@ -32,12 +35,19 @@ fn unhex(s: &str) -> anyhow::Result<Vec<u8>> {
 #[test]
 fn meshtastic_frames_match_the_meshtastic_python_package() -> anyhow::Result<()> {
     let Some(py) = python() else {
-        println!("SKIPPED: no python with the meshtastic package (scripts/test.sh need_meshtastic_py)");
+        println!(
+            "SKIPPED: no python with the meshtastic package (scripts/test.sh need_meshtastic_py)"
+        );
         return Ok(());
     };
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/lora/meshtastic_interop.py");
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/lora/meshtastic_interop.py");
     // A frame of ours, with bytes that look like stream headers inside.
-    let payload: Vec<u8> = [1u8, 0x94, 0xC3, 0, 5].iter().copied().chain(0..=200).collect();
+    let payload: Vec<u8> = [1u8, 0x94, 0xC3, 0, 5]
+        .iter()
+        .copied()
+        .chain(0..=200)
+        .collect();
     let request = serde_json::json!({
         "hello": hex(&meshtastic::hello(99)),
         "packet": hex(&meshtastic::to_radio(&payload, 0xDEAD_BEEF, 3)),
@@ -52,19 +62,38 @@ fn meshtastic_frames_match_the_meshtastic_python_package() -> anyhow::Result<()>
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
-    child.stdin.take().context("stdin")?.write_all(request.to_string().as_bytes())?;
+    child
+        .stdin
+        .take()
+        .context("stdin")?
+        .write_all(request.to_string().as_bytes())?;
     let out = child.wait_with_output()?;
-    anyhow::ensure!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    anyhow::ensure!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let answer: serde_json::Value = serde_json::from_slice(&out.stdout)?;
 
     let mut d = meshtastic::Decoder::default();
-    let protos = d.feed(&unhex(answer["from_radio"].as_str().context("from_radio")?)?);
+    let protos = d.feed(&unhex(
+        answer["from_radio"].as_str().context("from_radio")?,
+    )?);
     anyhow::ensure!(protos.len() == 1, "{} frames", protos.len());
     let p = meshtastic::parse_from_radio(&protos[0]).context("no packet in their FromRadio")?;
-    assert_eq!((u64::from(p.from), u64::from(p.id)), (answer["from"].as_u64().unwrap_or(0), answer["id"].as_u64().unwrap_or(0)));
+    assert_eq!(
+        (u64::from(p.from), u64::from(p.id)),
+        (
+            answer["from"].as_u64().unwrap_or(0),
+            answer["id"].as_u64().unwrap_or(0)
+        )
+    );
     assert_eq!(p.payload, payload);
     let protos = d.feed(&unhex(answer["to_radio"].as_str().context("to_radio")?)?);
-    let p = protos.first().and_then(|b| meshtastic::parse_to_radio(b)).context("no packet in their ToRadio")?;
+    let p = protos
+        .first()
+        .and_then(|b| meshtastic::parse_to_radio(b))
+        .context("no packet in their ToRadio")?;
     assert_eq!((p.id, p.payload), (4321, payload));
     Ok(())
 }
