@@ -89,6 +89,26 @@ need_eccodes() {
         || echo "test.sh: cannot install ecCodes: the GRIB parity test will be skipped" >&2
 }
 
+# The LoRa interop test (tests/integration/lora/meshtastic.rs) checks our Meshtastic frames
+# against the Meshtastic project's own Python package: a venv with `meshtastic` from PyPI in
+# ~/.cache/flotilla/venv (python3-venv from Debian when missing, as root). Without it the test
+# prints SKIPPED.
+need_meshtastic_py() {
+    local venv="${HOME}/.cache/flotilla/venv"
+    export FLOTILLA_PYTHON="$venv/bin/python"
+    if "$FLOTILLA_PYTHON" -c 'import meshtastic' >/dev/null 2>&1; then
+        return
+    fi
+    if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            apt_install python3 python3-venv || true
+        fi
+    fi
+    echo "test.sh: installing the meshtastic Python package for the LoRa interop test" >&2
+    { python3 -m venv "$venv" && "$venv/bin/pip" install -q meshtastic; } >/dev/null 2>&1 \
+        || echo "test.sh: cannot install meshtastic from PyPI: the Meshtastic interop test will be skipped" >&2
+}
+
 step() {
     echo "==> $*" >&2
     "$@"
@@ -99,6 +119,7 @@ need_components
 need_chromium
 need_iproute2
 need_eccodes
+need_meshtastic_py
 
 step cargo fmt --all --check
 step cargo clippy --workspace --all-targets --all-features -- -D warnings

@@ -25,6 +25,7 @@ mod found;
 mod join;
 mod members;
 mod links;
+mod lora;
 mod peers;
 mod posts;
 mod removal;
@@ -97,6 +98,7 @@ pub(crate) struct Setup {
     pub(crate) timeouts: Timeouts,
     pub(crate) listen: Vec<Multiaddr>,
     pub(crate) peers: Vec<Multiaddr>,
+    pub(crate) lora: crate::lora::LoraConfig,
     pub(crate) attachments: crate::files::Attachments,
     /// Refuses posts and uploads on a full disk.
     pub(crate) disk: crate::disk::DiskGuard,
@@ -176,6 +178,8 @@ pub(crate) struct Actor {
     fsvc: files::FileService,
     /// Live connections and their missed pings ([`links`]).
     liveness: net::liveness::Liveness,
+    /// The LoRa bridge, when radios are configured.
+    lora: Option<lora::LoraLink>,
 }
 
 impl std::fmt::Debug for Actor {
@@ -232,6 +236,7 @@ impl Actor {
             timeouts,
             listen,
             peers,
+            lora: lora_config,
             attachments,
             disk: _,
         } = setup;
@@ -290,6 +295,7 @@ impl Actor {
             fsvc: files::FileService::load(&attachments, &timeouts),
             files: attachments,
             liveness: net::liveness::Liveness::new(timeouts.missed_pings),
+            lora: lora::LoraLink::start(lora_config),
         };
         actor.resume_all()?;
         for i in 0..actor.statics.len() {
@@ -315,6 +321,7 @@ impl Actor {
                 Some(cmd) = self.cmd_rx.recv() => self.on_command(cmd),
                 () = tokio::time::sleep_until(deadline) => self.on_timers(),
                 Some(found) = self.discovered_rx.recv() => self.on_discovered(found),
+                Some(input) = lora::recv(&mut self.lora) => self.on_lora(input),
                 ev = self.swarm.select_next_some() => self.on_swarm_event(ev),
             }
             if self.stop_reply.is_some() {
@@ -348,6 +355,7 @@ impl Actor {
                     event,
                     local,
                 } => {
+                    self.lora_local(&event);
                     if local {
                         self.publish(flotilla, event.bytes().to_vec());
                     }

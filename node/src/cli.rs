@@ -75,6 +75,8 @@ pub enum Command {
     /// Files shared in a flotilla: their state on this boat, fetching.
     #[command(subcommand)]
     File(FileCommand),
+    /// A simulated LoRa channel of pseudo-terminal KISS modems, for tests and demos.
+    LoraAir(crate::lora::air::AirArgs),
 }
 
 /// `flotilla file …`
@@ -256,6 +258,10 @@ pub struct ServeArgs {
     /// Seal `node.key` with the passphrase on this file's first line (`key_passphrase_file`).
     #[arg(long, value_name = "FILE")]
     pub key_passphrase_file: Option<PathBuf>,
+    /// A LoRa radio (`lora.radios`): `kiss:/dev/ttyUSB0`, `kiss:tcp:HOST:PORT`,
+    /// `meshtastic:/dev/ttyACM0` or `meshtastic:tcp:HOST:4403`; repeat for several.
+    #[arg(long, value_name = "SPEC")]
+    pub lora: Vec<String>,
 }
 
 impl Cli {
@@ -264,6 +270,9 @@ impl Cli {
     /// # Errors
     /// Whatever stopped it, with context for the user.
     pub async fn run(self) -> anyhow::Result<()> {
+        if let Command::LoraAir(args) = self.command {
+            return crate::lora::air::run(args).await;
+        }
         let raw = load_raw(self.data_dir.as_deref(), self.config.as_deref())?;
         if let Command::Serve(args) = self.command {
             return serve(args.apply(raw, self.data_dir)?).await;
@@ -337,7 +346,7 @@ impl Command {
             UserView,
         };
         let lines = match self {
-            Command::Serve(_) => Vec::new(),
+            Command::Serve(_) | Command::LoraAir(_) => Vec::new(),
             Command::Member(c) => members::member(c, client).await?,
             Command::Node(c) => members::node(c, client).await?,
             Command::Roles(c) => members::roles(c, client).await?,
@@ -510,6 +519,7 @@ impl ServeArgs {
             raw.tls = Some(true);
         }
         raw.key_passphrase_file = self.key_passphrase_file.or(raw.key_passphrase_file);
+        raw.lora.radios.extend(self.lora);
         Ok(raw.validate()?)
     }
 }

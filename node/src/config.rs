@@ -130,6 +130,8 @@ pub struct RawConfig {
     /// data directory (a USB key, a root-only path), mode 0600. Default: none (the key file's
     /// mode 0600 is its only protection).
     pub key_passphrase_file: Option<PathBuf>,
+    /// The LoRa bridge (`[lora]`): radios, region, modulation, duty cycle, flotillas.
+    pub lora: crate::lora::RawLoraConfig,
 }
 
 /// The checked configuration a node runs with.
@@ -166,6 +168,8 @@ pub struct Config {
     pub file_budget_bytes: u64,
     /// The passphrase file sealing `node.key`, if any (see [`crate::datadir::sealed`]).
     pub key_passphrase_file: Option<PathBuf>,
+    /// The LoRa bridge (no radios: off).
+    pub lora: crate::lora::LoraConfig,
 }
 
 impl RawConfig {
@@ -242,6 +246,10 @@ impl RawConfig {
                 .file_budget_bytes
                 .unwrap_or(crate::files::budget::DEFAULT_BUDGET_BYTES),
             key_passphrase_file: self.key_passphrase_file,
+            lora: self
+                .lora
+                .validate(&[])
+                .map_err(|e| invalid("lora", e.to_string()))?,
         })
     }
 }
@@ -340,6 +348,7 @@ impl Config {
             join_grace: None,
             tls: false,
             key_passphrase_file: None,
+            lora: crate::lora::LoraConfig::off(),
         }
     }
 }

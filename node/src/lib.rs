@@ -49,6 +49,7 @@ pub mod fuzz;
 pub mod handle;
 pub mod http;
 pub mod identity;
+pub mod lora;
 pub mod markdown;
 mod mdns;
 pub mod net;

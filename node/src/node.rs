@@ -81,6 +81,7 @@ impl Node {
             timeouts: config.timeouts(),
             listen: config.listen.clone(),
             peers: config.peers.clone(),
+            lora: config.lora.clone(),
             attachments: crate::files::Attachments {
                 dir: dir.path().join(crate::files::FILES_DIR),
                 default_limit: config.max_attachment_bytes,

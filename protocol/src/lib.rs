@@ -19,6 +19,7 @@
 //! - [`fold`]: chat state (timelines, threads, edits, reactions, pins) as a fold of events.
 //! - [`wire`]: peer messages, framing and the versioned codec.
 //! - [`sync`]: the sans-IO sync state machine (live push + range-based reconciliation).
+//! - [`lora`]: the LoRa bridge: compact signed frames, duty-cycle budget, catch-up.
 //! - [`store`]: the storage trait and an in-memory store.
 //! - `sim` (feature `test-utils`): a seeded, deterministic multi-node simulator.
 //!
@@ -46,6 +47,7 @@ pub mod fold;
 pub mod hlc;
 pub mod id;
 pub mod keyring;
+pub mod lora;
 pub mod membership;
 pub mod mention;
 pub mod proof;

@@ -16,6 +16,8 @@
 //! - [`latency`]: propagation latency figures (`#[ignore]`; see docs/performance.md).
 //! - [`cold_sync`]: time for an empty node to sync a 100k-post history (`#[ignore]`).
 //! - [`trust`]: joining without `via` while an outsider is connected (issue 8).
+//! - [`lora`]: the LoRa bridge with real processes on `flotilla lora-air` (IP boat, gateway,
+//!   LoRa-only boat), and the Meshtastic stream API against the Meshtastic Python package.
 //! - [`browser`]: headless chromium through chromedriver: pages, the web UI's acceptance
 //!   scenario and its benchmarks.
 
@@ -29,6 +31,7 @@ mod files;
 mod grib;
 mod faults;
 mod latency;
+mod lora;
 mod mesh;
 mod netns;
 mod store;
