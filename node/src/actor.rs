@@ -24,6 +24,7 @@ mod found;
 mod join;
 mod peers;
 mod posts;
+mod search;
 mod timers;
 mod views;
 
@@ -162,6 +163,8 @@ pub(crate) struct Actor {
     cache: cache::FoldCache,
     /// Where attachments go, and their limits.
     files: crate::files::Attachments,
+    /// The full-text indexes, one per flotilla (see [`crate::search`]).
+    search: crate::search::Search,
 }
 
 impl std::fmt::Debug for Actor {
@@ -270,6 +273,7 @@ impl Actor {
             listeners: Vec::new(),
             stop_reply: None,
             cache: cache::FoldCache::default(),
+            search: crate::search::Search::new(crate::search::dir_for(&attachments.dir)),
             files: attachments,
         };
         actor.resume_all()?;
@@ -302,6 +306,7 @@ impl Actor {
                 break;
             }
         }
+        self.search.commit_all();
         let res = self.store.flush().map_err(Error::from);
         if let Some(reply) = self.stop_reply.take() {
             let _ = reply.send(res); // the caller may have given up waiting

@@ -24,12 +24,14 @@
 //! - [`Client`]: what the CLI uses.
 
 mod client;
+mod search;
 mod server;
 mod wire;
 
 use std::time::Duration;
 
 pub use client::{CALL_TIMEOUT, Client, ClientError};
+pub use search::{DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, RebuiltView};
 pub use server::{Limits, Server, ServerError};
 pub use wire::{
     ChannelView, ErrorCode, FlotillaView, InviteView, MessageView, PeerView, PostView, Request,

@@ -24,6 +24,7 @@ use crate::Error;
 
 mod chat;
 mod chat_command;
+pub mod search;
 pub mod views;
 
 pub use chat_command::{Acting, ChatCommand, NewChannel};
@@ -383,6 +384,8 @@ pub enum Command {
     },
     /// A chat request (see [`ChatCommand`]).
     Chat(ChatCommand),
+    /// A search request (see [`search::SearchCommand`]).
+    Search(search::SearchCommand),
     /// Stops the actor (the store is flushed first).
     Shutdown {
         /// Done.

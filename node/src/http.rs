@@ -24,6 +24,7 @@ mod page;
 pub mod posts;
 pub mod ratelimit;
 pub mod render;
+pub mod search;
 pub mod sessions;
 #[cfg(test)]
 mod tests;
@@ -121,6 +122,10 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(files::post_file))
         .routes(routes!(files::get_file))
         .routes(routes!(ws::get_ws))
+        .routes(routes!(search::get_search))
+        .routes(routes!(search::get_mentions))
+        .routes(routes!(search::get_saved))
+        .routes(routes!(search::put_saved, search::delete_saved))
 }
 
 /// The OpenAPI description of the API.

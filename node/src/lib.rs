@@ -16,6 +16,7 @@
 //! - [`store`]: [`store::SledStore`], the core's store trait on sled, plus post indexes.
 //! - [`http`]: the axum router: status page and `/api/v1`.
 //! - [`node`]: [`Node`], a running node.
+//! - [`search`]: full-text search (tantivy), per flotilla, derived from the fold.
 //! - [`handle`]: [`NodeHandle`], the API of a running node (commands, events).
 //! - `actor`: the task that owns the swarm, the sync core and the timers.
 //! - [`net`]: libp2p: identities, the swarm, the sync codec, link-profile timeouts.
@@ -47,6 +48,7 @@ pub mod markdown;
 mod mdns;
 pub mod net;
 pub mod node;
+pub mod search;
 pub mod store;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;

@@ -11,6 +11,7 @@
 //! - [`crew`]: two boats and their crews' browsers, set up through the UI.
 //! - [`status_page`]: the node's page in a real browser; a French browser.
 //! - [`scenario`]: the web UI's acceptance scenario on two nodes (`#[ignore]` until the UI).
+//! - [`search`]: search from the channel header to an old post, highlighted; mentions; Ctrl+K.
 //! - [`bench`]: first paint of a 10k-post channel, WebSocket delivery latency (`#[ignore]`).
 
 mod bench;
@@ -19,6 +20,7 @@ mod driver;
 mod harness;
 mod http;
 mod scenario;
+mod search;
 mod status_page;
 mod web_node;
 mod webdriver;

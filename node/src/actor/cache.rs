@@ -80,6 +80,7 @@ impl Actor {
         if !fresh {
             let folded = self.build_fold(flotilla, keys)?;
             self.cache.folds.insert(*flotilla, folded);
+            self.search.mark_stale(flotilla);
         }
         Ok(())
     }
@@ -146,6 +147,7 @@ impl Actor {
                 }
             }
         }
+        self.index_accepted(flotilla, &event, &content);
         self.announce_content(flotilla, &event, &content);
     }
 

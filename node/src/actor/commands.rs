@@ -148,6 +148,7 @@ impl Actor {
                 let _ = reply.send(self.bulk_post(&flotilla, channel, &as_user, count));
             }
             Command::Chat(cmd) => self.on_chat_command(cmd),
+            Command::Search(cmd) => self.on_search_command(cmd),
             Command::Shutdown { reply } => self.stop_reply = Some(reply),
         }
     }

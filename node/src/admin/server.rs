@@ -299,9 +299,9 @@ fn failure(error: ErrorCode, message: &str) -> Response {
 }
 
 /// A failed request: its code and message.
-type Failure = (ErrorCode, String);
+pub(super) type Failure = (ErrorCode, String);
 
-fn from_node(e: Error) -> Failure {
+pub(super) fn from_node(e: Error) -> Failure {
     let code = match &e {
         Error::NotFound(_) => ErrorCode::NotFound,
         Error::Invalid { .. } => ErrorCode::Invalid,
@@ -318,7 +318,7 @@ fn from_node(e: Error) -> Failure {
     (code, e.to_string())
 }
 
-fn invalid(what: &str, reason: impl std::fmt::Display) -> Failure {
+pub(super) fn invalid(what: &str, reason: impl std::fmt::Display) -> Failure {
     (ErrorCode::Invalid, format!("invalid {what}: {reason}"))
 }
 
@@ -389,6 +389,15 @@ async fn dispatch(node: &NodeHandle, request: Request) -> Result<serde_json::Val
             limit,
             flotilla,
         } => to_value(messages(node, &channel, limit, flotilla.as_deref()).await?),
+        Request::Search {
+            as_user,
+            query,
+            limit,
+            flotilla,
+        } => to_value(
+            super::search::search(node, &as_user, &query, limit, flotilla.as_deref()).await?,
+        ),
+        Request::IndexRebuild {} => to_value(super::search::rebuild(node).await?),
         Request::Peers {} => {
             let peers = node.peers().await.map_err(from_node)?;
             let views: Vec<PeerView> = peers
@@ -637,7 +646,10 @@ fn channel_view(c: &ChannelInfo, flotilla: &FlotillaId) -> ChannelView {
 }
 
 /// `--flotilla`: an id or a name; left out, the one flotilla this node is a member of.
-async fn resolve_flotilla(node: &NodeHandle, given: Option<&str>) -> Result<FlotillaId, Failure> {
+pub(super) async fn resolve_flotilla(
+    node: &NodeHandle,
+    given: Option<&str>,
+) -> Result<FlotillaId, Failure> {
     let flotillas = node.flotillas().await.map_err(from_node)?;
     let Some(given) = given.map(str::trim) else {
         let member: Vec<_> = flotillas.iter().filter(|f| f.member).collect();

@@ -7,3 +7,4 @@ mod accounts;
 mod chat;
 mod harness;
 mod live;
+mod search;
