@@ -209,7 +209,7 @@ impl Actor {
         ranking: Ranking,
     ) -> Result<PostPage, Error> {
         let query = search::parse(text).map_err(|e| Error::Invalid {
-            what: "search".into(),
+            what: "search",
             reason: e.to_string(),
         })?;
         let limit = limit.clamp(1, MAX_SEARCH_PAGE);
@@ -252,7 +252,7 @@ impl Actor {
             posts.truncate(limit);
             return Ok(PostPage { posts, next: None });
         }
-        posts.sort_by(|a, b| b.cursor.cmp(&a.cursor));
+        posts.sort_by_key(|p| std::cmp::Reverse(p.cursor));
         let more = posts.len() > limit || hits.len() == fetch;
         posts.truncate(limit);
         let next = if more {

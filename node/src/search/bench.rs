@@ -4,6 +4,7 @@
 //!
 //! `CARGO_PROFILE_TEST_OPT_LEVEL=3 cargo test -p flotilla-node --lib search::bench -- --ignored --nocapture`
 //! (`FLOTILLA_SEARCH_BENCH_POSTS=1000000` for the 1M run).
+#![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
 

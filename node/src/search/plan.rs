@@ -159,6 +159,7 @@ impl Plan {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::search::query::parse;

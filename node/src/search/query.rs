@@ -327,6 +327,7 @@ fn set_day(slot: &mut Option<Day>, value: &str) -> Result<(), QueryError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

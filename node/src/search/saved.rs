@@ -103,6 +103,7 @@ impl SavedPosts {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1,6 +1,7 @@
 //! The index against a brute-force reference: every [`Plan`] evaluated directly over the
 //! documents must give what tantivy gives, for random posts, edits, deletes, crashes and
 //! queries, per reader. Plus named French and English cases.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
