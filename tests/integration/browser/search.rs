@@ -55,6 +55,8 @@ async fn search_opens_an_old_post_highlighted_and_lists_mentions() -> anyhow::Re
         "the highlighted post is not scrolled into view"
     );
 
+    browser.click("#search-close", UI).await?;
+    browser.wait_for_gone("#search-panel", UI).await?;
     browser.click("#mentions-button", UI).await?;
     browser
         .wait_for_text("#search-panel .search-result .result-text", "météo", UI)

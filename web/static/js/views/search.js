@@ -44,7 +44,11 @@ function resultItem(post, terms, saved) {
     text,
     saved ? h('button', { type: 'button', class: 'link-button unsave', dataset: { action: 'unsave' } }, t('post.unsave')) : null,
   );
-  const open = () => navigate(postHash(store.flotillaId, post.channel, post.root_id || post.id));
+  const open = () => {
+    // On a phone the panel covers the channel: close it to show the post.
+    if (!window.matchMedia('(min-width: 700px)').matches) closePanel();
+    navigate(postHash(store.flotillaId, post.channel, post.root_id || post.id));
+  };
   item.addEventListener('click', async (e) => {
     if (!e.target.closest('[data-action="unsave"]')) return open();
     e.stopPropagation();
