@@ -29,6 +29,7 @@ mod lora;
 mod peers;
 mod posts;
 mod removal;
+mod search;
 mod timers;
 mod views;
 
@@ -180,6 +181,8 @@ pub(crate) struct Actor {
     liveness: net::liveness::Liveness,
     /// The LoRa bridge, when radios are configured.
     lora: Option<lora::LoraLink>,
+    /// The full-text indexes, one per flotilla (see [`crate::search`]).
+    search: crate::search::Search,
 }
 
 impl std::fmt::Debug for Actor {
@@ -293,6 +296,7 @@ impl Actor {
             stop_reply: None,
             cache: cache::FoldCache::default(),
             fsvc: files::FileService::load(&attachments, &timeouts),
+            search: crate::search::Search::new(crate::search::dir_for(&attachments.dir)),
             files: attachments,
             liveness: net::liveness::Liveness::new(timeouts.missed_pings),
             lora: lora::LoraLink::start(lora_config),
@@ -328,6 +332,7 @@ impl Actor {
                 break;
             }
         }
+        self.search.commit_all();
         let res = self.store.flush().map_err(Error::from);
         if let Some(reply) = self.stop_reply.take() {
             let _ = reply.send(res); // the caller may have given up waiting

@@ -26,12 +26,14 @@
 
 mod client;
 mod members;
+mod search;
 mod server;
 mod wire;
 
 use std::time::Duration;
 
 pub use client::{CALL_TIMEOUT, Client, ClientError};
+pub use search::{DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, RebuiltView};
 pub use server::{Limits, Server, ServerError};
 pub use wire::{
     ChannelView, ErrorCode, FlotillaView, InviteView, MemberView, MessageView, NodeView, PeerView,

@@ -77,6 +77,39 @@ pub enum Command {
     File(FileCommand),
     /// A simulated LoRa channel of pseudo-terminal KISS modems, for tests and demos.
     LoraAir(crate::lora::air::AirArgs),
+    /// Search posts as a user (newest first): words, "phrases", -excluded, prefix*,
+    /// from:user, in:channel, on:/before:/after:YYYY-MM-DD, #hashtag, @user.
+    Search(SearchArgs),
+    /// The search index.
+    #[command(subcommand)]
+    Index(IndexCommand),
+}
+
+/// `flotilla search …`
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The local user searching (sees only what this user may read).
+    #[arg(long = "as", value_name = "USER")]
+    pub as_user: String,
+    /// The flotilla (id or name); optional while the node is in only one.
+    #[arg(long, value_name = "FLOTILLA")]
+    pub flotilla: Option<String>,
+    /// At most this many, the newest (default 20, at most 200).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Print JSON: an array of posts as `messages --json` prints them, newest first.
+    #[arg(long)]
+    pub json: bool,
+    /// The query.
+    #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
+    pub query: Vec<String>,
+}
+
+/// `flotilla index …`
+#[derive(Debug, Subcommand)]
+pub enum IndexCommand {
+    /// Rebuild the search index of every flotilla from the store.
+    Rebuild,
 }
 
 /// `flotilla file …`
@@ -471,6 +504,38 @@ impl Command {
                         })
                         .collect()
                 }
+            }
+            Command::Search(a) => {
+                let req = Request::Search {
+                    as_user: a.as_user,
+                    query: a.query.join(" "),
+                    limit: a.limit,
+                    flotilla: a.flotilla,
+                };
+                let list: Vec<MessageView> = client.call(&req).await?;
+                if a.json {
+                    vec![to_json(&list)?]
+                } else {
+                    list.iter()
+                        .map(|m| {
+                            format!(
+                                "{} ~{} {}: {}  [{}]",
+                                m.created_at, m.channel, m.author, m.text, m.id
+                            )
+                        })
+                        .collect()
+                }
+            }
+            Command::Index(IndexCommand::Rebuild) => {
+                let list: Vec<admin::RebuiltView> = client.call(&Request::IndexRebuild {}).await?;
+                list.iter()
+                    .map(|r| {
+                        format!(
+                            "flotilla {}: {} posts indexed, {} bytes",
+                            r.flotilla, r.indexed, r.disk_bytes
+                        )
+                    })
+                    .collect()
             }
             Command::Peers(a) => {
                 let list: Vec<PeerView> = client.call(&Request::Peers {}).await?;

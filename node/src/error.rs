@@ -93,6 +93,9 @@ pub enum Error {
         /// The limit in bytes.
         limit: u64,
     },
+    /// The search index failed.
+    #[error(transparent)]
+    Search(#[from] crate::search::Error),
     /// A file could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {

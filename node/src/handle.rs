@@ -26,6 +26,7 @@ mod chat;
 mod chat_command;
 mod members;
 mod files;
+pub mod search;
 pub mod views;
 
 pub use chat_command::{Acting, ChatCommand, NewChannel};
@@ -397,6 +398,8 @@ pub enum Command {
     Members(MembersCommand),
     /// A file-service request (see [`crate::files::command::FileCommand`]).
     Files(crate::files::command::FileCommand),
+    /// A search request (see [`search::SearchCommand`]).
+    Search(search::SearchCommand),
     /// Stops the actor (the store is flushed first).
     Shutdown {
         /// Done.

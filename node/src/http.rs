@@ -26,6 +26,7 @@ mod page;
 pub mod posts;
 pub mod ratelimit;
 pub mod render;
+pub mod search;
 pub mod sessions;
 #[cfg(test)]
 mod tests;
@@ -132,6 +133,10 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(files::get_wind))
         .routes(routes!(files::get_weather))
         .routes(routes!(ws::get_ws))
+        .routes(routes!(search::get_search))
+        .routes(routes!(search::get_mentions))
+        .routes(routes!(search::get_saved))
+        .routes(routes!(search::put_saved, search::delete_saved))
 }
 
 /// The OpenAPI description of the API.

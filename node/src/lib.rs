@@ -18,6 +18,7 @@
 //! - [`identity`]: users and boats by key, `name@boat` on clash, key fingerprints.
 //! - [`node`]: [`Node`], a running node.
 //! - [`tls`]: `serve --tls`: the node's own certificate, HTTPS.
+//! - [`search`]: full-text search (tantivy), per flotilla, derived from the fold.
 //! - [`handle`]: [`NodeHandle`], the API of a running node (commands, events).
 //! - `actor`: the task that owns the swarm, the sync core and the timers.
 //! - [`net`]: libp2p: identities, the swarm, the sync codec, link-profile timeouts.
@@ -54,6 +55,7 @@ pub mod markdown;
 mod mdns;
 pub mod net;
 pub mod node;
+pub mod search;
 pub mod store;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;

@@ -14,6 +14,7 @@
 //! - [`admin`]: the member list's admin actions: promote, remove, the removed page.
 //! - [`weather`]: a file fetching then available on B's page; the weather view and its wind
 //!   picture.
+//! - [`search`]: search from the channel header to an old post, highlighted; mentions; Ctrl+K.
 //! - [`bench`]: first paint of a 10k-post channel, WebSocket delivery latency (`#[ignore]`).
 
 mod admin;
@@ -23,6 +24,7 @@ mod driver;
 mod harness;
 mod http;
 mod scenario;
+mod search;
 mod status_page;
 mod weather;
 mod web_node;

@@ -16,6 +16,8 @@ use anyhow::Context;
 
 use crate::artifact::{Target, built};
 
+mod search;
+
 /// How long a node gets to print its URL or to exit.
 const TIMEOUT: Duration = Duration::from_secs(30);
 

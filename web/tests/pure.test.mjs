@@ -182,3 +182,21 @@ test('theme: stored choice, else the system preference', () => {
   assert.equal(initialTheme(null, true), 'dark');
   assert.equal(initialTheme('bogus', false), 'light');
 });
+
+test('search highlight: folded stems, prefixes and phrases are marked, filters are not', async () => {
+  const { queryTerms, highlightPieces } = await import('../static/js/highlight.js');
+  const terms = queryTerms('meteo "code du" bat* from:anne -vent');
+  assert.deepEqual(terms.map((x) => x.word), ['meteo', 'code', 'du', 'bat']);
+  const marked = highlightPieces('La Météo: code du ponton, bateaux, vent', terms)
+    .filter((p) => p.mark)
+    .map((p) => p.text);
+  assert.deepEqual(marked, ['Météo', 'code', 'du', 'bateaux']);
+  assert.deepEqual(highlightPieces('rien', terms), [{ text: 'rien', mark: false }]);
+});
+
+test('router: a post route opens the channel at that post', async () => {
+  const { postHash } = await import('../static/js/router.js');
+  assert.equal(postHash('f1', 'c1', 'p1'), '#/f/f1/c/c1/p/p1');
+  assert.deepEqual(parseRoute('#/f/f1/c/c1/p/p1'), { name: 'channel', flotilla: 'f1', channel: 'c1', post: 'p1' });
+  assert.deepEqual(parseRoute('#/f/f1/c/c1/x/p1'), { name: 'home' });
+});

@@ -98,6 +98,7 @@ impl Actor {
             let folded = self.build_fold(flotilla, keys)?;
             self.cache.folds.insert(*flotilla, folded);
             self.files_restate_all(flotilla);
+            self.search.mark_stale(flotilla);
         }
         Ok(())
     }
@@ -172,6 +173,7 @@ impl Actor {
         if matches!(content, Content::FileManifest { .. }) {
             self.files_index(&flotilla);
         }
+        self.index_accepted(flotilla, &event, &content);
         self.announce_content(flotilla, &event, &content);
     }
 

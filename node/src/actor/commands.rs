@@ -150,6 +150,7 @@ impl Actor {
             Command::Chat(cmd) => self.on_chat_command(cmd),
             Command::Members(cmd) => self.on_members_command(cmd),
             Command::Files(cmd) => self.on_file_command(cmd),
+            Command::Search(cmd) => self.on_search_command(cmd),
             Command::Shutdown { reply } => self.stop_reply = Some(reply),
         }
     }

@@ -406,6 +406,15 @@ async fn dispatch(node: &NodeHandle, request: Request) -> Result<serde_json::Val
                 .map_err(from_node)?;
             to_value(crate::http::dto::File::from(info))
         }
+        Request::Search {
+            as_user,
+            query,
+            limit,
+            flotilla,
+        } => to_value(
+            super::search::search(node, &as_user, &query, limit, flotilla.as_deref()).await?,
+        ),
+        Request::IndexRebuild {} => to_value(super::search::rebuild(node).await?),
         Request::Peers {} => {
             let peers = node.peers().await.map_err(from_node)?;
             let views: Vec<PeerView> = peers

@@ -149,6 +149,22 @@ pub enum Request {
         #[serde(default)]
         flotilla: Option<String>,
     },
+    /// Posts matching a search that a local user may read, newest first; answers
+    /// `[MessageView]`.
+    Search {
+        /// The local user searching.
+        as_user: String,
+        /// The query (the search syntax).
+        query: String,
+        /// At most this many (default `DEFAULT_SEARCH_LIMIT`).
+        #[serde(default)]
+        limit: Option<usize>,
+        /// The flotilla.
+        #[serde(default)]
+        flotilla: Option<String>,
+    },
+    /// Rebuilds the search indexes; answers `[RebuiltView]`.
+    IndexRebuild {},
 }
 
 /// One response line: `{"ok": …}` or `{"error": code, "message": text}`.

@@ -8,3 +8,4 @@ mod chat;
 mod harness;
 mod live;
 mod members;
+mod search;

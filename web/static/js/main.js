@@ -10,6 +10,7 @@ import { startLive } from './live.js';
 import { renderLogin, renderSetup } from './views/login.js';
 import { renderShell } from './views/shell.js';
 import { toast, errorText } from './views/dialogs.js';
+import { installSearchKeys, closeSearch } from './views/search.js';
 
 const root = document.getElementById('root');
 let setupNeeded = false;
@@ -38,6 +39,7 @@ function endSession() {
   live = null;
   if (shell) shell.dispose();
   shell = null;
+  closeSearch();
   store.me = null;
   store.flotillaId = null;
   store.channels = new Map();
@@ -140,6 +142,7 @@ async function boot() {
     render();
   });
   window.addEventListener('hashchange', render);
+  installSearchKeys();
   try {
     const setup = await api.get('/setup');
     setupNeeded = Boolean(setup && setup.needed);

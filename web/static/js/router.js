@@ -20,6 +20,7 @@ export function parseRoute(hash) {
   if (c !== 'c' || !ID.test(d || '')) return { name: 'home' };
   if (parts.length === 4) return { name: 'channel', flotilla: b, channel: d };
   if (parts.length === 6 && e === 't' && ID.test(f)) return { name: 'channel', flotilla: b, channel: d, thread: f };
+  if (parts.length === 6 && e === 'p' && ID.test(f)) return { name: 'channel', flotilla: b, channel: d, post: f };
   return { name: 'home' };
 }
 
@@ -35,6 +36,11 @@ function safeDecode(part) {
 export function channelHash(flotilla, channel, thread) {
   const base = `#/f/${flotilla}/c/${channel}`;
   return thread ? `${base}/t/${thread}` : base;
+}
+
+/** The hash of a channel scrolled to one of its posts (highlighted): search results. */
+export function postHash(flotilla, channel, post) {
+  return `#/f/${flotilla}/c/${channel}/p/${post}`;
 }
 
 /** The hash of a flotilla's fleet panel. */

@@ -107,6 +107,15 @@ export function startEdit(postEl, post) {
   box.setSelectionRange(box.value.length, box.value.length);
 }
 
+async function savePost(post) {
+  try {
+    await api.put(fpath(store.flotillaId, 'posts', post.id, 'saved'), {});
+    toast(t('search.savedToast'));
+  } catch (err) {
+    toast(errorText(err), 'error');
+  }
+}
+
 function runAction(action, button, postEl, post) {
   if (action === 'reply' || action === 'open-thread') return navigate(channelHash(store.flotillaId, post.channel, post.root_id || post.id));
   if (action === 'react') return openEmojiPicker(button, (emoji) => toggleReaction(post, emoji));
@@ -114,6 +123,7 @@ function runAction(action, button, postEl, post) {
   if (action === 'delete') return deletePost(post);
   if (action === 'pin') return togglePin(post);
   if (action === 'copy-link') return copyLink(post);
+  if (action === 'save') return savePost(post);
   return null;
 }
 

@@ -12,6 +12,7 @@ import { wirePostActions, startEdit } from './actions.js';
 import { openChannelMenu, openPins } from './channels.js';
 import { refreshTimes } from './post.js';
 import { errorText, toast } from './dialogs.js';
+import { searchTools } from './search.js';
 
 /** Posts fetched per page. */
 export const PAGE_SIZE = 50;
@@ -34,6 +35,7 @@ function headerBar(channel, onBack) {
     { class: 'pane-head channel-head' },
     h('button', { type: 'button', class: 'icon-button back', 'aria-label': t('action.back'), onclick: onBack }, icon(ICONS.back)),
     h('div', { class: 'channel-titles' }, title, h('p', { id: 'channel-header', class: 'channel-header' }, channel.header || ''), channel.purpose ? h('p', { class: 'channel-purpose' }, channel.purpose) : null),
+    searchTools(),
     h('button', { type: 'button', class: 'icon-button', id: 'pins-button', title: t('channel.pinned'), 'aria-label': t('channel.pinned'), onclick: () => openPins(channel) }, icon(ICONS.pin)),
     h('button', { type: 'button', class: 'icon-button', id: 'channel-menu-button', title: t('channel.menu'), 'aria-label': t('channel.menu'), onclick: () => openChannelMenu(store.channels.get(channel.id) || channel) }, icon(ICONS.menu)),
   );
@@ -57,8 +59,14 @@ function footer(channel, composer) {
   return composer.el;
 }
 
-/** Render `channel` into `main`. `onBack()` shows the sidebar (phones). Returns {dispose()}. */
-export function renderChannelView(main, channel, onBack) {
+/** Most older pages loaded to reach a post a search result points at. */
+export const MAX_JUMP_PAGES = 400;
+
+/**
+ * Render `channel` into `main`. `onBack()` shows the sidebar (phones). `focusPost`: a post id to
+ * scroll to and highlight (loading older pages until it is there). Returns {dispose(), jumpTo(id)}.
+ */
+export function renderChannelView(main, channel, onBack, focusPost) {
   const start = h('div', { class: 'timeline-start' }, t('channel.loading'));
   const list = h('div', { class: 'posts' });
   const postList = h('div', { id: 'post-list', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-label': t('channel.messages', { name: channelLabel(channel) }), tabindex: '0' }, start, list);
@@ -120,8 +128,23 @@ export function renderChannelView(main, channel, onBack) {
     timeline.set(posts);
     toBottom();
     if (channel.member) markRead(channel.id);
-    if (postList.scrollHeight <= postList.clientHeight) loadOlder();
+    if (focusPost) await jumpTo(focusPost);
+    else if (postList.scrollHeight <= postList.clientHeight) loadOlder();
   })();
+
+  /** Load older pages until `postId` is shown, then scroll to it and highlight it. */
+  async function jumpTo(postId) {
+    for (let i = 0; !timeline.element(postId) && !complete && i < MAX_JUMP_PAGES; i += 1) {
+      while (loading) await new Promise((r) => setTimeout(r, 20));
+      await loadOlder();
+    }
+    const el = timeline.element(postId);
+    if (!el) return toast(t('search.gone'), 'error');
+    list.querySelectorAll('.post-highlight').forEach((x) => x.classList.remove('post-highlight'));
+    el.classList.add('post-highlight');
+    el.scrollIntoView({ block: 'center' });
+    el.focus({ preventScroll: true });
+  }
 
   postList.addEventListener('scroll', () => {
     if (postList.scrollTop < SCROLL_LOAD_MARGIN_PX) loadOlder();
@@ -158,6 +181,7 @@ export function renderChannelView(main, channel, onBack) {
 
   return {
     channelId: channel.id,
+    jumpTo,
     dispose() {
       offs.forEach((off) => off());
       window.removeEventListener('focus', focusRead);

@@ -70,6 +70,7 @@ function actionBar(post, inThread) {
     inThread && post.root_id ? null : actionButton('reply', ICONS.reply, t('post.reply')),
     actionButton('pin', ICONS.pin, pinned ? t('post.unpin') : t('post.pin')),
     actionButton('copy-link', ICONS.link, t('post.copyLink')),
+    actionButton('save', ICONS.bookmark, t('post.save')),
     isMine(post) ? actionButton('edit', ICONS.edit, t('post.edit')) : null,
     canDelete(post) ? actionButton('delete', ICONS.trash, t('post.delete')) : null,
   );

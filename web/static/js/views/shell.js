@@ -46,9 +46,12 @@ export function renderShell(root, onLogout) {
       centre = { kind: 'fleet', ...renderFleet(main, showSidebar) };
       return;
     }
-    if (centre && centre.channelId === route.channel) return;
+    if (centre && centre.channelId === route.channel) {
+      if (route.post && centre.jumpTo) centre.jumpTo(route.post);
+      return;
+    }
     if (centre) centre.dispose();
-    centre = channel ? renderChannelView(main, channel, showSidebar) : null;
+    centre = channel ? renderChannelView(main, channel, showSidebar, route.post) : null;
     if (!channel) main.replaceChildren(h('div', { class: 'empty-pane' }, h('p', {}, store.flotillaId ? t('channel.pick') : t('sidebar.noFlotilla'))));
   }
 

@@ -1,0 +1,310 @@
+//! Full-text search over a flotilla's posts (tantivy): what the node indexes, how a query is
+//! parsed and run, and how the index stays equal to the fold.
+//!
+//! # Design
+//! - **Per flotilla, derived, rebuildable.** Each followed flotilla has its own index in
+//!   `<data dir>/search/<flotilla id>/`. It holds only what the fold shows (the newest text
+//!   after edits; deleted posts leave it) and can be thrown away: [`Search::rebuild`] makes
+//!   it again from the fold, and a corrupt or older-format index is wiped on open.
+//! - **Indexed at ingest** from the plaintext the actor decrypted once for its fold: the
+//!   actor calls [`Search::upsert`] / [`Search::delete`] for the post an accepted event
+//!   touches. Writes are buffered and committed every [`index::COMMIT_EVERY`] writes and
+//!   before each search, so ingest never waits for an fsync of the index.
+//! - **Consistent after a crash.** Buffered writes die with the process, and posts the fold
+//!   gains without an ingest (a key that arrived later opens old posts) never passed through
+//!   the hook. So the first search of a flotilla after start, and the first after each fold
+//!   rebuild, reconciles: it compares each fold post's [`IndexDoc::version`] with the
+//!   index's and re-indexes or deletes the difference ([`Search::reconcile`]).
+//! - **Readers see only what they may read.** The caller resolves the query into a [`Plan`]
+//!   whose channel set is the reader's readable channels (narrowed by `in:`); the index
+//!   never answers outside it, and the caller maps hits back through the fold.
+//!
+//! # Layout
+//! - [`query`]: the search syntax → [`Query`] (pure).
+//! - `analysis`: French/English/folded analyzers shared by both sides.
+//! - `plan`: a [`Query`] made concrete for one reader ([`Plan`]).
+//! - `doc`: [`IndexDoc`], what is indexed of a post.
+//! - `index`: one flotilla's tantivy index.
+//! - `saved`: each local user's saved posts ([`SavedPosts`]).
+
+mod analysis;
+#[cfg(test)]
+mod bench;
+mod doc;
+mod index;
+mod plan;
+pub mod query;
+mod saved;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use flotilla_protocol as proto;
+use proto::id::{EventId, FlotillaId};
+
+pub use doc::{FileTerms, IndexDoc};
+pub use index::{COMMIT_EVERY, FlotillaIndex, Hit, Ranking, SCHEMA_VERSION};
+pub use plan::{Phrase, Plan, Resolved, TokenAlt, Word};
+pub use query::{Query, QueryError, parse};
+pub use saved::{MAX_SAVED_PER_USER, SAVED_FILE, SavedPosts};
+
+/// The search directory inside the data directory.
+pub const SEARCH_DIR: &str = "search";
+/// The file in each flotilla's index directory that holds [`SCHEMA_VERSION`].
+const VERSION_FILE: &str = "flotilla-search-version";
+
+/// A search index failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// tantivy failed (I/O, a corrupt segment, a dead indexing thread).
+    #[error("search index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    /// The index directory cannot be opened.
+    #[error("search index directory: {0}")]
+    OpenDir(#[from] tantivy::directory::error::OpenDirectoryError),
+    /// A file of the index cannot be read or written.
+    #[error("search index {}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The index does not hold what this schema expects.
+    #[error("search index is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<std::io::Error> for Error {
+    fn from(source: std::io::Error) -> Self {
+        Error::Io {
+            path: PathBuf::new(),
+            source,
+        }
+    }
+}
+
+/// What a reconciliation or rebuild did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Reconciled {
+    /// Posts in the fold.
+    pub posts: usize,
+    /// Posts (re-)indexed.
+    pub indexed: usize,
+    /// Posts removed from the index.
+    pub removed: usize,
+    /// The index's size on disk afterwards, in bytes.
+    pub disk_bytes: u64,
+}
+
+/// The summary of an attached file's content, indexed with its name. The hook for GRIB
+/// metadata (area, forecast times, parameters): the files module's summary function plugs in
+/// here; until then only names are indexed.
+pub fn file_summary(_name: &str, _path: &Path) -> Option<String> {
+    None
+}
+
+/// The search indexes of one node (one per flotilla, opened on first use).
+#[derive(Debug)]
+pub struct Search {
+    dir: PathBuf,
+    open: BTreeMap<FlotillaId, FlotillaIndex>,
+    /// Flotillas whose index was reconciled with the current fold.
+    fresh: BTreeSet<FlotillaId>,
+    /// The local users' saved posts (kept beside the indexes' directory, not in it: they
+    /// are not derived).
+    pub saved: SavedPosts,
+}
+
+impl Search {
+    /// The indexes under `dir` (usually `<data dir>/search`); nothing is opened yet.
+    pub fn new(dir: PathBuf) -> Search {
+        let saved_path = dir
+            .parent()
+            .map_or_else(|| PathBuf::from(SAVED_FILE), |d| d.join(SAVED_FILE));
+        Search {
+            dir,
+            open: BTreeMap::new(),
+            fresh: BTreeSet::new(),
+            saved: SavedPosts::load(saved_path),
+        }
+    }
+
+    /// The directory of a flotilla's index.
+    pub fn dir_of(&self, flotilla: &FlotillaId) -> PathBuf {
+        self.dir.join(flotilla.to_string())
+    }
+
+    fn index(&mut self, flotilla: &FlotillaId) -> Result<&mut FlotillaIndex, Error> {
+        if !self.open.contains_key(flotilla) {
+            let index = open_or_wipe(&self.dir_of(flotilla))?;
+            self.open.insert(*flotilla, index);
+        }
+        self.open
+            .get_mut(flotilla)
+            .ok_or_else(|| Error::Corrupt("index vanished".into()))
+    }
+
+    /// Indexes (or re-indexes) a post of `flotilla`.
+    ///
+    /// # Errors
+    /// [`Error`]: the flotilla is then marked for reconciliation.
+    pub fn upsert(&mut self, flotilla: &FlotillaId, doc: &IndexDoc) -> Result<(), Error> {
+        let r = self.index(flotilla).and_then(|i| i.upsert(doc));
+        self.on_failure(flotilla, r)
+    }
+
+    /// Removes a post of `flotilla` (deleted, or no longer visible).
+    ///
+    /// # Errors
+    /// [`Error`]: the flotilla is then marked for reconciliation.
+    pub fn delete(&mut self, flotilla: &FlotillaId, id: &EventId) -> Result<(), Error> {
+        let r = self.index(flotilla).and_then(|i| i.delete(id));
+        self.on_failure(flotilla, r)
+    }
+
+    fn on_failure(&mut self, flotilla: &FlotillaId, r: Result<(), Error>) -> Result<(), Error> {
+        if r.is_err() {
+            self.fresh.remove(flotilla);
+        }
+        r
+    }
+
+    /// Must the flotilla's index be reconciled before it is searched?
+    pub fn needs_reconcile(&self, flotilla: &FlotillaId) -> bool {
+        !self.fresh.contains(flotilla)
+    }
+
+    /// The fold of `flotilla` was rebuilt: reconcile before the next search.
+    pub fn mark_stale(&mut self, flotilla: &FlotillaId) {
+        self.fresh.remove(flotilla);
+    }
+
+    /// Makes the index hold exactly `docs` (every visible post of the fold): indexes the
+    /// posts missing or changed, removes the others, commits.
+    ///
+    /// # Errors
+    /// [`Error`].
+    pub fn reconcile(
+        &mut self,
+        flotilla: &FlotillaId,
+        docs: impl IntoIterator<Item = IndexDoc>,
+    ) -> Result<Reconciled, Error> {
+        let index = self.index(flotilla)?;
+        index.commit()?;
+        let mut indexed = index.versions()?;
+        let mut stats = Reconciled::default();
+        for doc in docs {
+            stats.posts += 1;
+            if indexed.remove(&doc.id) != Some(doc.version()) {
+                index.upsert(&doc)?;
+                stats.indexed += 1;
+            }
+        }
+        for id in indexed.keys() {
+            index.delete(id)?;
+            stats.removed += 1;
+        }
+        index.commit()?;
+        self.fresh.insert(*flotilla);
+        stats.disk_bytes = self.disk_bytes(flotilla);
+        Ok(stats)
+    }
+
+    /// Empties the flotilla's index and indexes `docs` again.
+    ///
+    /// # Errors
+    /// [`Error`].
+    pub fn rebuild(
+        &mut self,
+        flotilla: &FlotillaId,
+        docs: impl IntoIterator<Item = IndexDoc>,
+    ) -> Result<Reconciled, Error> {
+        let index = self.index(flotilla)?;
+        index.clear()?;
+        index.commit()?;
+        self.reconcile(flotilla, docs)
+    }
+
+    /// Runs a plan over the flotilla's index (see [`FlotillaIndex::search`]).
+    ///
+    /// # Errors
+    /// [`Error`].
+    pub fn search(
+        &mut self,
+        flotilla: &FlotillaId,
+        plan: &Plan,
+        ranking: Ranking,
+        until_ms: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<Hit>, Error> {
+        self.index(flotilla)?.search(plan, ranking, until_ms, limit)
+    }
+
+    /// Commits every open index (at shutdown; a crash without it loses nothing that the
+    /// next reconciliation does not restore).
+    pub fn commit_all(&mut self) {
+        for (f, index) in &mut self.open {
+            if let Err(e) = index.commit() {
+                tracing::warn!(flotilla = %f.fmt_short(), %e, "cannot commit the search index");
+            }
+        }
+    }
+
+    /// The size on disk of a flotilla's index, in bytes.
+    pub fn disk_bytes(&self, flotilla: &FlotillaId) -> u64 {
+        dir_bytes(&self.dir_of(flotilla))
+    }
+}
+
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .filter(std::fs::Metadata::is_file)
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Opens the index in `dir`; an index of another [`SCHEMA_VERSION`], or one tantivy cannot
+/// open, is wiped and made again (it is derived: reconciliation fills it).
+fn open_or_wipe(dir: &Path) -> Result<FlotillaIndex, Error> {
+    let version_path = dir.join(VERSION_FILE);
+    let want = SCHEMA_VERSION.to_string();
+    let current = std::fs::read_to_string(&version_path).ok();
+    if current.as_deref().map(str::trim) == Some(want.as_str()) {
+        match FlotillaIndex::open(dir) {
+            Ok(index) => return Ok(index),
+            Err(e) => {
+                tracing::warn!(%e, dir = %dir.display(), "search index unreadable: rebuilding")
+            }
+        }
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    let index = FlotillaIndex::open(dir)?;
+    std::fs::write(&version_path, want).map_err(|source| Error::Io {
+        path: version_path,
+        source,
+    })?;
+    Ok(index)
+}
+
+/// The search directory of a node whose attachments live in `files_dir`: both sit in the
+/// data directory.
+pub fn dir_for(files_dir: &Path) -> PathBuf {
+    files_dir
+        .parent()
+        .map_or_else(|| PathBuf::from(SEARCH_DIR), |d| d.join(SEARCH_DIR))
+}
