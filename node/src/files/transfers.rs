@@ -434,7 +434,13 @@ impl Transfers {
             let _ = std::fs::remove_file(super::path_of(&self.dir, &r.file)); // may be absent
         }
         self.store.remove_record(blob);
-        // the manifest stays: the file can be fetched again, so the blob is known again
+        if b.readers.is_empty() {
+            return; // a relayed blob is forgotten; a peer's "have" may bring it back
+        }
+        // the manifest stays: the file can be fetched again, so the blob stays known
+        if let Err(e) = self.store.put_record(&b.record) {
+            tracing::warn!(%e, "cannot keep the record of an evicted blob");
+        }
         self.blobs.insert(
             *blob,
             Blob {
@@ -443,6 +449,85 @@ impl Transfers {
                 fetch: None,
                 readers: b.readers,
             },
+        );
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn record(key: &SymmetricKey, file: &FileId, plain: &[u8], store: &BlobStore) -> BlobRecord {
+        let chunks = plain
+            .chunks(4)
+            .enumerate()
+            .map(|(i, c)| {
+                let sealed = crypt::seal_chunk(key, file, i as u32, c);
+                let h = *blake3::hash(&sealed).as_bytes();
+                store.put_chunk(&h, &sealed).unwrap();
+                h
+            })
+            .collect();
+        BlobRecord {
+            flotilla: FlotillaId([1; 16]),
+            chunk_size: 4,
+            size: plain.len() as u64,
+            chunks,
+            added_ms: 1,
+        }
+    }
+
+    #[test]
+    fn a_blob_travels_verified_is_assembled_and_evicted() {
+        let (src, dst) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let plain = b"vent d'ouest 25 noeuds".to_vec();
+        let file = FileId(*blake3::hash(&plain).as_bytes());
+        let key = SymmetricKey([3; 32]);
+        let rec = record(&key, &file, &plain, &BlobStore::new(src.path()));
+        let blob = rec.id();
+        let mut a = Transfers::load(src.path(), Config::default());
+        assert_eq!(a.blob(&blob).map(|b| b.have.count()), None, "no record yet");
+        assert!(a.register(rec.clone()).unwrap());
+        let mut b = Transfers::load(dst.path(), Config::default());
+        b.register(rec.clone()).unwrap();
+        b.add_reader(&blob, file, key.clone());
+        assert!(b.want(&blob));
+        let peer = PeerId::random();
+        let entries = a.have_entries(&FlotillaId([1; 16]), None);
+        assert!(b.on_have(peer, entries).is_empty());
+        let mut done = false;
+        for _ in 0..10 {
+            for (p, f, id, index) in b.next_requests(0) {
+                let FilesResponse::Chunk(bytes) = a.serve_chunk(&f, &id, index) else {
+                    panic!("served");
+                };
+                let mut bad = bytes.clone();
+                bad[0] ^= 1;
+                assert_eq!(
+                    b.on_chunk(PeerId::random(), &id, index, &bad).unwrap(),
+                    Received::Corrupt
+                );
+                done |= b.on_chunk(p, &id, index, &bytes).unwrap() == Received::Complete;
+            }
+        }
+        assert!(done);
+        assert_eq!(b.assemble(&blob).unwrap(), vec![file]);
+        assert_eq!(
+            std::fs::read(super::super::path_of(dst.path(), &file)).unwrap(),
+            plain
+        );
+        assert!(matches!(
+            a.serve_chunk(&FlotillaId([2; 16]), &blob, 0),
+            FilesResponse::NotHere
+        ));
+        b.evict(&blob);
+        assert_eq!(b.blob(&blob).map(|x| x.have.count()), Some(0));
+        assert!(!super::super::path_of(dst.path(), &file).exists());
+        let again = Transfers::load(dst.path(), Config::default());
+        assert!(
+            again.blob(&blob).is_some(),
+            "the record stays for a readable file"
         );
     }
 }
