@@ -4,11 +4,8 @@
 //! ingested like local ones (so they are stored, shown and gossiped to IP peers: a boat with
 //! both Wi-Fi and a radio is a gateway), and every accepted event is offered to it.
 
-use std::collections::VecDeque;
-
 use flotilla_protocol as proto;
 use proto::event::SignedEvent;
-use proto::id::EventId;
 use proto::lora::{Bridge, InEvent as LoraIn, OutEvent as LoraOut, StoreLookup};
 use proto::sync::InEvent;
 use tokio::sync::mpsc;
@@ -16,17 +13,12 @@ use tokio::sync::mpsc;
 use super::{Actor, OsEntropy, now_ms};
 use crate::lora::{INPUT_CAP, Input, LoraConfig, TICK, radio};
 
-/// Events that arrived by LoRa remembered with their hop count.
-const HOPS_CAP: usize = 1024;
-
 /// The bridge and its radios.
 pub(crate) struct LoraLink {
     bridge: Bridge<OsEntropy>,
     config: LoraConfig,
     input: mpsc::Receiver<Input>,
     radios: Vec<mpsc::Sender<Vec<u8>>>,
-    /// Recent events that arrived by LoRa, with their hop counts (newest last).
-    hops: VecDeque<(EventId, u8)>,
 }
 
 impl std::fmt::Debug for LoraLink {
@@ -77,7 +69,6 @@ impl LoraLink {
             config,
             input,
             radios,
-            hops: VecDeque::new(),
         })
     }
 }
@@ -118,12 +109,6 @@ impl Actor {
                 }
                 LoraOut::Deliver { event, hops } => {
                     tracing::debug!(id = %event.id().fmt_short(), hops, "event arrived by LoRa");
-                    if let Some(link) = self.lora.as_mut() {
-                        if link.hops.len() >= HOPS_CAP {
-                            link.hops.pop_front();
-                        }
-                        link.hops.push_back((event.id(), hops));
-                    }
                     self.drive(InEvent::Publish(event));
                 }
             }

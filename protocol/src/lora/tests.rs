@@ -251,6 +251,7 @@ fn a_100_character_french_post_fits_one_frame_at_sf7_and_two_at_sf9() {
             mentions: vec![],
         },
     );
+    println!("the same post on the IP side: {} B", e.bytes().len());
     assert!(
         e.bytes().len() > bytes7 + 80,
         "IP form {} B",
