@@ -953,3 +953,59 @@ fn a_node_that_missed_a_rotation_is_rekeyed() {
         assert!(ok, "node 3 never got the epoch key it missed");
     }
 }
+
+/// Figures for docs/performance.md: the cost of a full resolution (an event concurrent with
+/// others forces one) and of the state as of old deps, with `n` control events.
+/// `cargo test --release -p flotilla-protocol --features test-utils --test adversary
+/// resolution_cost -- --ignored --nocapture`
+#[test]
+#[ignore = "benchmark: prints figures"]
+fn resolution_cost() {
+    for n in [100usize, 500, 1000] {
+        let mut w = World::new(77);
+        let node = w.node(0);
+        let mut old = Vec::new();
+        for i in 0..n {
+            let user = SecretKey::generate(&mut w.rng);
+            let name = format!("u{i}");
+            w.apply(|c| c.add_user(&node, &user, &name));
+            if i % 10 == 0 {
+                old.push(w.heads());
+            }
+        }
+        // A concurrent event (deps not the heads) forces a full resolution.
+        let deps = old[old.len() / 2].clone();
+        let floor = w.ledger.max_hlc(&deps);
+        let user = SecretKey::generate(&mut w.rng);
+        let sig_info = UserInfo {
+            key: user.public(),
+            username: "late".into(),
+            home: node.public(),
+        };
+        let sig = user.sign(&flotilla_protocol::proof::user_statement(
+            &w.ledger.genesis(),
+            &sig_info,
+        ));
+        let c = Control::UserAdd {
+            user: sig_info,
+            sig,
+        };
+        let hlc = Hlc {
+            ms: floor.ms + 1,
+            logical: 0,
+        };
+        let ev = w.forge_control(&node, &deps, hlc, &c);
+        let t = std::time::Instant::now();
+        assert_eq!(w.ledger.check(&ev), Verdict::Accept);
+        assert!(w.ledger.insert(&ev));
+        let full = t.elapsed();
+        let t = std::time::Instant::now();
+        for d in &old {
+            let _ = w.ledger.state_at(d);
+        }
+        let per_state = t.elapsed() / old.len() as u32;
+        println!(
+            "{n} control events: check + insert of a concurrent event {full:?}; state as of old deps (cache miss) {per_state:?}"
+        );
+    }
+}

@@ -244,6 +244,11 @@ impl Actor {
             let _ = reply.send(result); // the caller may have given up
         }
         self.refresh_welcome();
+        // Peers made welcome only for this join (asked, and not members) are closed now,
+        // as their join grace would have closed them.
+        for peer in attempt.via {
+            self.on_grace(peer);
+        }
     }
 
     /// Joiner side: a peer answered a probe with a genesis; if it is the flotilla's, the

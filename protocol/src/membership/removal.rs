@@ -83,3 +83,61 @@ pub fn plan(state: &AuthState, target: Target) -> Plan {
         channels,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SecretKey;
+    use crate::author::{self, Ctx};
+    use crate::entropy::SeededEntropy;
+    use crate::event::NodeInfo;
+    use crate::hlc::Clock;
+    use crate::id::ChannelId;
+    use crate::proof::prove_admission;
+
+    /// Removing bob (a user of node 1) rotates the DM he shares with alice (to node 0 only)
+    /// and the epoch (to both nodes); removing node 1 drops it from the epoch's recipients.
+    #[test]
+    fn a_plan_covers_the_epoch_and_every_private_channel_of_the_removed() {
+        let mut rng = SeededEntropy::new(5);
+        let keys: Vec<SecretKey> = (0..4).map(|_| SecretKey::generate(&mut rng)).collect();
+        let (n0, n1, alice, bob) = (&keys[0], &keys[1], &keys[2], &keys[3]);
+        let mut clock = Clock::new();
+        let mut f =
+            author::found(n0, "O", alice, "alice", "R", &mut clock, 1, &mut rng).expect("found");
+        let mut ctx = Ctx {
+            ledger: &mut f.ledger,
+            keyring: &f.keyring,
+            clock: &mut clock,
+            now_ms: 10,
+            rng: &mut rng,
+        };
+        let info = NodeInfo {
+            key: n1.public(),
+            x25519: n1.x25519_public(),
+            name: "A".into(),
+        };
+        let proof = prove_admission(&ctx.ledger.genesis(), None, n1, &info);
+        let ev = ctx.admit(alice, info, proof).expect("admit");
+        ctx.ledger.insert(&ev);
+        let ev = ctx.add_user(n1, bob, "bob").expect("user");
+        ctx.ledger.insert(&ev);
+        let dm = ChannelId([1; 16]);
+        let ev = ctx
+            .create_channel(alice, dm, true, &[bob.public()])
+            .expect("dm");
+        ctx.ledger.insert(&ev);
+        let state = ctx.ledger.state();
+        let p = plan(state, Target::User(bob.public()));
+        assert_eq!(p.users, BTreeSet::from([bob.public()]));
+        assert_eq!(p.epoch.len(), 2);
+        assert_eq!(p.channels.len(), 1);
+        assert_eq!(p.channels[0].0, dm);
+        let to: Vec<PublicKey> = p.channels[0].1.iter().map(|r| r.0).collect();
+        assert_eq!(to, vec![n0.public()]);
+        let p = plan(state, Target::Node(n1.public()));
+        assert_eq!(p.users, BTreeSet::from([bob.public()]));
+        let to: Vec<PublicKey> = p.epoch.iter().map(|r| r.0).collect();
+        assert_eq!(to, vec![n0.public()]);
+    }
+}
