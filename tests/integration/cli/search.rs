@@ -68,7 +68,10 @@ fn search_finds_what_the_user_may_read_and_survives_a_sigkill() -> anyhow::Resul
     assert_eq!(found[0]["author"], "anne");
     assert_eq!(found[0]["channel"], "town-square");
     assert_eq!(found[0]["text"], "La météo annonce 25 nœuds #grib");
-    assert_eq!(search(&node, "bruno", "#grib in:town-square from:anne")?.len(), 1);
+    assert_eq!(
+        search(&node, "bruno", "#grib in:town-square from:anne")?.len(),
+        1
+    );
     assert_eq!(
         search(&node, "bruno", "ponton")?.len(),
         1,
