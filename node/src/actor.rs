@@ -21,6 +21,7 @@ mod chat;
 mod chat_commands;
 mod commands;
 mod found;
+mod group;
 mod join;
 mod peers;
 mod posts;
@@ -162,6 +163,8 @@ pub(crate) struct Actor {
     cache: cache::FoldCache,
     /// Where attachments go, and their limits.
     files: crate::files::Attachments,
+    /// Local posts written and not yet flushed (see [`group`]).
+    group: group::Group,
 }
 
 impl std::fmt::Debug for Actor {
@@ -271,6 +274,7 @@ impl Actor {
             stop_reply: None,
             cache: cache::FoldCache::default(),
             files: attachments,
+            group: group::Group::default(),
         };
         actor.resume_all()?;
         for i in 0..actor.statics.len() {
@@ -293,7 +297,7 @@ impl Actor {
             let deadline = self.timers.next_deadline();
             tokio::select! {
                 biased;
-                Some(cmd) = self.cmd_rx.recv() => self.on_command(cmd),
+                Some(cmd) = self.cmd_rx.recv() => self.on_commands(cmd),
                 () = tokio::time::sleep_until(deadline) => self.on_timers(),
                 Some(found) = self.discovered_rx.recv() => self.on_discovered(found),
                 ev = self.swarm.select_next_some() => self.on_swarm_event(ev),
@@ -330,7 +334,7 @@ impl Actor {
                     local,
                 } => {
                     if local {
-                        self.publish(flotilla, event.bytes().to_vec());
+                        self.publish_local(flotilla, event.bytes().to_vec());
                     }
                 }
                 OutEvent::SetTimer { after_ms, timer } => self
@@ -376,7 +380,6 @@ impl Actor {
                 ..
             } => {
                 self.on_content_accepted(*flotilla, *id);
-                self.announce_post(*flotilla, *id);
             }
             sync::Event::Revoked { flotilla, .. } => self.drop_fold(flotilla),
             sync::Event::Rejected { from, id, reason } => {
@@ -387,26 +390,21 @@ impl Actor {
         self.emit(Event::Sync(ev));
     }
 
-    /// Decrypts an accepted content event and tells subscribers if it is a post.
-    fn announce_post(&mut self, flotilla: FlotillaId, id: EventId) {
-        let Ok(Some(event)) = proto::store::Store::get(&self.store, &id) else {
+    /// Tells subscribers about an accepted post (decrypted once, by the caller).
+    fn announce_post(&self, flotilla: FlotillaId, event: &proto::SignedEvent, content: &Content) {
+        let Some(ledger) = self.state.ledger(&flotilla) else {
             return;
         };
-        let (Some(ledger), Some(keyring)) =
-            (self.state.ledger(&flotilla), self.state.keyring(&flotilla))
-        else {
-            return;
-        };
-        let Ok(Content::Post { text, root, .. }) = keyring.open_content(&event) else {
+        let Content::Post { text, root, .. } = content else {
             return;
         };
         let env = event.envelope();
         let message = Message {
-            id,
+            id: event.id(),
             channel: env.channel,
             author: chat::username(ledger.state(), &env.author),
-            text,
-            root_id: root,
+            text: text.clone(),
+            root_id: *root,
             created_at: env.hlc.ms,
         };
         self.emit(Event::Post { flotilla, message });
@@ -685,10 +683,10 @@ impl Actor {
         if !self.state.may_sync(&flotilla, &peer) {
             return Some(A::Ignore); // outsiders (and not-yet-known members) are not heard
         }
-        let Ok(event) = proto::SignedEvent::decode(&message.data) else {
+        // Only the id here (no signature check): the core decodes and verifies the event once.
+        let Ok(id) = proto::SignedEvent::id_of(&message.data) else {
             return Some(A::Reject);
         };
-        let id = event.id();
         let msg = proto::wire::PeerMsg::Events {
             flotilla,
             events: vec![message.data],

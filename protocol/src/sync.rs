@@ -325,6 +325,22 @@ struct ChannelCache {
     fingerprint: [u8; 16],
 }
 
+/// A channel's reconciliation items, kept in memory once read, and their sealed form
+/// (`None` after a change, sealed again when next needed).
+#[derive(Debug)]
+struct ChannelSet {
+    items: BTreeSet<crate::store::Item>,
+    sealed: Option<ChannelCache>,
+}
+
+impl ChannelSet {
+    fn insert(&mut self, item: crate::store::Item) {
+        if self.items.insert(item) {
+            self.sealed = None;
+        }
+    }
+}
+
 /// The sync state machine of one node. Performs no I/O: feed it [`InEvent`]s with the time,
 /// execute the [`OutEvent`]s it returns.
 #[derive(Debug)]
@@ -339,7 +355,7 @@ pub struct State<S: Store, R: Entropy> {
     peers: BTreeMap<PublicKey, Peer>,
     pending: VecDeque<Pending>,
     pending_ids: HashSet<EventId>,
-    cache: HashMap<(FlotillaId, ChannelId), ChannelCache>,
+    cache: HashMap<(FlotillaId, ChannelId), ChannelSet>,
     outbox: Vec<OutEvent>,
     timer_armed: bool,
 }
@@ -421,6 +437,11 @@ impl<S: Store, R: Entropy> State<S, R> {
             .is_some_and(|f| f.revoked.contains(id))
     }
 
+    /// How many stored events of `flotilla` are revoked.
+    pub fn revoked_len(&self, flotilla: &FlotillaId) -> usize {
+        self.flotillas.get(flotilla).map_or(0, |f| f.revoked.len())
+    }
+
     /// Every event id of `flotilla` this node syncs (stored and not revoked).
     ///
     /// # Errors
@@ -435,6 +456,13 @@ impl<S: Store, R: Entropy> State<S, R> {
             }
         }
         Ok(ids)
+    }
+
+    /// Forgets what the core keeps in memory about `flotilla`'s stored events (the
+    /// reconciliation sets), for a driver that wrote to the store directly (a bulk load):
+    /// they are read from the store again when next needed.
+    pub fn store_written(&mut self, flotilla: &FlotillaId) {
+        self.cache.retain(|(f, _), _| f != flotilla);
     }
 
     /// How many received events wait for their control deps.

@@ -147,6 +147,7 @@ impl Actor {
             }
         }
         self.announce_content(flotilla, &event, &content);
+        self.announce_post(flotilla, &event, &content);
     }
 
     fn announce_content(&self, flotilla: FlotillaId, event: &SignedEvent, content: &Content) {

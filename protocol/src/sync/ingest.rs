@@ -186,7 +186,9 @@ impl<S: Store, R: Entropy> State<S, R> {
             if let Some(f) = self.flotillas.get_mut(&flotilla) {
                 f.clock.observe(env.hlc, now_ms);
             }
-            self.cache.remove(&(flotilla, env.channel));
+            if let Some(set) = self.cache.get_mut(&(flotilla, env.channel)) {
+                set.insert((env.hlc.ms, event.id()));
+            }
             self.deliver(Event::Accepted {
                 flotilla,
                 id: event.id(),
@@ -231,11 +233,15 @@ impl<S: Store, R: Entropy> State<S, R> {
             if let Some(f) = self.flotillas.get_mut(&flotilla) {
                 f.revoked.insert(id);
             }
+            // Rare: the channel's set is read again from the store when next needed.
             self.cache.remove(&(flotilla, channel));
             self.deliver(Event::Revoked { flotilla, id });
         }
     }
 
+    /// Stored events of `flotilla` whose author was removed at or before their timestamp
+    /// and that are not revoked yet: one author-index read per removed member, never a walk
+    /// of the flotilla.
     fn find_revoked(
         &self,
         flotilla: FlotillaId,
@@ -244,20 +250,16 @@ impl<S: Store, R: Entropy> State<S, R> {
             return Ok(vec![]);
         };
         let state = f.ledger.state();
+        let removed: BTreeSet<(PublicKey, crate::hlc::Hlc)> = state
+            .nodes
+            .keys()
+            .chain(state.users.keys())
+            .filter_map(|k| state.removed_at(k).map(|at| (*k, at)))
+            .collect();
         let mut out = Vec::new();
-        for channel in self.store.channels(&flotilla)? {
-            for (_, id) in self.store.channel_items(&flotilla, &channel)? {
-                if f.revoked.contains(&id) {
-                    continue;
-                }
-                let Some(event) = self.store.get(&id)? else {
-                    continue;
-                };
-                let env = event.envelope();
-                if state
-                    .removed_at(&env.author)
-                    .is_some_and(|at| at <= env.hlc)
-                {
+        for (author, at) in removed {
+            for (id, channel) in self.store.authored_since(&flotilla, &author, at)? {
+                if !f.revoked.contains(&id) {
                     out.push((id, channel));
                 }
             }
@@ -294,6 +296,7 @@ impl<S: Store, R: Entropy> State<S, R> {
             }
         }
         self.flotillas.insert(flotilla, rebuilt);
+        self.store_written(&flotilla);
         let revoked = self.find_revoked(flotilla)?;
         if let Some(f) = self.flotillas.get_mut(&flotilla) {
             f.revoked.extend(revoked.into_iter().map(|(id, _)| id));
