@@ -42,6 +42,8 @@ use flotilla_protocol::store::Store;
 
 /// Events per `Events` frame fed to the ingest benchmark (the size sync batches reach).
 const FRAME_EVENTS: usize = 256;
+/// Events handed to the ingesting node and not yet stored, at most (sync's pull window).
+const WINDOW: usize = 1024;
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -180,22 +182,32 @@ async fn ingest(events: usize) -> anyhow::Result<()> {
     let c = ChannelId::derived(&f, "town-square");
     net.node(0).bulk_post(f, c, "alice", events).await?;
     let store0 = net.store(0).ok_or_else(|| anyhow!("node 0 stopped"))?;
+    let store1 = net.store(1).ok_or_else(|| anyhow!("node 1 stopped"))?;
     let mut frames = Vec::with_capacity(events);
     for (_, id) in store0.channel_items(&f, &c)? {
-        if let Some(e) = store0.get(&id)? {
+        if let Some(e) = store0.get(&id)?
+            && !store1.contains(&id)?
+        {
             frames.push(e.bytes().to_vec());
         }
     }
-    let store1 = net.store(1).ok_or_else(|| anyhow!("node 1 stopped"))?;
     let before = store1.event_count();
     let from = net.node(0).id();
     let t = Instant::now();
     let mut connect = true;
-    for chunk in frames.chunks(FRAME_EVENTS) {
+    for (i, chunk) in frames.chunks(FRAME_EVENTS).enumerate() {
+        // A pull window like sync's: at most WINDOW events handed over and not stored.
+        while (i * FRAME_EVENTS).saturating_sub(store1.event_count() - before) > WINDOW {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
         net.node(1)
             .ingest_raw(from, connect, f, chunk.to_vec())
             .await?;
         connect = false;
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while store1.event_count() - before < frames.len() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let took = t.elapsed();
     let stored = store1.event_count() - before;

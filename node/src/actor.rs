@@ -26,6 +26,7 @@ mod join;
 mod peers;
 mod posts;
 mod timers;
+mod verify;
 mod views;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -165,6 +166,9 @@ pub(crate) struct Actor {
     files: crate::files::Attachments,
     /// Local posts written and not yet flushed (see [`group`]).
     group: group::Group,
+    /// Received events verified off the actor (see [`verify`]).
+    verified_tx: mpsc::Sender<verify::Verified>,
+    verified_rx: mpsc::Receiver<verify::Verified>,
 }
 
 impl std::fmt::Debug for Actor {
@@ -232,6 +236,7 @@ impl Actor {
                 })?;
         }
         let users = Users::load(&store, &key)?;
+        let (verified_tx, verified_rx) = verify::channel();
         let state = State::new(
             key.clone(),
             sync::Config::default(),
@@ -275,6 +280,8 @@ impl Actor {
             cache: cache::FoldCache::default(),
             files: attachments,
             group: group::Group::default(),
+            verified_tx,
+            verified_rx,
         };
         actor.resume_all()?;
         for i in 0..actor.statics.len() {
@@ -299,6 +306,7 @@ impl Actor {
                 biased;
                 Some(cmd) = self.cmd_rx.recv() => self.on_commands(cmd),
                 () = tokio::time::sleep_until(deadline) => self.on_timers(),
+                Some(batch) = self.verified_rx.recv() => self.on_verified(batch),
                 Some(found) = self.discovered_rx.recv() => self.on_discovered(found),
                 ev = self.swarm.select_next_some() => self.on_swarm_event(ev),
             }

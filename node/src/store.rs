@@ -211,10 +211,14 @@ impl SledStore {
         })
     }
 
-    /// How many events are stored. Walks the whole tree (sled keeps no count): for status
-    /// pages, not hot paths.
+    /// How many events are stored: the sum of the per-flotilla counts ([`FLOTILLA_COUNT`]),
+    /// O(flotillas).
     pub fn event_count(&self) -> usize {
-        self.events.len()
+        self.counts
+            .iter()
+            .filter_map(|kv| kv.ok().and_then(|(_, v)| keys::decode_u64(&v)))
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+            .fold(0, usize::saturating_add)
     }
 
     /// Defers (or stops deferring) the flush of event inserts: see [`Self::flush`]. Shared by

@@ -188,6 +188,18 @@ pub enum InEvent {
         /// The message.
         msg: PeerMsg,
     },
+    /// The events of a [`PeerMsg::Events`] from `peer`, already decoded and verified by the
+    /// driver off the state machine ([`SignedEvent::decode`] on each frame, for instance on
+    /// a pool of threads; check [`State::accepts_events`] first): judged and stored like
+    /// the frames of [`InEvent::Recv`], without verifying them again.
+    Verified {
+        /// Who sent them.
+        peer: PublicKey,
+        /// The flotilla of the message.
+        flotilla: FlotillaId,
+        /// Each frame's decoding, in order.
+        events: Vec<Result<SignedEvent, InvalidEvent>>,
+    },
     /// A local event, built with [`State::with_ctx`]: ingest, store and publish it.
     Publish(SignedEvent),
     /// A timer previously requested with [`OutEvent::SetTimer`] fired.
@@ -398,6 +410,11 @@ impl<S: Store, R: Entropy> State<S, R> {
                 self.peers.remove(&peer);
             }
             InEvent::Recv { peer, msg } => self.on_recv(peer, msg, now_ms),
+            InEvent::Verified {
+                peer,
+                flotilla,
+                events,
+            } => self.on_decoded(peer, flotilla, events, now_ms),
             InEvent::Publish(event) => self.on_publish(event, now_ms),
             InEvent::TimerFired(Timer::Resync) => self.on_resync(now_ms),
             InEvent::Join { genesis } => self.on_join(genesis),
@@ -487,6 +504,21 @@ impl<S: Store, R: Entropy> State<S, R> {
                 .peers
                 .get(peer)
                 .is_some_and(|p| p.offered.contains(flotilla))
+    }
+
+    /// Does this node take `Events` of `flotilla` from `peer`? A member peer of a followed
+    /// flotilla, or, while joining it, a peer that offered it. Drivers that verify events
+    /// off the state machine ([`InEvent::Verified`]) ask first, so outsiders cost nothing.
+    pub fn accepts_events(&self, peer: &PublicKey, flotilla: &FlotillaId) -> bool {
+        if self.flotillas.contains_key(flotilla) {
+            self.may_sync(flotilla, peer)
+        } else {
+            !self.joins.is_empty()
+                && self
+                    .peers
+                    .get(peer)
+                    .is_some_and(|p| p.offered.contains(flotilla))
+        }
     }
 
     /// Runs `f` with a builder context for `flotilla` and this node's key, to write local

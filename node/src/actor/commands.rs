@@ -157,7 +157,7 @@ impl Actor {
                     flotilla,
                     events: frames,
                 };
-                self.drive(InEvent::Recv { peer: from, msg });
+                self.on_sync_msg(from, msg);
                 let _ = reply.send(Ok(()));
             }
             Command::Chat(cmd) => self.on_chat_command(cmd),

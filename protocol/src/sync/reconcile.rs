@@ -434,21 +434,30 @@ impl<S: Store, R: Entropy> State<S, R> {
         frames: &[Vec<u8>],
         now_ms: u64,
     ) {
-        let allowed = if self.flotillas.contains_key(&flotilla) {
-            self.may_sync(&flotilla, &peer)
-        } else {
-            !self.joins.is_empty()
-                && self
-                    .peers
-                    .get(&peer)
-                    .is_some_and(|p| p.offered.contains(&flotilla))
-        };
-        if !allowed {
+        if !self.accepts_events(&peer, &flotilla) {
             return;
         }
-        let mut events = Vec::with_capacity(frames.len());
-        for bytes in frames {
-            match crate::event::SignedEvent::decode(bytes) {
+        let decoded = frames
+            .iter()
+            .map(|bytes| crate::event::SignedEvent::decode(bytes))
+            .collect();
+        self.on_decoded(peer, flotilla, decoded, now_ms);
+    }
+
+    /// Events of one `Events` message, decoded and verified (here or by the driver).
+    pub(super) fn on_decoded(
+        &mut self,
+        peer: PublicKey,
+        flotilla: FlotillaId,
+        decoded: Vec<Result<crate::event::SignedEvent, crate::event::InvalidEvent>>,
+        now_ms: u64,
+    ) {
+        if !self.peers.contains_key(&peer) || !self.accepts_events(&peer, &flotilla) {
+            return; // gone, or not (any more) someone we hear about this flotilla
+        }
+        let mut events = Vec::with_capacity(decoded.len());
+        for result in decoded {
+            match result {
                 Ok(e) if e.envelope().flotilla == flotilla => events.push(e),
                 Ok(_) => {}
                 Err(error) => self.deliver(Event::Invalid { from: peer, error }),
