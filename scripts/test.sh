@@ -124,6 +124,13 @@ need_meshtastic_py
 step cargo fmt --all --check
 step cargo clippy --workspace --all-targets --all-features -- -D warnings
 step cargo test --workspace --all-features
+# Smoke runs of the ingest benchmarks (docs/performance.md): small N, figures printed, no
+# timing asserted; the example is already built by the tests above.
+for bench in "ingest --events 300" "post --stored 300 --clients 4 --posts 80" \
+    "cold-sync --posts 300 --limit-s 60" "startup --posts 300" "first-page --posts 300"; do
+    # shellcheck disable=SC2086 # the arguments are meant to split
+    step cargo run -q -p flotilla-node --all-features --example bench -- $bench
+done
 # The web UI's pure modules (i18n, routes, formatting, keys) under Node.js's own test runner,
 # when Node.js is there (it is on machines of this kind; nothing is fetched from npm).
 if command -v node >/dev/null 2>&1; then

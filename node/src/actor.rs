@@ -22,6 +22,7 @@ mod chat_commands;
 mod commands;
 mod files;
 mod found;
+mod group;
 mod join;
 mod members;
 mod links;
@@ -31,6 +32,7 @@ mod posts;
 mod removal;
 mod search;
 mod timers;
+mod verify;
 mod views;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -183,6 +185,11 @@ pub(crate) struct Actor {
     lora: Option<lora::LoraLink>,
     /// The full-text indexes, one per flotilla (see [`crate::search`]).
     search: crate::search::Search,
+    /// Local posts written and not yet flushed (see [`group`]).
+    group: group::Group,
+    /// Received events verified off the actor (see [`verify`]).
+    verified_tx: mpsc::Sender<verify::Verified>,
+    verified_rx: mpsc::Receiver<verify::Verified>,
 }
 
 impl std::fmt::Debug for Actor {
@@ -254,6 +261,7 @@ impl Actor {
                 })?;
         }
         let users = Users::load(&store, &key)?;
+        let (verified_tx, verified_rx) = verify::channel();
         let state = State::new(
             key.clone(),
             sync::Config::default(),
@@ -300,6 +308,9 @@ impl Actor {
             files: attachments,
             liveness: net::liveness::Liveness::new(timeouts.missed_pings),
             lora: lora::LoraLink::start(lora_config),
+            group: group::Group::default(),
+            verified_tx,
+            verified_rx,
         };
         actor.resume_all()?;
         for i in 0..actor.statics.len() {
@@ -322,8 +333,9 @@ impl Actor {
             let deadline = self.timers.next_deadline();
             tokio::select! {
                 biased;
-                Some(cmd) = self.cmd_rx.recv() => self.on_command(cmd),
+                Some(cmd) = self.cmd_rx.recv() => self.on_commands(cmd),
                 () = tokio::time::sleep_until(deadline) => self.on_timers(),
+                Some(batch) = self.verified_rx.recv() => self.on_verified(batch),
                 Some(found) = self.discovered_rx.recv() => self.on_discovered(found),
                 Some(input) = lora::recv(&mut self.lora) => self.on_lora(input),
                 ev = self.swarm.select_next_some() => self.on_swarm_event(ev),
@@ -362,7 +374,7 @@ impl Actor {
                 } => {
                     self.lora_local(&event);
                     if local {
-                        self.publish(flotilla, event.bytes().to_vec());
+                        self.publish_local(flotilla, event.bytes().to_vec());
                     }
                 }
                 OutEvent::SetTimer { after_ms, timer } => self
@@ -408,7 +420,6 @@ impl Actor {
                 ..
             } => {
                 self.on_content_accepted(*flotilla, *id);
-                self.announce_post(*flotilla, *id);
             }
             sync::Event::Revoked { flotilla, .. } => self.drop_fold(flotilla),
             sync::Event::Rejected { from, id, reason } => {
@@ -419,26 +430,21 @@ impl Actor {
         self.emit(Event::Sync(ev));
     }
 
-    /// Decrypts an accepted content event and tells subscribers if it is a post.
-    fn announce_post(&mut self, flotilla: FlotillaId, id: EventId) {
-        let Ok(Some(event)) = proto::store::Store::get(&self.store, &id) else {
+    /// Tells subscribers about an accepted post (decrypted once, by the caller).
+    fn announce_post(&self, flotilla: FlotillaId, event: &proto::SignedEvent, content: &Content) {
+        let Some(ledger) = self.state.ledger(&flotilla) else {
             return;
         };
-        let (Some(ledger), Some(keyring)) =
-            (self.state.ledger(&flotilla), self.state.keyring(&flotilla))
-        else {
-            return;
-        };
-        let Ok(Content::Post { text, root, .. }) = keyring.open_content(&event) else {
+        let Content::Post { text, root, .. } = content else {
             return;
         };
         let env = event.envelope();
         let message = Message {
-            id,
+            id: event.id(),
             channel: env.channel,
             author: chat::username(ledger.state(), &env.author),
-            text,
-            root_id: root,
+            text: text.clone(),
+            root_id: *root,
             created_at: env.hlc.ms,
         };
         self.emit(Event::Post { flotilla, message });
@@ -730,10 +736,10 @@ impl Actor {
         if !self.state.may_sync(&flotilla, &peer) {
             return Some(A::Ignore); // outsiders (and not-yet-known members) are not heard
         }
-        let Ok(event) = proto::SignedEvent::decode(&message.data) else {
+        // Only the id here (no signature check): the core decodes and verifies the event once.
+        let Ok(id) = proto::SignedEvent::id_of(&message.data) else {
             return Some(A::Reject);
         };
-        let id = event.id();
         let msg = proto::wire::PeerMsg::Events {
             flotilla,
             events: vec![message.data],

@@ -392,6 +392,21 @@ pub enum Command {
         /// How many were written.
         reply: Reply<usize>,
     },
+    /// Feeds wire events to the sync core as if `from` had sent them in one `Events` frame,
+    /// without the network (the ingest benchmark); replies with how many events are stored.
+    #[cfg(any(test, feature = "test-utils"))]
+    IngestRaw {
+        /// The member node the frame is attributed to.
+        from: PublicKey,
+        /// Tell the core first that `from` is connected (once, before the first frame).
+        connect: bool,
+        /// The flotilla.
+        flotilla: FlotillaId,
+        /// Encoded events.
+        frames: Vec<Vec<u8>>,
+        /// Done.
+        reply: Reply<()>,
+    },
     /// A chat request (see [`ChatCommand`]).
     Chat(ChatCommand),
     /// A roles or removal request (see [`MembersCommand`]).
@@ -749,6 +764,29 @@ impl NodeHandle {
             channel,
             as_user,
             count,
+            reply,
+        })
+        .await
+    }
+
+    /// Feeds encoded events to the sync core as if `from` sent them (benchmarks; see
+    /// [`Command::IngestRaw`]).
+    ///
+    /// # Errors
+    /// [`Error::ActorGone`].
+    #[cfg(any(test, feature = "test-utils"))]
+    pub async fn ingest_raw(
+        &self,
+        from: PublicKey,
+        connect: bool,
+        flotilla: FlotillaId,
+        frames: Vec<Vec<u8>>,
+    ) -> Result<(), Error> {
+        self.ask(|reply| Command::IngestRaw {
+            from,
+            connect,
+            flotilla,
+            frames,
             reply,
         })
         .await

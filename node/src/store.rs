@@ -9,9 +9,15 @@
 //! # Durability
 //! sled only fsyncs its log every 500 ms on its own, so a crash could lose writes it already
 //! returned from. Every insert here calls [`sled::Db::flush`] before returning `Ok`
-//! ([`Store::insert_many`] once per batch): an event the node acknowledged survives a crash.
-//! The three trees an event touches are written in one sled transaction, so a crash never
-//! leaves an event without its channel item, or the reverse.
+//! ([`Store::insert_many`] once per batch), unless the caller deferred it
+//! ([`SledStore::defer_flush`], the actor's group commit of local posts, which flushes once
+//! before it acknowledges any of them): an event the node acknowledged survives a crash.
+//! The four trees an event touches are written in one sled transaction per batch (one
+//! [`sled::Batch`] per tree), so a crash never leaves an event without its channel item,
+//! or the reverse.
+//!
+//! Reads trust the store: events were verified before they were written, so
+//! [`Store::get`] decodes without checking the signature again.
 
 mod auth;
 mod index;
@@ -20,10 +26,15 @@ mod schema;
 #[cfg(test)]
 mod tests;
 
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use flotilla_protocol as proto;
+use proto::PublicKey;
 use proto::event::SignedEvent;
+use proto::hlc::Hlc;
 use proto::id::{ChannelId, EventId, FlotillaId};
 use proto::store::{Item, Store, StoreError};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
@@ -49,6 +60,12 @@ pub const ROOTREPLY_EMPTY: &str = "rootreply_empty";
 pub const CHANNELPOST_AUTHOR: &str = "channelpost_author";
 /// `user PublicKey ++ FlotillaId ++ ChannelId -> Hlc`: how far a user has read a channel.
 pub const USERCHANNEL_READHLC: &str = "userchannel_readhlc";
+/// `FlotillaId ++ author PublicKey ++ Hlc ++ EventId -> ChannelId`: every event by its
+/// author, so a removal finds what it revokes with one range read (schema 2).
+pub const AUTHOR_EVENT: &str = "author_event";
+/// `FlotillaId -> u64 BE`: how many events of the flotilla are stored, updated in the batch
+/// that stores them (schema 2), so counting is O(1).
+pub const FLOTILLA_COUNT: &str = "flotilla_count";
 /// `name (utf-8) -> value`: store metadata; `schema_version -> u32 BE`.
 pub const META_VALUE: &str = "meta_value";
 /// `FlotillaId -> genesis EventId`: the flotillas this node follows, resumed at start.
@@ -68,6 +85,8 @@ pub const ALL_TREES: &[&str] = &[
     CHANNELROOT_EMPTY,
     ROOTREPLY_EMPTY,
     CHANNELPOST_AUTHOR,
+    AUTHOR_EVENT,
+    FLOTILLA_COUNT,
     USERCHANNEL_READHLC,
     META_VALUE,
     FLOTILLA_GENESIS,
@@ -131,10 +150,17 @@ pub struct SledStore {
     roots: sled::Tree,
     replies: sled::Tree,
     posts: sled::Tree,
+    authors: sled::Tree,
+    counts: sled::Tree,
     read: sled::Tree,
     geneses: sled::Tree,
     users: sled::Tree,
     accounts: sled::Tree,
+    /// While set, event inserts skip their flush: the caller (the actor's group commit)
+    /// flushes once for several writes before it acknowledges any of them.
+    defer_flush: Arc<AtomicBool>,
+    /// Flushes made (for the test that counts one per batch).
+    flushes: Arc<AtomicU64>,
 }
 
 /// A local user's account, as stored in [`USERNAME_ACCOUNT`].
@@ -173,18 +199,56 @@ impl SledStore {
             roots: db.open_tree(CHANNELROOT_EMPTY)?,
             replies: db.open_tree(ROOTREPLY_EMPTY)?,
             posts: db.open_tree(CHANNELPOST_AUTHOR)?,
+            authors: db.open_tree(AUTHOR_EVENT)?,
+            counts: db.open_tree(FLOTILLA_COUNT)?,
             read: db.open_tree(USERCHANNEL_READHLC)?,
             geneses: db.open_tree(FLOTILLA_GENESIS)?,
             users: db.open_tree(USERNAME_USERKEY)?,
             accounts: db.open_tree(USERNAME_ACCOUNT)?,
+            defer_flush: Arc::new(AtomicBool::new(false)),
+            flushes: Arc::new(AtomicU64::new(0)),
             db,
         })
     }
 
-    /// How many events are stored. Walks the whole tree (sled keeps no count): for status
-    /// pages, not hot paths.
+    /// How many events are stored: the sum of the per-flotilla counts ([`FLOTILLA_COUNT`]),
+    /// O(flotillas).
     pub fn event_count(&self) -> usize {
-        self.events.len()
+        self.counts
+            .iter()
+            .filter_map(|kv| kv.ok().and_then(|(_, v)| keys::decode_u64(&v)))
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+            .fold(0, usize::saturating_add)
+    }
+
+    /// Defers (or stops deferring) the flush of event inserts: see [`Self::flush`]. Shared by
+    /// every clone of this store.
+    pub fn defer_flush(&self, defer: bool) {
+        self.defer_flush.store(defer, Ordering::Relaxed);
+    }
+
+    fn flush_events(&self) -> Result<(), Error> {
+        if self.defer_flush.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        self.flush()
+    }
+
+    /// How many times [`Self::flush`] ran since the store was opened.
+    pub fn flush_count(&self) -> u64 {
+        self.flushes.load(Ordering::Relaxed)
+    }
+
+    /// How many events of `flotilla` are stored (revoked ones included). O(1).
+    ///
+    /// # Errors
+    /// [`Error::Sled`] if sled fails.
+    pub fn flotilla_event_count(&self, flotilla: &FlotillaId) -> Result<u64, Error> {
+        Ok(self
+            .counts
+            .get(flotilla.0)?
+            .and_then(|v| keys::decode_u64(&v))
+            .unwrap_or(0))
     }
 
     /// Makes every write so far durable.
@@ -192,6 +256,7 @@ impl SledStore {
     /// # Errors
     /// [`Error::Sled`] if the fsync fails.
     pub fn flush(&self) -> Result<(), Error> {
+        self.flushes.fetch_add(1, Ordering::Relaxed);
         self.db.flush()?;
         Ok(())
     }
@@ -271,23 +336,57 @@ impl SledStore {
             .collect()
     }
 
-    /// Writes one event and its indexes in one transaction, without flushing.
-    fn write_event(&self, event: &SignedEvent) -> Result<bool, Error> {
-        let env = event.envelope();
-        let id = event.id();
-        let item = keys::item(&env.flotilla, &env.channel, env.hlc.ms, &id);
-        let chan = keys::channel(&env.flotilla, &env.channel);
-        let trees = (&self.events, &self.items, &self.channels);
-        let res = trees.transaction(|(events, items, channels)| {
-            if events.get(id.0)?.is_some() {
-                return Ok(false);
+    /// Writes the new events among `events` and their indexes in one transaction (one sled
+    /// batch per tree), without flushing; returns how many were new.
+    fn write_events(&self, events: &[SignedEvent]) -> Result<usize, Error> {
+        let mut batches: [sled::Batch; 4] = Default::default();
+        let mut seen = HashSet::with_capacity(events.len());
+        let mut per_flotilla: BTreeMap<FlotillaId, u64> = BTreeMap::new();
+        let mut new = 0;
+        for event in events {
+            let id = event.id();
+            if !seen.insert(id) || self.events.contains_key(id.0)? {
+                continue;
             }
-            events.insert(&id.0[..], event.bytes())?;
-            items.insert(item.as_slice(), &[][..])?;
-            channels.insert(chan.as_slice(), &[][..])?;
-            Ok::<_, ConflictableTransactionError<()>>(true)
+            new += 1;
+            let env = event.envelope();
+            *per_flotilla.entry(env.flotilla).or_default() += 1;
+            let [rows, items, channels, authors] = &mut batches;
+            rows.insert(&id.0[..], event.bytes());
+            items.insert(
+                keys::item(&env.flotilla, &env.channel, env.hlc.ms, &id),
+                &[][..],
+            );
+            channels.insert(keys::channel(&env.flotilla, &env.channel), &[][..]);
+            authors.insert(
+                keys::authored(&env.flotilla, &env.author, env.hlc, &id),
+                &env.channel.0[..],
+            );
+        }
+        if new == 0 {
+            return Ok(0);
+        }
+        let trees = (
+            &self.events,
+            &self.items,
+            &self.channels,
+            &self.authors,
+            &self.counts,
+        );
+        let res = trees.transaction(|(rows, items, channels, authors, counts)| {
+            rows.apply_batch(&batches[0])?;
+            items.apply_batch(&batches[1])?;
+            channels.apply_batch(&batches[2])?;
+            authors.apply_batch(&batches[3])?;
+            for (flotilla, added) in &per_flotilla {
+                let old = counts.get(flotilla.0)?.and_then(|v| keys::decode_u64(&v));
+                let total = old.unwrap_or(0) + added;
+                counts.insert(&flotilla.0[..], &total.to_be_bytes()[..])?;
+            }
+            Ok::<_, ConflictableTransactionError<()>>(())
         });
-        res.map_err(from_tx)
+        res.map_err(from_tx)?;
+        Ok(new)
     }
 
     fn read_items(&self, prefix: &[u8]) -> Result<Vec<Item>, Error> {
@@ -315,26 +414,25 @@ fn corrupt(what: &str) -> Error {
 
 impl Store for SledStore {
     fn insert(&mut self, event: &SignedEvent) -> Result<bool, StoreError> {
-        let new = self.write_event(event)?;
-        self.flush()?;
-        Ok(new)
+        let new = self.write_events(std::slice::from_ref(event))?;
+        self.flush_events()?;
+        Ok(new > 0)
     }
 
     fn insert_many(&mut self, events: &[SignedEvent]) -> Result<usize, StoreError> {
-        let mut new = 0;
-        for event in events {
-            new += usize::from(self.write_event(event)?);
-        }
-        self.flush()?;
+        let new = self.write_events(events)?;
+        self.flush_events()?;
         Ok(new)
     }
 
+    /// Trusts the bytes: the node verified every event before writing it, and sled
+    /// checksums what it reads back ([`SignedEvent::decode_stored`]).
     fn get(&self, id: &EventId) -> Result<Option<SignedEvent>, StoreError> {
         let Some(bytes) = self.events.get(id.0).map_err(Error::from)? else {
             return Ok(None);
         };
-        let event =
-            SignedEvent::decode(&bytes).map_err(|e| Error::Corrupt(format!("event {id}: {e}")))?;
+        let event = SignedEvent::decode_stored(&bytes)
+            .map_err(|e| Error::Corrupt(format!("event {id}: {e}")))?;
         Ok(Some(event))
     }
 
@@ -357,5 +455,29 @@ impl Store for SledStore {
             .map(|kv| keys::decode_channel(&kv?.0).ok_or_else(|| corrupt("channel key")))
             .collect();
         Ok(channels?)
+    }
+
+    fn authored_since(
+        &self,
+        flotilla: &FlotillaId,
+        author: &PublicKey,
+        since: Hlc,
+    ) -> Result<Vec<(EventId, ChannelId)>, StoreError> {
+        let prefix = keys::author(flotilla, author);
+        let start = keys::at(&prefix, since, &EventId([0; 32]));
+        let mut out = Vec::new();
+        for kv in self.authors.range(start..) {
+            let (k, v) = kv.map_err(Error::from)?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            let (_, id) = keys::decode_at(&k).ok_or_else(|| corrupt("author key"))?;
+            let channel = v
+                .as_ref()
+                .try_into()
+                .map_err(|_| corrupt("author channel"))?;
+            out.push((id, ChannelId(channel)));
+        }
+        Ok(out)
     }
 }

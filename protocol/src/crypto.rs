@@ -46,6 +46,51 @@ pub enum CryptoError {
     Encrypt,
 }
 
+/// Decompressed verifying keys kept per thread (a flotilla has few authors; decompressing a
+/// key costs about a fifth of a verify). Cleared when full.
+const VERIFYING_KEY_CACHE: usize = 1024;
+
+thread_local! {
+    static VERIFYING_KEYS: std::cell::RefCell<std::collections::HashMap<[u8; 32], VerifyingKey>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// `key`'s decompressed verifying key, from the per-thread cache when seen before.
+fn verifying_key(key: &PublicKey) -> Result<VerifyingKey, CryptoError> {
+    VERIFYING_KEYS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(vk) = cache.get(&key.0) {
+            return Ok(*vk);
+        }
+        let vk = VerifyingKey::from_bytes(&key.0).map_err(|_| CryptoError::BadPublicKey)?;
+        if cache.len() >= VERIFYING_KEY_CACHE {
+            cache.clear();
+        }
+        cache.insert(key.0, vk);
+        Ok(vk)
+    })
+}
+
+/// Counts signature verifications on the current thread (tests check one verify per event
+/// that enters the node, none per store read; a thread-local add costs nothing next to a
+/// verify).
+pub mod verify_count {
+    use std::cell::Cell;
+
+    thread_local! {
+        static COUNT: Cell<u64> = const { Cell::new(0) };
+    }
+
+    pub(super) fn bump() {
+        COUNT.with(|c| c.set(c.get() + 1));
+    }
+
+    /// Signature verifications made on this thread so far.
+    pub fn get() -> u64 {
+        COUNT.with(Cell::get)
+    }
+}
+
 /// An ed25519 public key: identifies a node or a user.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct PublicKey(pub [u8; 32]);
@@ -56,7 +101,8 @@ impl PublicKey {
     /// # Errors
     /// [`CryptoError::BadPublicKey`] or [`CryptoError::BadSignature`].
     pub fn verify(&self, msg: &[u8], sig: &Signature) -> Result<(), CryptoError> {
-        let vk = VerifyingKey::from_bytes(&self.0).map_err(|_| CryptoError::BadPublicKey)?;
+        verify_count::bump();
+        let vk = verifying_key(self)?;
         let sig = ed25519_dalek::Signature::from_bytes(&sig.0);
         vk.verify_strict(msg, &sig)
             .map_err(|_| CryptoError::BadSignature)

@@ -208,6 +208,38 @@ impl SignedEvent {
         })
     }
 
+    /// Decodes an event this node verified before and stored itself (the store's own
+    /// bytes, checked by sled's checksums): the signature and the canonical form are not
+    /// checked again. Never use it on bytes from outside the node: [`Self::decode`] is the
+    /// only way in.
+    ///
+    /// # Errors
+    /// [`InvalidEvent::Malformed`] if the bytes do not decode.
+    pub fn decode_stored(bytes: &[u8]) -> Result<Self, InvalidEvent> {
+        let (raw, rest): (RawEvent, _) =
+            postcard::take_from_bytes(bytes).map_err(|_| InvalidEvent::Malformed("event"))?;
+        if !rest.is_empty() {
+            return Err(InvalidEvent::Malformed("trailing bytes"));
+        }
+        let envelope: Envelope = decode_exact(&raw.envelope, "envelope")?;
+        Ok(SignedEvent {
+            id: EventId::of(&raw.envelope),
+            envelope,
+            bytes: bytes.to_vec(),
+        })
+    }
+
+    /// The id of the event encoded in `bytes`, without decoding the envelope or checking
+    /// anything: to match a verdict to bytes that [`Self::decode`] checks elsewhere.
+    ///
+    /// # Errors
+    /// [`InvalidEvent::Malformed`] if the bytes are not an event's outer form.
+    pub fn id_of(bytes: &[u8]) -> Result<EventId, InvalidEvent> {
+        let (raw, _): (RawEvent, _) =
+            postcard::take_from_bytes(bytes).map_err(|_| InvalidEvent::Malformed("event"))?;
+        Ok(EventId::of(&raw.envelope))
+    }
+
     /// The event id.
     pub fn id(&self) -> EventId {
         self.id

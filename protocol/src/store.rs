@@ -7,7 +7,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::crypto::PublicKey;
 use crate::event::SignedEvent;
+use crate::hlc::Hlc;
 use crate::id::{ChannelId, EventId, FlotillaId};
 
 /// A reconciliation item: the event's HLC milliseconds and its id, ordered by both.
@@ -73,6 +75,33 @@ pub trait Store {
     /// # Errors
     /// [`StoreError`] if the backend fails.
     fn channels(&self, flotilla: &FlotillaId) -> Result<Vec<ChannelId>, StoreError>;
+
+    /// The events of `flotilla` signed by `author` at or after `since`, with their channel
+    /// (what a removal revokes). The default walks the flotilla; a store that keeps an
+    /// index by author answers with a range read, O(what it returns).
+    ///
+    /// # Errors
+    /// [`StoreError`] if the backend fails or stored bytes are corrupt.
+    fn authored_since(
+        &self,
+        flotilla: &FlotillaId,
+        author: &PublicKey,
+        since: Hlc,
+    ) -> Result<Vec<(EventId, ChannelId)>, StoreError> {
+        let mut out = Vec::new();
+        for channel in self.channels(flotilla)? {
+            for (_, id) in self.channel_items(flotilla, &channel)? {
+                let Some(event) = self.get(&id)? else {
+                    continue;
+                };
+                let env = event.envelope();
+                if env.author == *author && env.hlc >= since {
+                    out.push((id, channel));
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// An in-memory [`Store`].

@@ -195,6 +195,18 @@ pub enum InEvent {
         /// The message.
         msg: PeerMsg,
     },
+    /// The events of a [`PeerMsg::Events`] from `peer`, already decoded and verified by the
+    /// driver off the state machine ([`SignedEvent::decode`] on each frame, for instance on
+    /// a pool of threads; check [`State::accepts_events`] first): judged and stored like
+    /// the frames of [`InEvent::Recv`], without verifying them again.
+    Verified {
+        /// Who sent them.
+        peer: PublicKey,
+        /// The flotilla of the message.
+        flotilla: FlotillaId,
+        /// Each frame's decoding, in order.
+        events: Vec<Result<SignedEvent, InvalidEvent>>,
+    },
     /// A local event, built with [`State::with_ctx`]: ingest, store and publish it.
     Publish(SignedEvent),
     /// A timer previously requested with [`OutEvent::SetTimer`] fired.
@@ -339,6 +351,22 @@ struct ChannelCache {
     fingerprint: [u8; 16],
 }
 
+/// A channel's reconciliation items, kept in memory once read, and their sealed form
+/// (`None` after a change, sealed again when next needed).
+#[derive(Debug)]
+struct ChannelSet {
+    items: BTreeSet<crate::store::Item>,
+    sealed: Option<ChannelCache>,
+}
+
+impl ChannelSet {
+    fn insert(&mut self, item: crate::store::Item) {
+        if self.items.insert(item) {
+            self.sealed = None;
+        }
+    }
+}
+
 /// The sync state machine of one node. Performs no I/O: feed it [`InEvent`]s with the time,
 /// execute the [`OutEvent`]s it returns.
 #[derive(Debug)]
@@ -353,7 +381,7 @@ pub struct State<S: Store, R: Entropy> {
     peers: BTreeMap<PublicKey, Peer>,
     pending: VecDeque<Pending>,
     pending_ids: HashSet<EventId>,
-    cache: HashMap<(FlotillaId, ChannelId), ChannelCache>,
+    cache: HashMap<(FlotillaId, ChannelId), ChannelSet>,
     outbox: Vec<OutEvent>,
     timer_armed: bool,
 }
@@ -396,6 +424,11 @@ impl<S: Store, R: Entropy> State<S, R> {
                 self.peers.remove(&peer);
             }
             InEvent::Recv { peer, msg } => self.on_recv(peer, msg, now_ms),
+            InEvent::Verified {
+                peer,
+                flotilla,
+                events,
+            } => self.on_decoded(peer, flotilla, events, now_ms),
             InEvent::Publish(event) => self.on_publish(event, now_ms),
             InEvent::TimerFired(Timer::Resync) => self.on_resync(now_ms),
             InEvent::Join { genesis } => self.on_join(genesis),
@@ -435,6 +468,11 @@ impl<S: Store, R: Entropy> State<S, R> {
             .is_some_and(|f| f.revoked.contains(id))
     }
 
+    /// How many stored events of `flotilla` are revoked.
+    pub fn revoked_len(&self, flotilla: &FlotillaId) -> usize {
+        self.flotillas.get(flotilla).map_or(0, |f| f.revoked.len())
+    }
+
     /// Every event id of `flotilla` this node syncs (stored and not revoked).
     ///
     /// # Errors
@@ -449,6 +487,13 @@ impl<S: Store, R: Entropy> State<S, R> {
             }
         }
         Ok(ids)
+    }
+
+    /// Forgets what the core keeps in memory about `flotilla`'s stored events (the
+    /// reconciliation sets), for a driver that wrote to the store directly (a bulk load):
+    /// they are read from the store again when next needed.
+    pub fn store_written(&mut self, flotilla: &FlotillaId) {
+        self.cache.retain(|(f, _), _| f != flotilla);
     }
 
     /// How many received events wait for their control deps.
@@ -473,6 +518,21 @@ impl<S: Store, R: Entropy> State<S, R> {
                 .peers
                 .get(peer)
                 .is_some_and(|p| p.offered.contains(flotilla))
+    }
+
+    /// Does this node take `Events` of `flotilla` from `peer`? A member peer of a followed
+    /// flotilla, or, while joining it, a peer that offered it. Drivers that verify events
+    /// off the state machine ([`InEvent::Verified`]) ask first, so outsiders cost nothing.
+    pub fn accepts_events(&self, peer: &PublicKey, flotilla: &FlotillaId) -> bool {
+        if self.flotillas.contains_key(flotilla) {
+            self.may_sync(flotilla, peer)
+        } else {
+            !self.joins.is_empty()
+                && self
+                    .peers
+                    .get(peer)
+                    .is_some_and(|p| p.offered.contains(flotilla))
+        }
     }
 
     /// Runs `f` with a builder context for `flotilla` and this node's key, to write local

@@ -175,6 +175,7 @@ impl Actor {
         }
         self.index_accepted(flotilla, &event, &content);
         self.announce_content(flotilla, &event, &content);
+        self.announce_post(flotilla, &event, &content);
     }
 
     fn announce_content(&self, flotilla: FlotillaId, event: &SignedEvent, content: &Content) {

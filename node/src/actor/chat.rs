@@ -387,10 +387,17 @@ impl Actor {
                     name: auth.name.clone(),
                     member: auth.is_active_node(&self.me),
                     nodes: auth.active_nodes().len(),
-                    events: self.state.event_ids(f).map_or(0, |ids| ids.len()),
+                    events: self.event_count(f),
                 })
             })
             .collect()
+    }
+
+    /// Events of `flotilla` this node syncs: the stored count minus the revoked, O(1).
+    fn event_count(&self, flotilla: &FlotillaId) -> usize {
+        let stored = self.store.flotilla_event_count(flotilla).unwrap_or(0);
+        let stored = usize::try_from(stored).unwrap_or(usize::MAX);
+        stored.saturating_sub(self.state.revoked_len(flotilla))
     }
 
     /// A post with no files or mentions (the admin API's posts).

@@ -79,12 +79,7 @@ impl Actor {
                 reply_to,
                 reply,
             } => {
-                let res = self
-                    .check_root(&flotilla, &channel, reply_to)
-                    .and_then(|()| {
-                        let content = Self::post_content(text, reply_to);
-                        self.write_content(&flotilla, channel, &as_user, &content)
-                    });
+                let res = self.admin_post(&flotilla, channel, &as_user, text, reply_to);
                 let _ = reply.send(res);
             }
             Command::Messages {
@@ -146,6 +141,24 @@ impl Actor {
                 reply,
             } => {
                 let _ = reply.send(self.bulk_post(&flotilla, channel, &as_user, count));
+            }
+            #[cfg(any(test, feature = "test-utils"))]
+            Command::IngestRaw {
+                from,
+                connect,
+                flotilla,
+                frames,
+                reply,
+            } => {
+                if connect {
+                    self.drive(InEvent::PeerUp(from));
+                }
+                let msg = proto::wire::PeerMsg::Events {
+                    flotilla,
+                    events: frames,
+                };
+                self.on_sync_msg(from, msg);
+                let _ = reply.send(Ok(()));
             }
             Command::Chat(cmd) => self.on_chat_command(cmd),
             Command::Members(cmd) => self.on_members_command(cmd),
@@ -394,9 +407,24 @@ impl Actor {
                 batch.clear();
             }
         }
-        // The cached chat fold did not see these: rebuild it from the store on next read.
+        // The cached chat fold and sync sets did not see these: read again on next use.
         self.drop_fold(flotilla);
+        self.state.store_written(flotilla);
         Ok(written)
+    }
+
+    /// A post through the admin API (`Command::Post`).
+    pub(super) fn admin_post(
+        &mut self,
+        flotilla: &FlotillaId,
+        channel: ChannelId,
+        as_user: &str,
+        text: String,
+        reply_to: Option<EventId>,
+    ) -> Result<EventId, Error> {
+        self.check_root(flotilla, &channel, reply_to)?;
+        let content = Self::post_content(text, reply_to);
+        self.write_content(flotilla, channel, as_user, &content)
     }
 
     pub(super) fn write_content(

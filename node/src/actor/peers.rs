@@ -9,6 +9,7 @@ use super::{Actor, MAX_KNOWN_PEERS, REDIAL_INITIAL, Timer, now_ms};
 use crate::handle::{Event, PeerInfo};
 use crate::net::codec::{Request, Response};
 use crate::net::{self};
+use flotilla_protocol as proto;
 use flotilla_protocol::sync::InEvent;
 
 impl Actor {
@@ -152,13 +153,24 @@ impl Actor {
         match request {
             Request::Sync(msg) => {
                 if let Some(key) = net::node_key(&peer) {
-                    self.drive(InEvent::Recv { peer: key, msg });
+                    self.on_sync_msg(key, msg);
                 }
                 Response::Ack
             }
             Request::Join(join) => self.on_join_request(peer, *join),
             Request::Probe(tag) => self.on_probe(peer, tag),
             Request::Files(req) => self.on_files_request(peer, req),
+        }
+    }
+
+    /// A sync message from a peer: events are verified off the actor, the rest goes to
+    /// the core at once.
+    pub(super) fn on_sync_msg(&mut self, peer: proto::PublicKey, msg: proto::wire::PeerMsg) {
+        match msg {
+            proto::wire::PeerMsg::Events { flotilla, events } => {
+                self.on_events(peer, flotilla, events);
+            }
+            msg => self.drive(InEvent::Recv { peer, msg }),
         }
     }
 

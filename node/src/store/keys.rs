@@ -82,6 +82,24 @@ pub(crate) fn decode_at(key: &[u8]) -> Option<(Hlc, EventId)> {
     Some((decode_hlc(rest)?, EventId(rest[HLC_LEN..].try_into().ok()?)))
 }
 
+/// A `u64` stored big-endian.
+pub(crate) fn decode_u64(bytes: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}
+
+/// `flotilla ++ author`: the prefix of an author's events in [`super::AUTHOR_EVENT`].
+pub(crate) fn author(flotilla: &FlotillaId, author: &PublicKey) -> Vec<u8> {
+    let mut k = Vec::with_capacity(FlotillaId::LEN + 32 + HLC_LEN + EventId::LEN);
+    k.extend_from_slice(&flotilla.0);
+    k.extend_from_slice(&author.0);
+    k
+}
+
+/// `flotilla ++ author ++ hlc ++ id`: one event in [`super::AUTHOR_EVENT`].
+pub(crate) fn authored(flotilla: &FlotillaId, who: &PublicKey, t: Hlc, id: &EventId) -> Vec<u8> {
+    at(&author(flotilla, who), t, id)
+}
+
 /// `user ++ flotilla ++ channel`: whose read marker for which channel.
 pub(crate) fn read_marker(user: &PublicKey, flotilla: &FlotillaId, chan: &ChannelId) -> Vec<u8> {
     let mut k = Vec::with_capacity(32 + CHANNEL_PREFIX_LEN);

@@ -8,7 +8,7 @@
 use super::{Error, META_VALUE};
 
 /// The schema this code reads and writes. Bump it with a [`Migration`] from the previous one.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The key of the version in [`META_VALUE`].
 const VERSION_KEY: &[u8] = b"schema_version";
@@ -23,8 +23,37 @@ pub struct Migration {
     pub run: fn(&sled::Db) -> Result<(), Error>,
 }
 
-/// Every migration, oldest first. None yet: version 1 is the first schema.
-pub(crate) const MIGRATIONS: &[Migration] = &[];
+/// Every migration, oldest first.
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    from: 1,
+    run: author_index,
+}];
+
+/// 1 → 2: fills [`super::AUTHOR_EVENT`] and [`super::FLOTILLA_COUNT`] from the stored
+/// events (once; later events update them in the batch that stores them). Idempotent: the
+/// index is keyed by event and the counts are recomputed whole.
+fn author_index(db: &sled::Db) -> Result<(), Error> {
+    let events = db.open_tree(super::EVENTID_EVENT)?;
+    let authors = db.open_tree(super::AUTHOR_EVENT)?;
+    let counts = db.open_tree(super::FLOTILLA_COUNT)?;
+    let mut per_flotilla = std::collections::BTreeMap::<[u8; 16], u64>::new();
+    let mut batch = sled::Batch::default();
+    for kv in &events {
+        let (_, bytes) = kv?;
+        let event = flotilla_protocol::SignedEvent::decode_stored(&bytes)
+            .map_err(|e| Error::Corrupt(format!("event: {e}")))?;
+        let env = event.envelope();
+        let key = super::keys::authored(&env.flotilla, &env.author, env.hlc, &event.id());
+        batch.insert(key, &env.channel.0[..]);
+        *per_flotilla.entry(env.flotilla.0).or_default() += 1;
+    }
+    authors.apply_batch(batch)?;
+    for (flotilla, n) in per_flotilla {
+        counts.insert(flotilla, &n.to_be_bytes()[..])?;
+    }
+    db.flush()?;
+    Ok(())
+}
 
 /// Stamps a new store, refuses a newer one, migrates an older one.
 pub(crate) fn check_and_migrate(db: &sled::Db, migrations: &[Migration]) -> Result<(), Error> {

@@ -76,6 +76,79 @@ fn insert_get_contains_and_duplicates() {
 }
 
 #[test]
+fn a_batch_is_verified_never_and_flushed_once_and_reads_do_not_verify() {
+    let (_dir, mut store) = open();
+    let mut maker = EventMaker::new(3);
+    let batch: Vec<_> = (0..256)
+        .map(|i| maker.event(maker.channel(i % 3), hlc(u64::from(i), 0)))
+        .collect();
+    let (verifies, flushes) = (proto::crypto::verify_count::get(), store.flush_count());
+    assert_eq!(store.insert_many(&batch).unwrap(), 256);
+    assert_eq!(store.flush_count() - flushes, 1, "one flush per batch");
+    for e in &batch {
+        assert_eq!(store.get(&e.id()).unwrap().as_ref(), Some(e));
+    }
+    assert_eq!(
+        proto::crypto::verify_count::get(),
+        verifies,
+        "the store neither verifies what it writes nor what it reads"
+    );
+    store.defer_flush(true);
+    let more = [maker.event(maker.channel(0), hlc(999, 0))];
+    assert_eq!(store.insert_many(&more).unwrap(), 1);
+    assert_eq!(
+        store.flush_count() - flushes,
+        1,
+        "a deferred insert does not flush"
+    );
+}
+
+#[test]
+fn authored_since_is_a_range_of_the_author_index_and_survives_migration() {
+    let (dir, mut store) = open();
+    let mut alice = EventMaker::new(4);
+    let mut bob = EventMaker::new(5);
+    let f = alice.flotilla();
+    let mut mine = Vec::new();
+    for t in 0..20 {
+        let e = alice.event(alice.channel(t % 2), hlc(u64::from(t), 0));
+        if t >= 10 {
+            mine.push((e.id(), e.envelope().channel));
+        }
+        store.insert(&e).unwrap();
+        store
+            .insert(&bob.event(bob.channel(0), hlc(u64::from(t), 0)))
+            .unwrap();
+    }
+    mine.sort();
+    let found = |store: &SledStore| {
+        let mut got = store
+            .authored_since(&f, &alice.author(), hlc(10, 0))
+            .unwrap();
+        got.sort();
+        got
+    };
+    assert_eq!(found(&store), mine);
+    assert!(
+        store
+            .authored_since(&f, &alice.author(), hlc(99, 0))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.flotilla_event_count(&f).unwrap(), 20);
+    assert_eq!(store.flotilla_event_count(&bob.flotilla()).unwrap(), 20);
+    // A schema-1 store has no author index nor counts: opening it builds them.
+    store.authors.clear().unwrap();
+    store.counts.clear().unwrap();
+    let meta = store.db.open_tree(META_VALUE).unwrap();
+    schema::write_version(&store.db, &meta, 1).unwrap();
+    drop((store, meta));
+    let store = SledStore::open(&dir.path().join("store")).unwrap();
+    assert_eq!(found(&store), mine);
+    assert_eq!(store.flotilla_event_count(&f).unwrap(), 20);
+}
+
+#[test]
 fn channel_items_are_sorted_and_channels_listed_per_flotilla() {
     let (_dir, mut store) = open();
     let mut maker = EventMaker::new(2);

@@ -190,7 +190,9 @@ impl<S: Store, R: Entropy> State<S, R> {
             if let Some(f) = self.flotillas.get_mut(&flotilla) {
                 f.clock.observe(env.hlc, now_ms);
             }
-            self.cache.remove(&(flotilla, env.channel));
+            if let Some(set) = self.cache.get_mut(&(flotilla, env.channel)) {
+                set.insert((env.hlc.ms, event.id()));
+            }
             self.deliver(Event::Accepted {
                 flotilla,
                 id: event.id(),
@@ -236,11 +238,15 @@ impl<S: Store, R: Entropy> State<S, R> {
             if let Some(f) = self.flotillas.get_mut(&flotilla) {
                 f.revoked.insert(id);
             }
+            // Rare: the channel's set is read again from the store when next needed.
             self.cache.remove(&(flotilla, channel));
             self.deliver(Event::Revoked { flotilla, id });
         }
     }
 
+    /// Stored events of `flotilla` whose author was removed at or before their timestamp
+    /// and that are not revoked yet: one author-index read per removed member, never a walk
+    /// of the flotilla.
     fn find_revoked(
         &mut self,
         flotilla: FlotillaId,
@@ -317,6 +323,7 @@ impl<S: Store, R: Entropy> State<S, R> {
             }
         }
         self.flotillas.insert(flotilla, rebuilt);
+        self.store_written(&flotilla);
         let revoked = self.find_revoked(flotilla)?;
         if let Some(f) = self.flotillas.get_mut(&flotilla) {
             f.revoked.extend(revoked.into_iter().map(|(id, _)| id));

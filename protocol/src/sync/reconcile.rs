@@ -6,63 +6,64 @@ use std::collections::{BTreeMap, BTreeSet};
 use negentropy::{Id, Negentropy, NegentropyStorageBase, NegentropyStorageVector};
 
 use super::{
-    ChannelCache, Event, MAX_QUEUED_SESSIONS, MAX_WANT_BACKLOG, MAX_WANTS_IN_FLIGHT, State,
+    ChannelCache, ChannelSet, Event, MAX_QUEUED_SESSIONS, MAX_WANT_BACKLOG, MAX_WANTS_IN_FLIGHT,
+    State,
 };
 use crate::crypto::PublicKey;
 use crate::entropy::Entropy;
 use crate::id::{ChannelId, EventId, FlotillaId};
-use crate::store::{Store, StoreError};
+use crate::store::{Item, Store, StoreError};
 use crate::wire::{
     self, ChannelSummary, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_HAVE_BATCH, MAX_WANT_BATCH,
     PeerMsg,
 };
 
 impl<S: Store, R: Entropy> State<S, R> {
-    /// The cached reconciliation set of a channel, built from the store when missing.
+    /// The cached reconciliation set of a channel: its items are read from the store once,
+    /// then kept up to date in memory as events are accepted or revoked; the sealed
+    /// negentropy storage is rebuilt from them (no store read) after a change.
     fn channel_cache(
         &mut self,
         flotilla: FlotillaId,
         channel: ChannelId,
     ) -> Result<&ChannelCache, StoreError> {
-        if !self.cache.contains_key(&(flotilla, channel)) {
-            let built = self.build_cache(flotilla, channel)?;
-            self.cache.insert((flotilla, channel), built);
+        let key = (flotilla, channel);
+        if !self.cache.contains_key(&key) {
+            let items = self.load_items(flotilla, channel)?;
+            self.cache.insert(
+                key,
+                ChannelSet {
+                    items,
+                    sealed: None,
+                },
+            );
         }
-        self.cache
-            .get(&(flotilla, channel))
-            .ok_or_else(|| StoreError::Backend("cache".into()))
+        let set = self
+            .cache
+            .get_mut(&key)
+            .ok_or_else(|| StoreError::Backend("cache".into()))?;
+        Ok(set.sealed.get_or_insert_with(|| seal(&set.items)))
     }
 
-    fn build_cache(
+    fn load_items(
         &self,
         flotilla: FlotillaId,
         channel: ChannelId,
-    ) -> Result<ChannelCache, StoreError> {
-        let items = self.store.channel_items(&flotilla, &channel)?;
+    ) -> Result<BTreeSet<Item>, StoreError> {
         let revoked = self.flotillas.get(&flotilla).map(|f| &f.revoked);
-        let mut storage = NegentropyStorageVector::with_capacity(items.len());
-        for (ms, id) in items {
-            if revoked.is_some_and(|r| r.contains(&id)) {
-                continue;
-            }
-            // Errors only on a sealed storage, and this one is fresh.
-            let _ = storage.insert(ms, Id::from_byte_array(id.0));
-        }
-        let _ = storage.seal();
-        let count = storage.size().unwrap_or(0);
-        let fingerprint = storage
-            .fingerprint(0, count)
-            .map(|f| f.to_bytes())
-            .unwrap_or_default();
-        Ok(ChannelCache {
-            storage,
-            count: count as u64,
-            fingerprint,
-        })
+        Ok(self
+            .store
+            .channel_items(&flotilla, &channel)?
+            .into_iter()
+            .filter(|(_, id)| !revoked.is_some_and(|r| r.contains(id)))
+            .collect())
     }
 
     /// Our summaries of `flotilla`'s non-empty channels, sorted by channel.
-    fn summaries(&mut self, flotilla: FlotillaId) -> Result<Vec<ChannelSummary>, StoreError> {
+    pub(super) fn summaries(
+        &mut self,
+        flotilla: FlotillaId,
+    ) -> Result<Vec<ChannelSummary>, StoreError> {
         let mut out = Vec::new();
         for channel in self.store.channels(&flotilla)? {
             let c = self.channel_cache(flotilla, channel)?;
@@ -434,21 +435,30 @@ impl<S: Store, R: Entropy> State<S, R> {
         frames: &[Vec<u8>],
         now_ms: u64,
     ) {
-        let allowed = if self.flotillas.contains_key(&flotilla) {
-            self.may_sync(&flotilla, &peer)
-        } else {
-            !self.joins.is_empty()
-                && self
-                    .peers
-                    .get(&peer)
-                    .is_some_and(|p| p.offered.contains(&flotilla))
-        };
-        if !allowed {
+        if !self.accepts_events(&peer, &flotilla) {
             return;
         }
-        let mut events = Vec::with_capacity(frames.len());
-        for bytes in frames {
-            match crate::event::SignedEvent::decode(bytes) {
+        let decoded = frames
+            .iter()
+            .map(|bytes| crate::event::SignedEvent::decode(bytes))
+            .collect();
+        self.on_decoded(peer, flotilla, decoded, now_ms);
+    }
+
+    /// Events of one `Events` message, decoded and verified (here or by the driver).
+    pub(super) fn on_decoded(
+        &mut self,
+        peer: PublicKey,
+        flotilla: FlotillaId,
+        decoded: Vec<Result<crate::event::SignedEvent, crate::event::InvalidEvent>>,
+        now_ms: u64,
+    ) {
+        if !self.peers.contains_key(&peer) || !self.accepts_events(&peer, &flotilla) {
+            return; // gone, or not (any more) someone we hear about this flotilla
+        }
+        let mut events = Vec::with_capacity(decoded.len());
+        for result in decoded {
+            match result {
                 Ok(e) if e.envelope().flotilla == flotilla => events.push(e),
                 Ok(_) => {}
                 Err(error) => self.deliver(Event::Invalid { from: peer, error }),
@@ -461,6 +471,26 @@ impl<S: Store, R: Entropy> State<S, R> {
         }
         self.ingest(flotilla, events, Some(peer), false, now_ms);
         self.pump_wants(peer);
+    }
+}
+
+/// Seals a channel's items into negentropy storage, with the channel's summary.
+fn seal(items: &BTreeSet<Item>) -> ChannelCache {
+    let mut storage = NegentropyStorageVector::with_capacity(items.len());
+    for (ms, id) in items {
+        // Errors only on a sealed storage, and this one is fresh.
+        let _ = storage.insert(*ms, Id::from_byte_array(id.0));
+    }
+    let _ = storage.seal();
+    let count = storage.size().unwrap_or(0);
+    let fingerprint = storage
+        .fingerprint(0, count)
+        .map(|f| f.to_bytes())
+        .unwrap_or_default();
+    ChannelCache {
+        storage,
+        count: count as u64,
+        fingerprint,
     }
 }
 

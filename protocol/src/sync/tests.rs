@@ -132,6 +132,70 @@ fn joiner(a: &mut Node, f: FlotillaId, config: Config) -> Node {
 }
 
 #[test]
+fn a_received_event_is_verified_once_and_a_duplicate_never() {
+    let (mut a, f) = founded();
+    let mut b = joiner(&mut a, f, Config::default());
+    let adds: Vec<SignedEvent> = (0..40).map(|i| user_add(&mut a, f, 500 + i)).collect();
+    let refs: Vec<&SignedEvent> = adds.iter().collect();
+    let before = crate::crypto::verify_count::get();
+    run(
+        &mut b,
+        InEvent::Recv {
+            peer: a.me(),
+            msg: events_msg(f, &refs),
+        },
+    );
+    assert_eq!(
+        crate::crypto::verify_count::get() - before,
+        40,
+        "one verify per event"
+    );
+    assert!(
+        adds.iter()
+            .all(|e| b.store().contains(&e.id()).expect("store"))
+    );
+    // Summaries and reconciliation read the store and the in-memory sets: no verify.
+    let before = crate::crypto::verify_count::get();
+    let hello = PeerMsg::Hello {
+        flotilla: f,
+        summaries: vec![],
+    };
+    run(
+        &mut b,
+        InEvent::Recv {
+            peer: a.me(),
+            msg: hello,
+        },
+    );
+    assert_eq!(crate::crypto::verify_count::get(), before);
+}
+
+#[test]
+fn the_reconciliation_set_follows_accepted_events_without_a_store_read() {
+    let (mut a, f) = founded();
+    let mut b = joiner(&mut a, f, Config::default());
+    let before = b.summaries(f).expect("summaries");
+    let add = user_add(&mut a, f, 900);
+    run(
+        &mut b,
+        InEvent::Recv {
+            peer: a.me(),
+            msg: events_msg(f, &[&add]),
+        },
+    );
+    let after = b.summaries(f).expect("summaries");
+    let rebuilt = {
+        b.store_written(&f);
+        b.summaries(f).expect("summaries")
+    };
+    assert_ne!(before, after, "the new event is in the set");
+    assert_eq!(
+        after, rebuilt,
+        "the in-memory set equals one read from the store"
+    );
+}
+
+#[test]
 fn a_duplicate_is_ignored() {
     let (mut a, f) = founded();
     let mut b = joiner(&mut a, f, Config::default());
