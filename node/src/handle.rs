@@ -24,8 +24,8 @@ use crate::Error;
 
 mod chat;
 mod chat_command;
-mod members;
 mod files;
+mod members;
 pub mod search;
 pub mod views;
 

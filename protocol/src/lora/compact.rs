@@ -8,6 +8,7 @@
 //! channel:2        prefix of the channel id (forms 0 and 1)
 //! deps:u8, n × 4   prefixes of the control deps (sorted)
 //! hlc:             zigzag varint (ms − max ms of the deps), varint logical
+//! seq:             varint, the author's sequence number
 //! key:2, nonce:24  prefix of the content key id, the AEAD nonce (forms 0 and 1)
 //! form 0:          compact content (below)
 //! form 1:          varint length, ciphertext
@@ -178,6 +179,7 @@ fn encode_compact(event: &SignedEvent, lookup: &impl Lookup) -> Option<Vec<u8>> 
     }
     w.zigzag(env.hlc.ms as i64 - base as i64);
     w.varint(u64::from(env.hlc.logical));
+    w.varint(env.seq);
     match (form, sealed, plain) {
         (FORM_CONTROL, _, _) => w.bytes(&env.payload),
         (_, Some(s), Some(content)) => {
@@ -387,6 +389,7 @@ pub fn decode(
         .collect::<Result<_, _>>()?;
     let delta = r.zigzag("hlc")?;
     let logical = u32::try_from(r.varint("hlc logical")?).map_err(|_| LoraError::Invalid("hlc"))?;
+    let seq = r.varint("seq")?;
     let (key, nonce) = if form == FORM_CONTROL {
         (None, [0u8; NONCE_LEN])
     } else {
@@ -476,6 +479,7 @@ pub fn decode(
             channel: channels[pick[1]],
             key: keys[pick[2]],
             hlc: Hlc { ms, logical },
+            seq,
             deps: dep_ids,
             nonce,
         };
@@ -495,6 +499,7 @@ struct Parts {
     channel: ChannelId,
     key: Option<EventId>,
     hlc: Hlc,
+    seq: u64,
     deps: Vec<EventId>,
     nonce: [u8; NONCE_LEN],
 }
@@ -536,6 +541,7 @@ fn build(
         channel: p.channel,
         author: p.author,
         hlc: p.hlc,
+        seq: p.seq,
         deps,
         kind,
         payload,
