@@ -53,18 +53,13 @@ execs=$(awk -F: '/^execs_done/ {gsub(/ /, "", $2); print $2}' "$stats")
 crashes=$(awk -F: '/^saved_crashes/ {gsub(/ /, "", $2); print $2}' "$stats")
 hangs=$(awk -F: '/^saved_hangs/ {gsub(/ /, "", $2); print $2}' "$stats")
 
-# Keep a minimised corpus: the old one plus what AFL found, reduced to what adds coverage.
-mkdir -p "$out/all"
-cp "corpus/$target"/* "$out/default/queue"/id* "$out/all/" 2>/dev/null || true
-if cargo afl cmin -i "$out/all" -o "$out/min" -- "$bin" "$target" > "$out/cmin.log" 2>&1; then
-    rm -rf "corpus/$target"
-    mkdir -p "corpus/$target"
-    i=0
-    for f in "$out/min"/*; do
-        cp "$f" "corpus/$target/$(printf 'c%05d' "$i")"
-        i=$((i + 1))
-    done
-fi
+# Keep the corpus: the old inputs plus AFL's queue (each queue entry added coverage when it
+# was found), named by content so reruns do not duplicate. (afl-cmin could shrink it more, but
+# cargo-afl's afl-cmin picks up a system afl-showmap of another version when there is one.)
+mkdir -p "corpus/$target"
+for f in "$out/default/queue"/id*; do
+    [ -e "$f" ] && cp "$f" "corpus/$target/q-$(sha1sum "$f" | cut -c1-16)"
+done
 size=$(ls "corpus/$target" | wc -l)
 
 if [ "${crashes:-0}" != 0 ]; then
