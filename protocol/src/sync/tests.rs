@@ -145,10 +145,12 @@ fn a_received_event_is_verified_once_and_a_duplicate_never() {
             msg: events_msg(f, &refs),
         },
     );
+    // Two signatures per `UserAdd`, each checked once: the event's and the user key's over
+    // its binding to its home node (protocol::proof::user_statement).
     assert_eq!(
         crate::crypto::verify_count::get() - before,
-        40,
-        "one verify per event"
+        2 * 40,
+        "one verify per signature"
     );
     assert!(
         adds.iter()
