@@ -21,6 +21,7 @@ mod chat;
 mod chat_commands;
 mod commands;
 mod found;
+mod import;
 mod join;
 mod peers;
 mod posts;
@@ -162,6 +163,8 @@ pub(crate) struct Actor {
     cache: cache::FoldCache,
     /// Where attachments go, and their limits.
     files: crate::files::Attachments,
+    /// Imported posts already in each flotilla, for idempotent imports.
+    imported: crate::import::Seen,
 }
 
 impl std::fmt::Debug for Actor {
@@ -271,6 +274,7 @@ impl Actor {
             stop_reply: None,
             cache: cache::FoldCache::default(),
             files: attachments,
+            imported: crate::import::Seen::default(),
         };
         actor.resume_all()?;
         for i in 0..actor.statics.len() {

@@ -60,6 +60,16 @@ pub enum Command {
     Messages(MessagesArgs),
     /// Show the peers this node knows.
     Peers(PeersArgs),
+    /// Import from another system.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+/// `flotilla import …`
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import a Mattermost bulk export (JSONL): teams, channels, users, posts, DMs.
+    Bulk(crate::import::ImportArgs),
 }
 
 /// `flotilla user …`
@@ -229,6 +239,13 @@ impl Cli {
             Some(dir) => dir,
             None => datadir::default_path()?,
         };
+        if let Command::Import(ImportCommand::Bulk(args)) = &self.command
+            && args.validate
+        {
+            let plan = crate::import::check(args)?;
+            println!("{}", crate::import::summary(&plan));
+            return Ok(());
+        }
         let mut client = Client::connect(&dir).await?;
         let mut out = std::io::stdout().lock();
         for line in self.command.call(&mut client).await? {
@@ -368,6 +385,7 @@ impl Command {
                         .collect()
                 }
             }
+            Command::Import(ImportCommand::Bulk(args)) => crate::import::run(client, args).await?,
             Command::Peers(a) => {
                 let list: Vec<PeerView> = client.call(&Request::Peers {}).await?;
                 if a.json {

@@ -43,6 +43,7 @@ mod error;
 pub mod files;
 pub mod handle;
 pub mod http;
+pub mod import;
 pub mod markdown;
 mod mdns;
 pub mod net;

@@ -148,6 +148,14 @@ impl Actor {
                 let _ = reply.send(self.bulk_post(&flotilla, channel, &as_user, count));
             }
             Command::Chat(cmd) => self.on_chat_command(cmd),
+            Command::ImportPost {
+                who,
+                channel,
+                post,
+                reply,
+            } => {
+                let _ = reply.send(self.import_post(&who, channel, post));
+            }
             Command::Shutdown { reply } => self.stop_reply = Some(reply),
         }
     }

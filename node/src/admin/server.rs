@@ -389,6 +389,10 @@ async fn dispatch(node: &NodeHandle, request: Request) -> Result<serde_json::Val
             limit,
             flotilla,
         } => to_value(messages(node, &channel, limit, flotilla.as_deref()).await?),
+        Request::ImportBatch { flotilla, batch } => {
+            let flotilla = resolve_flotilla(node, flotilla.as_deref()).await?;
+            to_value(import_batch(node, flotilla, batch).await?)
+        }
         Request::Peers {} => {
             let peers = node.peers().await.map_err(from_node)?;
             let views: Vec<PeerView> = peers
@@ -404,6 +408,26 @@ async fn dispatch(node: &NodeHandle, request: Request) -> Result<serde_json::Val
             to_value(views)
         }
     }
+}
+
+async fn import_batch(
+    node: &NodeHandle,
+    flotilla: FlotillaId,
+    batch: crate::import::Batch,
+) -> Result<crate::import::BatchReport, Failure> {
+    let users = node.users().await.map_err(from_node)?;
+    let admin = users.iter().find(|u| u.admin && u.account).ok_or_else(|| {
+        (
+            ErrorCode::NotFound,
+            "no node admin: make one first".to_owned(),
+        )
+    })?;
+    crate::import::apply(node, flotilla, &admin.username, batch)
+        .await
+        .map_err(|e| {
+            let (code, message) = from_node(e.error);
+            (code, format!("line {}: {message}", e.line))
+        })
 }
 
 async fn user_create(

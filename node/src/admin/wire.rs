@@ -95,6 +95,15 @@ pub enum Request {
     },
     /// Known peers; answers `[PeerView]`.
     Peers {},
+    /// One batch of a bulk import (`flotilla import bulk`); answers
+    /// [`BatchReport`](crate::import::BatchReport).
+    ImportBatch {
+        /// The flotilla.
+        #[serde(default)]
+        flotilla: Option<String>,
+        /// What to import.
+        batch: crate::import::Batch,
+    },
 }
 
 /// One response line: `{"ok": …}` or `{"error": code, "message": text}`.
