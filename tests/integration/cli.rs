@@ -242,14 +242,14 @@ fn bad_flags_and_configs_exit_non_zero_with_a_message() -> anyhow::Result<()> {
 }
 
 /// A `flotilla serve` process, killed on drop (a failing test leaves nothing running).
-struct Serve {
+pub(crate) struct Serve {
     child: Child,
     dir: PathBuf,
-    mesh: String,
+    pub(crate) mesh: String,
 }
 
 impl Serve {
-    fn start(dir: &Path, extra: &[&str]) -> anyhow::Result<Serve> {
+    pub(crate) fn start(dir: &Path, extra: &[&str]) -> anyhow::Result<Serve> {
         let (child, _url, mesh) = spawn_serve_mesh(dir, extra)?;
         Ok(Serve {
             child,
@@ -259,17 +259,17 @@ impl Serve {
     }
 
     /// Runs `flotilla --data-dir <dir> <args>` and expects success; returns stdout.
-    fn ok(&self, args: &[&str]) -> anyhow::Result<String> {
+    pub(crate) fn ok(&self, args: &[&str]) -> anyhow::Result<String> {
         ok(&self.dir, args)
     }
 
     /// Runs `flotilla --data-dir <dir> <args>` and expects failure; returns stderr.
-    fn fails(&self, args: &[&str]) -> anyhow::Result<String> {
+    pub(crate) fn fails(&self, args: &[&str]) -> anyhow::Result<String> {
         fails(&self.dir, args)
     }
 
     /// `messages --channel <channel> --json`, parsed.
-    fn messages(&self, channel: &str) -> anyhow::Result<Vec<serde_json::Value>> {
+    pub(crate) fn messages(&self, channel: &str) -> anyhow::Result<Vec<serde_json::Value>> {
         let out = self.ok(&[
             "messages",
             "--channel",
@@ -291,7 +291,7 @@ impl Serve {
     }
 
     /// SIGTERM, and waits for a clean exit.
-    fn stop(mut self) -> anyhow::Result<()> {
+    pub(crate) fn stop(mut self) -> anyhow::Result<()> {
         let status = terminate(&mut self.child)?;
         anyhow::ensure!(status.success(), "unclean exit: {status}");
         Ok(())
@@ -316,7 +316,7 @@ fn flotilla(dir: &Path, args: &[&str]) -> anyhow::Result<std::process::Output> {
         .output()?)
 }
 
-fn ok(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
+pub(crate) fn ok(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
     let out = flotilla(dir, args)?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     anyhow::ensure!(
@@ -327,7 +327,7 @@ fn ok(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
     Ok(String::from_utf8(out.stdout)?)
 }
 
-fn fails(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
+pub(crate) fn fails(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
     let out = flotilla(dir, args)?;
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     anyhow::ensure!(
@@ -343,7 +343,7 @@ fn fails(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
 }
 
 /// The one line of `out`, checked to be a lowercase hex id of `len` characters.
-fn hex_id(out: &str, len: usize) -> anyhow::Result<String> {
+pub(crate) fn hex_id(out: &str, len: usize) -> anyhow::Result<String> {
     let id = out.trim();
     anyhow::ensure!(
         id.len() == len && id.chars().all(|c| c.is_ascii_hexdigit()),
@@ -353,7 +353,7 @@ fn hex_id(out: &str, len: usize) -> anyhow::Result<String> {
 }
 
 /// Polls `check` until it holds, or fails naming `what` at `deadline`.
-fn wait_until(
+pub(crate) fn wait_until(
     deadline: Instant,
     what: &str,
     mut check: impl FnMut() -> anyhow::Result<bool>,

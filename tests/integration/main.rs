@@ -4,6 +4,8 @@
 //! - [`crash`]: events acknowledged before a SIGKILL are all there after it.
 //! - [`cli`]: the real `flotilla` binary: serve, status, key mode, bad flags, every admin
 //!   command, and three nodes joining, posting and catching up after a restart.
+//! - [`import`]: a hand-written Mattermost bulk export imported through the binary,
+//!   twice, synced to a second boat, exported and re-imported into a fresh node.
 //! - [`netns`]: network namespaces (root): real mDNS between processes, cut links, tbf.
 //! - [`mesh`]: real nodes in this process: convergence, relays, partitions, restarts,
 //!   late joiners, outsiders, invites.
@@ -20,6 +22,7 @@ mod chat;
 mod cli;
 mod cold_sync;
 mod crash;
+mod import;
 mod latency;
 mod mesh;
 mod netns;

@@ -245,6 +245,8 @@ impl Applier<'_> {
         if c.private {
             let view = self.node.channel_view(self.flotilla, id, &creator).await?;
             for m in c.members.iter().filter(|m| !view.members.contains(m)) {
+                // Acting as the user makes a local account a user of the flotilla.
+                self.node.channels_for(self.flotilla, m).await?;
                 self.node
                     .add_channel_member(self.flotilla, id, &creator, m)
                     .await?;
