@@ -63,6 +63,25 @@ pub enum Command {
     /// Import from another system.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Export for another system.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+/// `flotilla export …`
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Write a flotilla as a Mattermost bulk file (JSONL), readable by `import bulk`.
+    Bulk {
+        /// The file to write (`import.jsonl`).
+        file: PathBuf,
+        /// The flotilla (id or name); optional while the node is in only one.
+        #[arg(long, value_name = "FLOTILLA")]
+        flotilla: Option<String>,
+        /// Also copy the attachments to `data/` beside the file.
+        #[arg(long)]
+        attachments: bool,
+    },
 }
 
 /// `flotilla import …`
@@ -386,6 +405,23 @@ impl Command {
                 }
             }
             Command::Import(ImportCommand::Bulk(args)) => crate::import::run(client, args).await?,
+            Command::Export(ExportCommand::Bulk {
+                file,
+                flotilla,
+                attachments,
+            }) => {
+                let file = std::path::absolute(&file).context("the export file")?;
+                let req = Request::ExportBulk {
+                    flotilla,
+                    file,
+                    attachments,
+                };
+                let r: crate::import::ExportReport = client.call(&req).await?;
+                vec![format!(
+                    "exported to {}: {} channel(s), {} user(s), {} post(s) and replies, {} file(s)",
+                    r.file, r.channels, r.users, r.posts, r.files
+                )]
+            }
             Command::Peers(a) => {
                 let list: Vec<PeerView> = client.call(&Request::Peers {}).await?;
                 if a.json {

@@ -14,10 +14,13 @@
 //!   events signed by the node with their author's key and shown at their original time.
 //! - `run`: the CLI side: reads the file, validates, creates the flotillas and accounts
 //!   (temporary passwords in a 0600 file), sends the batches and shows progress.
+//! - `export`: `flotilla export bulk`, the same format back out, in Mattermost's order; a
+//!   round trip import → export → import gives the same channels, users and posts.
 //!
 //! [`Content::ImportedPost`]: flotilla_protocol::Content::ImportedPost
 
 mod apply;
+mod export;
 mod format;
 mod run;
 mod seen;
@@ -27,6 +30,7 @@ pub use apply::{
     Batch, BatchReport, ChannelItem, Item, ItemError, PostItem, ReactionItem, ReplyItem, Target,
     apply,
 };
+pub use export::{ExportReport, export, team_name};
 pub use run::{ImportArgs, check, run, summary};
 pub use seen::{NewPost, PostKey, Seen, check_text};
 pub use validate::{Plan, Problem, TeamPlan, UserPlan, validate};

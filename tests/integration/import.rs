@@ -206,5 +206,62 @@ fn a_mattermost_export_is_validated_imported_once_synced_and_exported() -> anyho
     wait_until(deadline, "the imported history on the other boat", || {
         Ok(shape(&b, &flotilla, "town-square").unwrap_or_default() == town)
     })?;
+    eprintln!("synced {:?}", t0.elapsed());
+
+    // Export, re-import into a fresh node, export again: the same file.
+    let out1 = tmp.path().join("out1/import.jsonl");
+    let out2 = tmp.path().join("out2/import.jsonl");
+    std::fs::create_dir_all(tmp.path().join("out1"))?;
+    std::fs::create_dir_all(tmp.path().join("out2"))?;
+    let out1_s = out1.to_str().context("path")?;
+    let exported = a.ok(&[
+        "export",
+        "bulk",
+        out1_s,
+        "--flotilla",
+        CLUB,
+        "--attachments",
+    ])?;
+    assert!(
+        exported.contains("7 channel(s), 5 user(s), 11 post(s) and replies, 1 file(s)"),
+        "{exported}"
+    );
+    let text1 = std::fs::read_to_string(&out1)?;
+    for expected in [
+        r#""is_pinned":true"#,
+        r#""emoji_name":"sailboat""#,
+        r#""deleted_at":"#,
+        r#""type":"P""#,
+        r#""channel_members":["anne","bruno","chloe"]"#,
+        "Bienvenue à bord",
+        "⛵",
+    ] {
+        assert!(text1.contains(expected), "{expected} in {text1}");
+    }
+    let c = Serve::start(&tmp.path().join("c"), &["--name", "Houat"])?;
+    admin(&c)?;
+    let dir1 = tmp.path().join("out1");
+    c.ok(&["import", "bulk", dir1.to_str().context("path")?])?;
+    for channel in ["town-square", "bureau", "meteo", "saison-2023", "off-topic"] {
+        assert_eq!(
+            shape(&c, CLUB, channel)?,
+            shape(&a, CLUB, channel)?,
+            "{channel} after the round trip"
+        );
+    }
+    c.ok(&[
+        "export",
+        "bulk",
+        out2.to_str().context("path")?,
+        "--attachments",
+    ])?;
+    let text2 = std::fs::read_to_string(&out2)?;
+    let without_info = |t: &str| t.lines().skip(1).map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(
+        without_info(&text2),
+        without_info(&text1),
+        "a stable round trip"
+    );
+    eprintln!("round trip {:?}", t0.elapsed());
     Ok(())
 }

@@ -393,6 +393,17 @@ async fn dispatch(node: &NodeHandle, request: Request) -> Result<serde_json::Val
             let flotilla = resolve_flotilla(node, flotilla.as_deref()).await?;
             to_value(import_batch(node, flotilla, batch).await?)
         }
+        Request::ExportBulk {
+            flotilla,
+            file,
+            attachments,
+        } => {
+            let flotilla = resolve_flotilla(node, flotilla.as_deref()).await?;
+            let report = crate::import::export(node, flotilla, &file, attachments)
+                .await
+                .map_err(from_node)?;
+            to_value(report)
+        }
         Request::Peers {} => {
             let peers = node.peers().await.map_err(from_node)?;
             let views: Vec<PeerView> = peers

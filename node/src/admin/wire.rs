@@ -104,6 +104,18 @@ pub enum Request {
         /// What to import.
         batch: crate::import::Batch,
     },
+    /// Writes a flotilla as a Mattermost bulk file (`flotilla export bulk`); answers
+    /// [`ExportReport`](crate::import::ExportReport).
+    ExportBulk {
+        /// The flotilla.
+        #[serde(default)]
+        flotilla: Option<String>,
+        /// The file to write (absolute: the node may run in another directory).
+        file: std::path::PathBuf,
+        /// Copy attachments to `data/` beside the file?
+        #[serde(default)]
+        attachments: bool,
+    },
 }
 
 /// One response line: `{"ok": …}` or `{"error": code, "message": text}`.

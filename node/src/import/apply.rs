@@ -225,7 +225,21 @@ impl Applier<'_> {
             _ => self.admin.clone(),
         };
         let id = match self.find_channel(&c.name).await? {
-            Some(id) => id,
+            Some(id) => {
+                let view = self.node.channel_view(self.flotilla, id, &creator).await?;
+                if (view.header != c.header || view.purpose != c.purpose) && !view.archived {
+                    self.node
+                        .set_channel_info(
+                            self.flotilla,
+                            id,
+                            &creator,
+                            Some(c.header),
+                            Some(c.purpose),
+                        )
+                        .await?;
+                }
+                id
+            }
             None => {
                 let new = NewChannel {
                     name: c.name.clone(),
