@@ -316,7 +316,7 @@ fn flotilla(dir: &Path, args: &[&str]) -> anyhow::Result<std::process::Output> {
         .output()?)
 }
 
-pub(crate) fn ok(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
+fn ok(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
     let out = flotilla(dir, args)?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     anyhow::ensure!(
@@ -327,7 +327,7 @@ pub(crate) fn ok(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
     Ok(String::from_utf8(out.stdout)?)
 }
 
-pub(crate) fn fails(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
+fn fails(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
     let out = flotilla(dir, args)?;
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     anyhow::ensure!(

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde_json::Value;
 
-use crate::cli::{Serve, fails, hex_id, ok, wait_until};
+use crate::cli::{Serve, hex_id, wait_until};
 
 const CLUB: &str = "Club de Voile";
 

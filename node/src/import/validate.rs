@@ -173,7 +173,10 @@ impl Checker {
 
     fn line_of(&mut self, line: Line) {
         let done = match line.kind.as_str() {
-            "version" => Some(self.problem("a second version line".into())),
+            "version" => {
+                self.problem("a second version line".into());
+                Some(())
+            }
             "team" => line.team.map(|t| self.team(t)),
             "channel" => line.channel.map(|c| self.channel(c)),
             "user" => line.user.map(|u| self.user(u)),
@@ -184,7 +187,10 @@ impl Checker {
                 self.plan.ignored_lines += 1;
                 Some(())
             }
-            other => Some(self.problem(format!("unknown line type `{other}`"))),
+            other => {
+                self.problem(format!("unknown line type `{other}`"));
+                Some(())
+            }
         };
         if done.is_none() {
             let kind = line.kind;
@@ -268,10 +274,11 @@ impl Checker {
     }
 
     fn add_member(&mut self, team: usize, channel: usize, user: &str) {
-        if let Some(Item::Channel(c)) = self.plan.teams[team].items.get_mut(channel) {
-            if c.private && !c.members.iter().any(|m| m == user) {
-                c.members.push(user.to_owned());
-            }
+        if let Some(Item::Channel(c)) = self.plan.teams[team].items.get_mut(channel)
+            && c.private
+            && !c.members.iter().any(|m| m == user)
+        {
+            c.members.push(user.to_owned());
         }
     }
 

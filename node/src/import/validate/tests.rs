@@ -94,12 +94,8 @@ fn limits_and_dms_are_checked() {
     let head = "{\"type\":\"version\",\"version\":1}\n{\"type\":\"user\",\"user\":{\"username\":\"anne\"}}\n";
     let long = "x".repeat(MAX_POST_CHARS + 1);
     let cases = [
-        format!(
-            "{{\"type\":\"direct_post\",\"direct_post\":{{\"channel_members\":[\"anne\"],\"user\":\"anne\",\"message\":\"a\",\"create_at\":1}}}}"
-        ),
-        format!(
-            "{{\"type\":\"direct_post\",\"direct_post\":{{\"channel_members\":[\"anne\",\"zed\"],\"user\":\"anne\",\"message\":\"a\",\"create_at\":1}}}}"
-        ),
+        r#"{"type":"direct_post","direct_post":{"channel_members":["anne"],"user":"anne","message":"a","create_at":1}}"#.to_owned(),
+        r#"{"type":"direct_post","direct_post":{"channel_members":["anne","zed"],"user":"anne","message":"a","create_at":1}}"#.to_owned(),
         format!(
             "{{\"type\":\"direct_post\",\"direct_post\":{{\"channel_members\":[\"anne\",\"anne2\"],\"user\":\"anne\",\"message\":\"{long}\",\"create_at\":1}}}}"
         ),
