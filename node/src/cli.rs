@@ -107,6 +107,12 @@ pub enum UserCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// List the local accounts.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `flotilla flotilla …`
@@ -171,6 +177,22 @@ pub enum ChannelCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// The flotilla (id or name); optional while the node is in only one.
+        #[arg(long, value_name = "FLOTILLA")]
+        flotilla: Option<String>,
+    },
+    /// Archive a channel (read-only), as this node's admin user.
+    Archive {
+        /// The channel: its name or id.
+        channel: String,
+        /// The flotilla (id or name); optional while the node is in only one.
+        #[arg(long, value_name = "FLOTILLA")]
+        flotilla: Option<String>,
+    },
+    /// Unarchive a channel, as this node's admin user.
+    Unarchive {
+        /// The channel: its name or id.
+        channel: String,
         /// The flotilla (id or name); optional while the node is in only one.
         #[arg(long, value_name = "FLOTILLA")]
         flotilla: Option<String>,
@@ -296,6 +318,37 @@ impl Command {
                 let user: UserView = client.call(&req).await?;
                 let role = if user.admin { " (node admin)" } else { "" };
                 vec![format!("user {} created{role}", user.username)]
+            }
+            Command::User(UserCommand::List { json }) => {
+                let list: Vec<UserView> = client.call(&Request::UserList {}).await?;
+                if json {
+                    vec![to_json(&list)?]
+                } else {
+                    list.iter()
+                        .map(|u| {
+                            let role = if u.admin { "  (node admin)" } else { "" };
+                            format!("{}{role}", u.username)
+                        })
+                        .collect()
+                }
+            }
+            Command::Channel(ChannelCommand::Archive { channel, flotilla }) => {
+                let req = Request::ChannelArchive {
+                    channel,
+                    archived: true,
+                    flotilla,
+                };
+                let c: ChannelView = client.call(&req).await?;
+                vec![format!("channel {} archived", c.name)]
+            }
+            Command::Channel(ChannelCommand::Unarchive { channel, flotilla }) => {
+                let req = Request::ChannelArchive {
+                    channel,
+                    archived: false,
+                    flotilla,
+                };
+                let c: ChannelView = client.call(&req).await?;
+                vec![format!("channel {} unarchived", c.name)]
             }
             Command::Flotilla(FlotillaCommand::Create { name }) => {
                 let f: FlotillaView = client.call(&Request::FlotillaCreate { name }).await?;

@@ -263,5 +263,37 @@ fn a_mattermost_export_is_validated_imported_once_synced_and_exported() -> anyho
         "a stable round trip"
     );
     eprintln!("round trip {:?}", t0.elapsed());
+
+    // mmctl-style administration: user list, channel archive / unarchive.
+    let users: Vec<Value> = serde_json::from_str(&c.ok(&["user", "list", "--json"])?)?;
+    let names: Vec<&str> = users
+        .iter()
+        .filter_map(|u| u["username"].as_str())
+        .collect();
+    assert_eq!(names.len(), 5, "{names:?}");
+    for name in ["capitaine", "anne", "bruno", "chloe", "denis.marin"] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    let archived_meteo = |node: &Serve| -> anyhow::Result<bool> {
+        let out = tmp.path().join("out2/check.jsonl");
+        node.ok(&["export", "bulk", out.to_str().context("path")?])?;
+        let text = std::fs::read_to_string(&out)?;
+        let line = text
+            .lines()
+            .find(|l| l.contains(r#""name":"meteo""#) && l.contains(r#""type":"channel""#))
+            .context("meteo")?
+            .to_owned();
+        Ok(line.contains("deleted_at"))
+    };
+    assert!(!archived_meteo(&c)?);
+    assert!(c.ok(&["channel", "archive", "meteo"])?.contains("archived"));
+    assert!(archived_meteo(&c)?);
+    assert!(
+        c.ok(&["channel", "unarchive", "meteo"])?
+            .contains("unarchived")
+    );
+    assert!(!archived_meteo(&c)?);
+    let err = c.fails(&["channel", "archive", "nulle-part"])?;
+    assert!(err.contains("nulle-part"), "{err}");
     Ok(())
 }

@@ -393,6 +393,32 @@ async fn dispatch(node: &NodeHandle, request: Request) -> Result<serde_json::Val
             let flotilla = resolve_flotilla(node, flotilla.as_deref()).await?;
             to_value(import_batch(node, flotilla, batch).await?)
         }
+        Request::UserList {} => {
+            let users = node.users().await.map_err(from_node)?;
+            let views: Vec<UserView> = users
+                .into_iter()
+                .filter(|u| u.account)
+                .map(|u| UserView {
+                    username: u.username,
+                    user_key: u.key.to_string(),
+                    admin: u.admin,
+                })
+                .collect();
+            to_value(views)
+        }
+        Request::ChannelArchive {
+            channel,
+            archived,
+            flotilla,
+        } => {
+            let flotilla = resolve_flotilla(node, flotilla.as_deref()).await?;
+            let channel = resolve_channel(node, &flotilla, &channel).await?;
+            let admin = node_admin(node).await?;
+            node.archive_channel(flotilla, channel.id, &admin, archived)
+                .await
+                .map_err(from_node)?;
+            to_value(channel_view(&channel, &flotilla))
+        }
         Request::ExportBulk {
             flotilla,
             file,

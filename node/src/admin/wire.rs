@@ -104,6 +104,18 @@ pub enum Request {
         /// What to import.
         batch: crate::import::Batch,
     },
+    /// The local accounts (`user list`); answers `[UserView]`.
+    UserList {},
+    /// Archives or unarchives a channel as the node admin; answers [`ChannelView`].
+    ChannelArchive {
+        /// The channel: a name or an id.
+        channel: String,
+        /// True to archive, false to unarchive.
+        archived: bool,
+        /// The flotilla.
+        #[serde(default)]
+        flotilla: Option<String>,
+    },
     /// Writes a flotilla as a Mattermost bulk file (`flotilla export bulk`); answers
     /// [`ExportReport`](crate::import::ExportReport).
     ExportBulk {
