@@ -23,6 +23,7 @@ mod commands;
 mod files;
 mod found;
 mod group;
+mod import;
 mod join;
 mod links;
 mod lora;
@@ -189,6 +190,8 @@ pub(crate) struct Actor {
     /// Received events verified off the actor (see [`verify`]).
     verified_tx: mpsc::Sender<verify::Verified>,
     verified_rx: mpsc::Receiver<verify::Verified>,
+    /// Imported posts already in each flotilla, for idempotent imports.
+    imported: crate::import::Seen,
 }
 
 impl std::fmt::Debug for Actor {
@@ -310,6 +313,7 @@ impl Actor {
             group: group::Group::default(),
             verified_tx,
             verified_rx,
+            imported: crate::import::Seen::default(),
         };
         actor.resume_all()?;
         for i in 0..actor.statics.len() {

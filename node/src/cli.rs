@@ -83,6 +83,35 @@ pub enum Command {
     /// The search index.
     #[command(subcommand)]
     Index(IndexCommand),
+    /// Import from another system.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Export for another system.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+/// `flotilla export …`
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Write a flotilla as a Mattermost bulk file (JSONL), readable by `import bulk`.
+    Bulk {
+        /// The file to write (`import.jsonl`).
+        file: PathBuf,
+        /// The flotilla (id or name); optional while the node is in only one.
+        #[arg(long, value_name = "FLOTILLA")]
+        flotilla: Option<String>,
+        /// Also copy the attachments to `data/` beside the file.
+        #[arg(long)]
+        attachments: bool,
+    },
+}
+
+/// `flotilla import …`
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import a Mattermost bulk export (JSONL): teams, channels, users, posts, DMs.
+    Bulk(crate::import::ImportArgs),
 }
 
 /// `flotilla search …`
@@ -150,6 +179,12 @@ pub enum UserCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// List the local accounts.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `flotilla flotilla …`
@@ -214,6 +249,22 @@ pub enum ChannelCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// The flotilla (id or name); optional while the node is in only one.
+        #[arg(long, value_name = "FLOTILLA")]
+        flotilla: Option<String>,
+    },
+    /// Archive a channel (read-only), as this node's admin user.
+    Archive {
+        /// The channel: its name or id.
+        channel: String,
+        /// The flotilla (id or name); optional while the node is in only one.
+        #[arg(long, value_name = "FLOTILLA")]
+        flotilla: Option<String>,
+    },
+    /// Unarchive a channel, as this node's admin user.
+    Unarchive {
+        /// The channel: its name or id.
+        channel: String,
         /// The flotilla (id or name); optional while the node is in only one.
         #[arg(long, value_name = "FLOTILLA")]
         flotilla: Option<String>,
@@ -314,6 +365,13 @@ impl Cli {
             Some(dir) => dir,
             None => datadir::default_path()?,
         };
+        if let Command::Import(ImportCommand::Bulk(args)) = &self.command
+            && args.validate
+        {
+            let plan = crate::import::check(args)?;
+            println!("{}", crate::import::summary(&plan));
+            return Ok(());
+        }
         let mut client = Client::connect(&dir).await?;
         let mut out = std::io::stdout().lock();
         for line in self.command.call(&mut client).await? {
@@ -396,6 +454,37 @@ impl Command {
                 let user: UserView = client.call(&req).await?;
                 let role = if user.admin { " (node admin)" } else { "" };
                 vec![format!("user {} created{role}", user.username)]
+            }
+            Command::User(UserCommand::List { json }) => {
+                let list: Vec<UserView> = client.call(&Request::UserList {}).await?;
+                if json {
+                    vec![to_json(&list)?]
+                } else {
+                    list.iter()
+                        .map(|u| {
+                            let role = if u.admin { "  (node admin)" } else { "" };
+                            format!("{}{role}", u.username)
+                        })
+                        .collect()
+                }
+            }
+            Command::Channel(ChannelCommand::Archive { channel, flotilla }) => {
+                let req = Request::ChannelArchive {
+                    channel,
+                    archived: true,
+                    flotilla,
+                };
+                let c: ChannelView = client.call(&req).await?;
+                vec![format!("channel {} archived", c.name)]
+            }
+            Command::Channel(ChannelCommand::Unarchive { channel, flotilla }) => {
+                let req = Request::ChannelArchive {
+                    channel,
+                    archived: false,
+                    flotilla,
+                };
+                let c: ChannelView = client.call(&req).await?;
+                vec![format!("channel {} unarchived", c.name)]
             }
             Command::Flotilla(FlotillaCommand::Create { name }) => {
                 let f: FlotillaView = client.call(&Request::FlotillaCreate { name }).await?;
@@ -536,6 +625,24 @@ impl Command {
                         )
                     })
                     .collect()
+            }
+            Command::Import(ImportCommand::Bulk(args)) => crate::import::run(client, args).await?,
+            Command::Export(ExportCommand::Bulk {
+                file,
+                flotilla,
+                attachments,
+            }) => {
+                let file = std::path::absolute(&file).context("the export file")?;
+                let req = Request::ExportBulk {
+                    flotilla,
+                    file,
+                    attachments,
+                };
+                let r: crate::import::ExportReport = client.call(&req).await?;
+                vec![format!(
+                    "exported to {}: {} channel(s), {} user(s), {} post(s) and replies, {} file(s)",
+                    r.file, r.channels, r.users, r.posts, r.files
+                )]
             }
             Command::Peers(a) => {
                 let list: Vec<PeerView> = client.call(&Request::Peers {}).await?;

@@ -208,6 +208,18 @@ type Reply<T> = oneshot::Sender<Result<T, Error>>;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Command {
+    /// Writes one imported post unless it is there already (see [`crate::import`]).
+    ImportPost {
+        /// Its author (a local user) and flotilla.
+        who: Acting,
+        /// Its channel.
+        channel: ChannelId,
+        /// The post.
+        post: crate::import::NewPost,
+        /// The post as its author sees it, and whether it was written now (`false`: it was
+        /// imported before).
+        reply: Reply<(views::PostView, bool)>,
+    },
     /// Registers a local user (idempotent by username).
     AddUser {
         /// Login name.
@@ -787,6 +799,26 @@ impl NodeHandle {
             connect,
             flotilla,
             frames,
+            reply,
+        })
+        .await
+    }
+
+    /// Writes an imported post (see [`Command::ImportPost`]).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] (text), [`Error::Forbidden`] (archived channel, private channel
+    /// not joined), [`Error::NotFound`] (channel, root, user), [`Error::ActorGone`].
+    pub async fn import_post(
+        &self,
+        who: Acting,
+        channel: ChannelId,
+        post: crate::import::NewPost,
+    ) -> Result<(views::PostView, bool), Error> {
+        self.ask(|reply| Command::ImportPost {
+            who,
+            channel,
+            post,
             reply,
         })
         .await

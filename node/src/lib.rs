@@ -50,6 +50,7 @@ pub mod fuzz;
 pub mod handle;
 pub mod http;
 pub mod identity;
+pub mod import;
 pub mod lora;
 pub mod markdown;
 mod mdns;

@@ -728,6 +728,20 @@ pub enum Content {
         /// BLAKE3 of each chunk, in order.
         chunks: Vec<[u8; 32]>,
     },
+    /// A post brought over from another system (a Mattermost bulk export), signed by the
+    /// importing node with its author's key: a [`Content::Post`] shown and ordered at its
+    /// original time `created_ms` rather than at the event's HLC (which must follow the
+    /// control events it depends on, so cannot be in the past).
+    ImportedPost {
+        /// Markdown text, at most [`MAX_POST_CHARS`] characters.
+        text: String,
+        /// The thread root, for a reply.
+        root: Option<EventId>,
+        /// Attached files.
+        files: Vec<FileId>,
+        /// When it was originally written (ms since the Unix epoch).
+        created_ms: u64,
+    },
 }
 
 impl Content {
@@ -755,6 +769,10 @@ impl Content {
                 check_len("text", text, MAX_POST_CHARS)?;
                 check_count("files", files, MAX_REFS)?;
                 check_count("mentions", mentions, MAX_REFS)
+            }
+            Content::ImportedPost { text, files, .. } => {
+                check_len("text", text, MAX_POST_CHARS)?;
+                check_count("files", files, MAX_REFS)
             }
             Content::Edit { text, .. } => check_len("text", text, MAX_POST_CHARS),
             Content::ReactionAdd { emoji, .. } | Content::ReactionRemove { emoji, .. } => {

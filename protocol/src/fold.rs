@@ -128,6 +128,8 @@ impl<T> Lww<T> {
 #[derive(Clone, Debug)]
 struct Post {
     stamp: Stamp,
+    /// Where it is shown and ordered: its HLC, or an imported post's original time.
+    at: Hlc,
     text: String,
     root: Option<EventId>,
     files: Vec<FileId>,
@@ -196,7 +198,16 @@ impl ChatState {
                 root,
                 files,
                 mentions,
-            } => self.on_post(stamp, text, *root, files, mentions),
+            } => {
+                let at = stamp.hlc;
+                self.on_post(stamp, at, text, *root, files, mentions)
+            }
+            Content::ImportedPost {
+                text,
+                root,
+                files,
+                created_ms,
+            } => self.on_post(stamp, Hlc::at(*created_ms), text, *root, files, &[]),
             Content::Edit { target, text } => self.ops(target).edits.write(stamp, text.clone()),
             Content::Delete { target } => {
                 self.ops(target).deletes.insert(stamp.id, stamp);
@@ -229,12 +240,13 @@ impl ChatState {
     fn on_post(
         &mut self,
         stamp: Stamp,
+        at: Hlc,
         text: &str,
         root: Option<EventId>,
         files: &[FileId],
         mentions: &[PublicKey],
     ) {
-        let key = stamp.order();
+        let key = (at, stamp.id);
         let channel = self.channels.entry(stamp.channel).or_default();
         channel.posts.insert(key);
         if let Some(root) = root {
@@ -242,6 +254,7 @@ impl ChatState {
         }
         let post = Post {
             stamp,
+            at,
             text: text.to_owned(),
             root,
             files: files.to_vec(),

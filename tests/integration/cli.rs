@@ -243,14 +243,14 @@ fn bad_flags_and_configs_exit_non_zero_with_a_message() -> anyhow::Result<()> {
 }
 
 /// A `flotilla serve` process, killed on drop (a failing test leaves nothing running).
-struct Serve {
+pub(crate) struct Serve {
     child: Child,
     dir: PathBuf,
-    mesh: String,
+    pub(crate) mesh: String,
 }
 
 impl Serve {
-    fn start(dir: &Path, extra: &[&str]) -> anyhow::Result<Serve> {
+    pub(crate) fn start(dir: &Path, extra: &[&str]) -> anyhow::Result<Serve> {
         let (child, _url, mesh) = spawn_serve_mesh(dir, extra)?;
         Ok(Serve {
             child,
@@ -260,17 +260,17 @@ impl Serve {
     }
 
     /// Runs `flotilla --data-dir <dir> <args>` and expects success; returns stdout.
-    fn ok(&self, args: &[&str]) -> anyhow::Result<String> {
+    pub(crate) fn ok(&self, args: &[&str]) -> anyhow::Result<String> {
         ok(&self.dir, args)
     }
 
     /// Runs `flotilla --data-dir <dir> <args>` and expects failure; returns stderr.
-    fn fails(&self, args: &[&str]) -> anyhow::Result<String> {
+    pub(crate) fn fails(&self, args: &[&str]) -> anyhow::Result<String> {
         fails(&self.dir, args)
     }
 
     /// `messages --channel <channel> --json`, parsed.
-    fn messages(&self, channel: &str) -> anyhow::Result<Vec<serde_json::Value>> {
+    pub(crate) fn messages(&self, channel: &str) -> anyhow::Result<Vec<serde_json::Value>> {
         let out = self.ok(&[
             "messages",
             "--channel",
@@ -292,7 +292,7 @@ impl Serve {
     }
 
     /// SIGTERM, and waits for a clean exit.
-    fn stop(mut self) -> anyhow::Result<()> {
+    pub(crate) fn stop(mut self) -> anyhow::Result<()> {
         let status = terminate(&mut self.child)?;
         anyhow::ensure!(status.success(), "unclean exit: {status}");
         Ok(())
@@ -344,7 +344,7 @@ fn fails(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
 }
 
 /// The one line of `out`, checked to be a lowercase hex id of `len` characters.
-fn hex_id(out: &str, len: usize) -> anyhow::Result<String> {
+pub(crate) fn hex_id(out: &str, len: usize) -> anyhow::Result<String> {
     let id = out.trim();
     anyhow::ensure!(
         id.len() == len && id.chars().all(|c| c.is_ascii_hexdigit()),
@@ -354,7 +354,7 @@ fn hex_id(out: &str, len: usize) -> anyhow::Result<String> {
 }
 
 /// Polls `check` until it holds, or fails naming `what` at `deadline`.
-fn wait_until(
+pub(crate) fn wait_until(
     deadline: Instant,
     what: &str,
     mut check: impl FnMut() -> anyhow::Result<bool>,

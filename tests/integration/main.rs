@@ -5,6 +5,8 @@
 //! - [`faults`]: the real binary through HTTP: SIGKILL while posting, a full disk.
 //! - [`cli`]: the real `flotilla` binary: serve, status, key mode, bad flags, every admin
 //!   command, and three nodes joining, posting and catching up after a restart.
+//! - [`import`]: a hand-written Mattermost bulk export imported through the binary,
+//!   twice, synced to a second boat, exported and re-imported into a fresh node.
 //! - [`netns`]: network namespaces (root): real mDNS between processes, cut links, tbf.
 //! - [`mesh`]: real nodes in this process: convergence, relays, partitions, restarts,
 //!   late joiners, outsiders, invites.
@@ -30,6 +32,7 @@ mod crash;
 mod faults;
 mod files;
 mod grib;
+mod import;
 mod latency;
 mod lora;
 mod mesh;

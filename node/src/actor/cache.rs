@@ -187,7 +187,7 @@ impl Actor {
                 .and_then(|f| f.chat.root_of(post))
         };
         let ev = match content {
-            Content::Post { root, .. } => Event::PostChanged {
+            Content::Post { root, .. } | Content::ImportedPost { root, .. } => Event::PostChanged {
                 flotilla,
                 channel,
                 post: event.id(),

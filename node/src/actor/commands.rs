@@ -164,6 +164,14 @@ impl Actor {
             Command::Members(cmd) => self.on_members_command(cmd),
             Command::Files(cmd) => self.on_file_command(cmd),
             Command::Search(cmd) => self.on_search_command(cmd),
+            Command::ImportPost {
+                who,
+                channel,
+                post,
+                reply,
+            } => {
+                let _ = reply.send(self.import_post(&who, channel, post));
+            }
             Command::Shutdown { reply } => self.stop_reply = Some(reply),
         }
     }

@@ -415,6 +415,47 @@ async fn dispatch(node: &NodeHandle, request: Request) -> Result<serde_json::Val
             super::search::search(node, &as_user, &query, limit, flotilla.as_deref()).await?,
         ),
         Request::IndexRebuild {} => to_value(super::search::rebuild(node).await?),
+        Request::ImportBatch { flotilla, batch } => {
+            let flotilla = resolve_flotilla(node, flotilla.as_deref()).await?;
+            to_value(import_batch(node, flotilla, batch).await?)
+        }
+        Request::UserList {} => {
+            let users = node.users().await.map_err(from_node)?;
+            let views: Vec<UserView> = users
+                .into_iter()
+                .filter(|u| u.account)
+                .map(|u| UserView {
+                    username: u.username,
+                    user_key: u.key.to_string(),
+                    admin: u.admin,
+                })
+                .collect();
+            to_value(views)
+        }
+        Request::ChannelArchive {
+            channel,
+            archived,
+            flotilla,
+        } => {
+            let flotilla = resolve_flotilla(node, flotilla.as_deref()).await?;
+            let channel = resolve_channel(node, &flotilla, &channel).await?;
+            let admin = node_admin(node).await?;
+            node.archive_channel(flotilla, channel.id, &admin, archived)
+                .await
+                .map_err(from_node)?;
+            to_value(channel_view(&channel, &flotilla))
+        }
+        Request::ExportBulk {
+            flotilla,
+            file,
+            attachments,
+        } => {
+            let flotilla = resolve_flotilla(node, flotilla.as_deref()).await?;
+            let report = crate::import::export(node, flotilla, &file, attachments)
+                .await
+                .map_err(from_node)?;
+            to_value(report)
+        }
         Request::Peers {} => {
             let peers = node.peers().await.map_err(from_node)?;
             let views: Vec<PeerView> = peers
@@ -454,6 +495,26 @@ async fn dispatch(node: &NodeHandle, request: Request) -> Result<serde_json::Val
             flotilla,
         } => super::members::roles(node, &role, &user, flotilla.as_deref()).await,
     }
+}
+
+async fn import_batch(
+    node: &NodeHandle,
+    flotilla: FlotillaId,
+    batch: crate::import::Batch,
+) -> Result<crate::import::BatchReport, Failure> {
+    let users = node.users().await.map_err(from_node)?;
+    let admin = users.iter().find(|u| u.admin && u.account).ok_or_else(|| {
+        (
+            ErrorCode::NotFound,
+            "no node admin: make one first".to_owned(),
+        )
+    })?;
+    crate::import::apply(node, flotilla, &admin.username, batch)
+        .await
+        .map_err(|e| {
+            let (code, message) = from_node(e.error);
+            (code, format!("line {}: {message}", e.line))
+        })
 }
 
 async fn user_create(

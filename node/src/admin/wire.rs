@@ -165,6 +165,39 @@ pub enum Request {
     },
     /// Rebuilds the search indexes; answers `[RebuiltView]`.
     IndexRebuild {},
+    /// One batch of a bulk import (`flotilla import bulk`); answers
+    /// [`BatchReport`](crate::import::BatchReport).
+    ImportBatch {
+        /// The flotilla.
+        #[serde(default)]
+        flotilla: Option<String>,
+        /// What to import.
+        batch: crate::import::Batch,
+    },
+    /// The local accounts (`user list`); answers `[UserView]`.
+    UserList {},
+    /// Archives or unarchives a channel as the node admin; answers [`ChannelView`].
+    ChannelArchive {
+        /// The channel: a name or an id.
+        channel: String,
+        /// True to archive, false to unarchive.
+        archived: bool,
+        /// The flotilla.
+        #[serde(default)]
+        flotilla: Option<String>,
+    },
+    /// Writes a flotilla as a Mattermost bulk file (`flotilla export bulk`); answers
+    /// [`ExportReport`](crate::import::ExportReport).
+    ExportBulk {
+        /// The flotilla.
+        #[serde(default)]
+        flotilla: Option<String>,
+        /// The file to write (absolute: the node may run in another directory).
+        file: std::path::PathBuf,
+        /// Copy attachments to `data/` beside the file?
+        #[serde(default)]
+        attachments: bool,
+    },
 }
 
 /// One response line: `{"ok": …}` or `{"error": code, "message": text}`.

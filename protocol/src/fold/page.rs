@@ -143,7 +143,7 @@ impl ChatState {
         self.posts_before(channel, None)
             .find(|p| self.visible(auth, p))
             .map(|p| Cursor {
-                hlc: p.stamp.hlc,
+                hlc: p.at,
                 id: p.stamp.id,
             })
     }

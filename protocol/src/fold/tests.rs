@@ -669,3 +669,56 @@ proptest! {
         prop_assert_eq!(once, twice);
     }
 }
+
+fn imported(text: &str, root: Option<EventId>, created_ms: u64) -> Content {
+    Content::ImportedPost {
+        text: text.to_owned(),
+        root,
+        files: vec![],
+        created_ms,
+    }
+}
+
+#[test]
+fn imported_posts_are_shown_and_ordered_at_their_original_time() {
+    let mut fx = Fixture::new(2);
+    fx.post(ALICE, 0, "live", None);
+    fx.tick();
+    let old_root = fx.write(BOB, 0, imported("old root", None, 1_000));
+    fx.tick();
+    let old_reply = fx.write(ALICE, 0, imported("old reply", Some(old_root), 2_000));
+    fx.tick();
+    fx.write(ALICE, 0, imported("older", None, 500));
+    fx.tick();
+    fx.write(BOB, 0, Content::Pin { target: old_root });
+    let s = fold(&fx.events);
+    let auth = fx.auth();
+    let timeline = s.timeline(auth, &fx.channels[0]);
+    assert_eq!(
+        texts(&timeline),
+        ["older", "old root", "old reply", "live"],
+        "ordered by original time, before the live post"
+    );
+    assert_eq!(
+        timeline[1].hlc,
+        Hlc::at(1_000),
+        "shown at its original time"
+    );
+    assert_eq!(timeline[1].author, fx.pk(BOB));
+    assert!(timeline[1].pinned && timeline[1].reply_count == 1);
+    let thread = s.thread(auth, &old_root);
+    assert_eq!(texts(&thread), ["old root", "old reply"]);
+    assert_eq!(thread[1].id, old_reply);
+    let newest = s.newest(auth, &fx.channels[0]).expect("newest");
+    assert_eq!(
+        newest.hlc.ms, timeline[3].hlc.ms,
+        "the live post is the newest"
+    );
+    let mut reversed = fx.events.clone();
+    reversed.reverse();
+    assert_eq!(
+        fold(&reversed).snapshot(auth),
+        s.snapshot(auth),
+        "order-free"
+    );
+}

@@ -184,7 +184,7 @@ impl ChatState {
             id: post.stamp.id,
             channel: post.stamp.channel,
             author: post.stamp.author,
-            hlc: post.stamp.hlc,
+            hlc: post.at,
             text,
             edited,
             root: post.root,
