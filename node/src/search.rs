@@ -100,26 +100,6 @@ pub struct Reconciled {
     pub disk_bytes: u64,
 }
 
-/// Files larger than this are not read for a summary (only their names are indexed).
-pub const MAX_SUMMARY_FILE_BYTES: u64 = 16 * 1024 * 1024;
-
-/// The summary of an attached file's content, indexed with its name: a GRIB file's area,
-/// model run, forecast hours and parameters ([`crate::files::grib::summary_text`]), so "the
-/// GRIB from Tuesday" or "vent Gascogne" finds it. `None` for other files, files not on this
-/// boat yet, and files too large to read here.
-pub fn file_summary(_name: &str, path: &Path) -> Option<String> {
-    let len = std::fs::metadata(path).ok()?.len();
-    if len > MAX_SUMMARY_FILE_BYTES {
-        return None;
-    }
-    let bytes = std::fs::read(path).ok()?;
-    if !bytes.starts_with(b"GRIB") {
-        return None;
-    }
-    let summary = crate::files::grib::summarize(&bytes).ok()?;
-    Some(crate::files::grib::summary_text(&summary))
-}
-
 /// The search indexes of one node (one per flotilla, opened on first use).
 #[derive(Debug)]
 pub struct Search {

@@ -22,30 +22,25 @@ pub(crate) const PAGE_SLACK: usize = 64;
 pub(crate) const MAX_SEARCH_PAGE: usize = 200;
 
 /// The index document of a post as the fold shows it; `None` if it is not visible.
-fn index_doc(
-    auth: &AuthState,
-    folded: &Folded,
-    files_dir: &std::path::Path,
-    post: &EventId,
-) -> Option<IndexDoc> {
+fn index_doc(auth: &AuthState, folded: &Folded, post: &EventId) -> Option<IndexDoc> {
     folded
         .chat
         .post(auth, post)
-        .map(|v| doc_of(auth, folded, files_dir, v))
+        .map(|v| doc_of(auth, folded, v))
 }
 
-fn doc_of(
-    auth: &AuthState,
-    folded: &Folded,
-    files_dir: &std::path::Path,
-    v: proto::fold::PostView,
-) -> IndexDoc {
+fn doc_of(auth: &AuthState, folded: &Folded, v: proto::fold::PostView) -> IndexDoc {
     let files: Vec<FileTerms> = v
         .files
         .iter()
         .filter_map(|id| folded.files.get(id))
         .map(|(_, info)| FileTerms {
-            summary: search::file_summary(&info.name, &crate::files::path_of(files_dir, &info.id)),
+            summary: info
+                .state
+                .grib
+                .as_deref()
+                .and_then(|g| g.as_ref().ok())
+                .map(crate::files::grib::summary_text),
             name: info.name.clone(),
         })
         .collect();
@@ -73,7 +68,7 @@ impl Actor {
         let (Ok(auth), Ok(folded)) = (self.auth(&flotilla), self.fold_of(&flotilla)) else {
             return;
         };
-        let doc = index_doc(auth, folded, &self.files.dir, &post);
+        let doc = index_doc(auth, folded, &post);
         let r = match doc {
             Some(doc) => self.search.upsert(&flotilla, &doc),
             None => self.search.delete(&flotilla, &post),
@@ -91,7 +86,7 @@ impl Actor {
             .channels
             .keys()
             .flat_map(|c| folded.chat.timeline(auth, c))
-            .map(|v| doc_of(auth, folded, &self.files.dir, v))
+            .map(|v| doc_of(auth, folded, v))
             .collect())
     }
 

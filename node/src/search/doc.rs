@@ -32,7 +32,7 @@ pub struct FileTerms {
     /// Its name (`gfs-2026-12-07.grb2`).
     pub name: String,
     /// A summary of its content, when one is known (a GRIB file's area, times and
-    /// parameters; see [`super::grib_summary`]).
+    /// parameters; see `files::grib::summary_text`).
     pub summary: Option<String>,
 }
 
