@@ -34,6 +34,7 @@ pub(crate) fn write(dir: &Path) -> std::io::Result<()> {
         PeerMsg::Reconcile {
             flotilla,
             channel,
+            round: 1,
             msg: vec![0x61, 0, 1, 2],
         },
     ];

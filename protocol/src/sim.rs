@@ -5,8 +5,9 @@
 //! random latency (which reorders them), optionally duplicated or delayed further. Links go
 //! up and down ([`Network::connect`], [`Network::partition`], [`Network::heal`]); a frame in
 //! flight on a link that went down is lost, as on a closed connection. Timers fire in virtual
-//! time. Gossip is modelled as flooding: every accepted event is sent to every neighbour the
-//! node may sync with. Every frame is encoded with [`wire::encode`], and its bytes counted by
+//! time. Gossip is modelled as flooding, the way the node drives gossipsub: an event written
+//! on a node, or accepted from a gossip frame, is sent to every neighbour the node may sync
+//! with; an event fetched by catch-up (a `Want` answered) is not flooded again. Every frame is encoded with [`wire::encode`], and its bytes counted by
 //! message type ([`Network::stats`]).
 //!
 //! Everything derives from one seed: [`seeds`] reads `SEED` from the environment, and
@@ -116,6 +117,8 @@ enum Item {
         to: usize,
         epoch: u64,
         msg: PeerMsg,
+        /// A flooded event (gossip), which the receiver forwards once accepted.
+        gossip: bool,
     },
     Timer {
         node: usize,
@@ -139,6 +142,8 @@ pub struct Network {
     links: BTreeMap<(usize, usize), u64>,
     cut: BTreeSet<(usize, usize)>,
     stats: Stats,
+    /// A gossip frame is being delivered: events it makes a node accept are flooded on.
+    forwarding: bool,
     /// The flotilla founded with [`Network::found`], if any.
     pub flotilla: Option<FlotillaId>,
 }
@@ -186,6 +191,7 @@ impl Network {
             links: BTreeMap::new(),
             cut: BTreeSet::new(),
             stats: Stats::default(),
+            forwarding: false,
             flotilla: None,
         }
     }
@@ -367,8 +373,14 @@ impl Network {
                     }
                 }
                 OutEvent::Publish {
-                    flotilla, event, ..
-                } => self.flood(i, flotilla, event.bytes()),
+                    flotilla,
+                    event,
+                    local,
+                } => {
+                    if local || self.forwarding {
+                        self.flood(i, flotilla, event.bytes());
+                    }
+                }
                 OutEvent::SetTimer { after_ms, timer } => {
                     let node = &mut self.nodes[i];
                     node.timer_gen += 1;
@@ -436,6 +448,7 @@ impl Network {
                 to: j,
                 epoch,
                 msg: msg.clone(),
+                gossip: label == Some("gossip"),
             };
             self.enqueue(self.now + delay, item);
         }
@@ -462,13 +475,16 @@ impl Network {
                 to,
                 epoch,
                 msg,
+                gossip,
             } => {
                 let live =
                     self.links.get(&Self::key(from, to)) == Some(&epoch) && self.is_up(from, to);
                 if live {
                     self.nodes[to].received += 1;
                     let peer = self.nodes[from].secret.public();
+                    self.forwarding = gossip;
                     self.drive(to, InEvent::Recv { peer, msg });
+                    self.forwarding = false;
                 }
             }
             Item::Timer {

@@ -11,7 +11,8 @@
 //!
 //! 1. **Live.** Every newly accepted event is returned as [`OutEvent::Publish`] (`local` for
 //!    events written here). The node publishes local ones on gossipsub, which forwards by
-//!    itself; the simulator floods every accepted event to its neighbours.
+//!    itself; the simulator floods them, and those it accepted from a gossip frame, to its
+//!    neighbours. Events fetched by catch-up are not gossiped again (step 3).
 //! 2. **Hello.** On [`InEvent::PeerUp`] and every [`Config::resync_interval_ms`] (with
 //!    jitter), a node sends each member peer a [`PeerMsg::Hello`] per shared flotilla: for
 //!    every non-empty channel, its event count and negentropy's 16-byte fingerprint of the
@@ -27,7 +28,12 @@
 //!    [`MAX_WANTS_IN_FLIGHT`] are asked for at a time, topped up as [`PeerMsg::Events`] arrive,
 //!    so the receiver sets the pace. A session ends when negentropy has nothing more to say; when
 //!    a peer's last session for a flotilla ends (or the Hellos already matched), the node
-//!    reports [`Event::Synced`].
+//!    reports [`Event::Synced`]. A channel found differing again while its session runs (either
+//!    side gained events since it started) is reconciled once more when that session ends.
+//!    **Relay:** when the pull window from a peer empties after events fetched from it, the
+//!    node sends a Hello to every other member peer of that flotilla, so what it carried from
+//!    one side crosses to the other at once instead of at the next periodic Hello (a boat
+//!    back between two that were apart: A–B–C with B away).
 //! 4. **Ingest.** Every event, local or received, is decoded and verified, then judged by
 //!    [`Ledger::check`] against the membership state of its own causal past. Accepted events
 //!    are stored (a batch with one durability barrier), control events update the ledger and
@@ -54,7 +60,9 @@
 //! are transferred. Missing deps are control events, reconciled first and fetched on demand.
 //! Anything lost on the way (a dropped frame, a pending event evicted from the full buffer, a
 //! want over budget) is found again by the next periodic Hello. Over a connected graph, the
-//! union spreads hop by hop, so a line A–B–C converges through B.
+//! union spreads hop by hop, so a line A–B–C converges through B: at once by the relay Hello,
+//! at worst at the next periodic one. The relay stops by itself: a peer greeted with a summary
+//! equal to its own answers `Synced` and fetches nothing, so nothing is relayed further.
 //!
 //! # What is bounded
 //! Frames ([`wire::MAX_FRAME_SIZE`] and the per-list bounds in [`wire`]), the negentropy frame
@@ -323,16 +331,31 @@ struct Peer {
     offered: BTreeSet<FlotillaId>,
     /// Flotillas we sent a Hello for in this round.
     greeted: BTreeSet<FlotillaId>,
-    /// Running sessions (we initiate): channel → last activity.
-    sessions: BTreeMap<(FlotillaId, ChannelId), u64>,
+    /// Running sessions (we initiate): channel → the round awaiting its answer.
+    sessions: BTreeMap<(FlotillaId, ChannelId), Round>,
     /// Channels waiting for a session slot.
     queue: VecDeque<(FlotillaId, ChannelId)>,
+    /// Channels found differing again while their session was running (the peer or we
+    /// gained events since it started): reconciled once more when it ends.
+    again: BTreeSet<(FlotillaId, ChannelId)>,
     /// Ids asked for and not received yet (at most [`MAX_WANTS_IN_FLIGHT`]).
-    wanted: HashSet<EventId>,
+    wanted: HashMap<EventId, FlotillaId>,
     /// Ids to ask for once the window has room, oldest first (at most [`MAX_WANT_BACKLOG`]).
     backlog: VecDeque<(FlotillaId, EventId)>,
     /// The ids in `backlog`, for deduplication.
     backlogged: HashSet<EventId>,
+    /// Flotillas of which events wanted from this peer arrived since its pull window last
+    /// emptied: when it empties, the other peers are greeted ([`State::relay`]).
+    fetched: BTreeSet<FlotillaId>,
+}
+
+/// The round of a running reconciliation session that awaits the peer's answer.
+#[derive(Debug, Clone, Copy)]
+struct Round {
+    /// Its number (unique per node), echoed by the answer.
+    number: u64,
+    /// When it was sent (ms), for the session timeout.
+    sent_ms: u64,
 }
 
 /// An event waiting for its control deps.
@@ -384,6 +407,8 @@ pub struct State<S: Store, R: Entropy> {
     cache: HashMap<(FlotillaId, ChannelId), ChannelSet>,
     outbox: Vec<OutEvent>,
     timer_armed: bool,
+    /// The last reconciliation round number given out.
+    rounds: u64,
 }
 
 impl<S: Store, R: Entropy> State<S, R> {
@@ -409,6 +434,7 @@ impl<S: Store, R: Entropy> State<S, R> {
             cache: HashMap::new(),
             outbox: Vec::new(),
             timer_armed: false,
+            rounds: 0,
         }
     }
 
@@ -669,8 +695,9 @@ impl<S: Store, R: Entropy> State<S, R> {
             PeerMsg::Reconcile {
                 flotilla,
                 channel,
+                round,
                 msg,
-            } => self.on_reconcile(peer, flotilla, channel, &msg, now_ms),
+            } => self.on_reconcile(peer, (flotilla, channel), round, &msg, now_ms),
             PeerMsg::Want { flotilla, ids } => self.on_want(peer, flotilla, &ids),
             PeerMsg::Have { flotilla, ids } => self.on_have(peer, flotilla, ids),
             PeerMsg::Events { flotilla, events } => self.on_events(peer, flotilla, &events, now_ms),
@@ -714,7 +741,9 @@ impl<S: Store, R: Entropy> State<S, R> {
                 // Answers lost with a dropped connection or a timed-out request: ask again.
                 p.wanted.clear();
                 p.sessions
-                    .retain(|_, last| now_ms.saturating_sub(*last) < timeout);
+                    .retain(|_, round| now_ms.saturating_sub(round.sent_ms) < timeout);
+                let sessions = &p.sessions;
+                p.again.retain(|key| sessions.contains_key(key));
             }
             self.pump_wants(peer);
             self.greet(peer);

@@ -65,6 +65,10 @@ pub enum PeerMsg {
         flotilla: FlotillaId,
         /// The channel being reconciled.
         channel: ChannelId,
+        /// The initiator's number for this round, echoed in the answer: an answer to an
+        /// earlier round (duplicated, reordered, or of a session since restarted) is told
+        /// apart and dropped instead of being read against the wrong query.
+        round: u64,
         /// The negentropy message, at most [`MAX_RECONCILE_BYTES`].
         msg: Vec<u8>,
     },
@@ -310,11 +314,13 @@ mod tests {
             (
                 flotilla.clone(),
                 channel,
+                any::<u64>(),
                 proptest::collection::vec(any::<u8>(), 0..300)
             )
-                .prop_map(|(flotilla, channel, msg)| PeerMsg::Reconcile {
+                .prop_map(|(flotilla, channel, round, msg)| PeerMsg::Reconcile {
                     flotilla,
                     channel,
+                    round,
                     msg
                 }),
             (

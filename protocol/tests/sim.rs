@@ -6,7 +6,7 @@ use flotilla_protocol::event::{Content, ENVELOPE_VERSION, Envelope, Kind, Sealed
 use flotilla_protocol::hlc::Hlc;
 use flotilla_protocol::id::ChannelId;
 use flotilla_protocol::membership::AuthError;
-use flotilla_protocol::sim::{Network, SeedGuard, seeds};
+use flotilla_protocol::sim::{NetConfig, Network, SeedGuard, seeds};
 use flotilla_protocol::store::Store;
 use flotilla_protocol::sync::{Event, InEvent};
 use flotilla_protocol::wire::PeerMsg;
@@ -41,7 +41,11 @@ fn assert_converged(net: &mut Network, nodes: &[usize], what: &str) {
 /// `n` nodes, links from `links`, a flotilla founded on node 0 whose admin admits every
 /// other node; each node then adds one user. Returns when all agree.
 fn fleet(seed: u64, n: usize, links: &[(usize, usize)]) -> Network {
-    let mut net = Network::new(seed);
+    fleet_with(Network::new(seed), n, links)
+}
+
+/// [`fleet`] on a network built by the caller (another link or sync configuration).
+fn fleet_with(mut net: Network, n: usize, links: &[(usize, usize)]) -> Network {
     net.add_nodes(n);
     net.found(0);
     for &(a, b) in links {
@@ -187,6 +191,38 @@ fn node_away_for_the_whole_run_catches_up_on_return() {
                 .all(|p| net.has_event(away, &p.id()) && net.has_event(newcomer, &p.id()))
         );
         assert!(net.sees_members(newcomer, &everyone));
+    }
+}
+
+/// A–B–C in a line; B is away while A and C write; when B is back, what A wrote reaches C
+/// and what C wrote reaches A through B at once: B tells its other peers as soon as it has
+/// fetched something new, without waiting for the periodic resync (set to ten minutes here, so
+/// only that relay can explain a convergence within seconds).
+#[test]
+fn what_a_returning_node_fetches_is_relayed_at_once_not_at_the_next_resync() {
+    for seed in seeds(seed_count(20, 10)) {
+        let _guard = SeedGuard(seed);
+        let config = NetConfig {
+            sync: flotilla_protocol::sync::Config {
+                resync_interval_ms: 600_000,
+                ..NetConfig::default().sync
+            },
+            ..NetConfig::default()
+        };
+        let (a, b, c) = (0, 1, 2);
+        let mut net = fleet_with(Network::with_config(seed, config), 3, &[(a, b), (b, c)]);
+        eprintln!("PARTITION at {}", net.now());
+        net.partition(&[b], &[a, c]);
+        let ts = net.town_square();
+        let from_a = net.post(a, 0, ts, "A while B is away").expect("A posts");
+        let from_c = net.post(c, 0, ts, "C while B is away").expect("C posts");
+        net.run_for(1_000);
+        eprintln!("HEAL at {}", net.now());
+        net.heal();
+        let ok = net.run_until(|n| n.converged(&[a, b, c]), 3_000);
+        assert!(ok, "not relayed at once: {:?}", net.divergence(&[a, b, c]));
+        assert!(net.has_event(a, &from_c.id()) && net.has_event(c, &from_a.id()));
+        assert!(net.duplicate_accepts(a).is_empty() && net.duplicate_accepts(c).is_empty());
     }
 }
 

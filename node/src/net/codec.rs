@@ -1,4 +1,4 @@
-//! The request-response codec of `/flotilla/sync/2`: one length-prefixed frame per request
+//! The request-response codec of `/flotilla/sync/3`: one length-prefixed frame per request
 //! and per response.
 //!
 //! ```text
@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 /// The protocol name and version negotiated by multistream-select.
 /// Version 2: envelope v2, invite proofs instead of invite secrets, membership probes.
-pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/flotilla/sync/2");
+pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/flotilla/sync/3");
 /// The largest body: a wire frame plus its one-byte tag.
 pub const MAX_BODY: usize = wire::MAX_FRAME_SIZE + 1;
 

@@ -7,7 +7,7 @@ use negentropy::{Id, Negentropy, NegentropyStorageBase, NegentropyStorageVector}
 
 use super::{
     ChannelCache, ChannelSet, Event, MAX_QUEUED_SESSIONS, MAX_WANT_BACKLOG, MAX_WANTS_IN_FLIGHT,
-    State,
+    Round, State,
 };
 use crate::crypto::PublicKey;
 use crate::entropy::Entropy;
@@ -156,10 +156,11 @@ impl<S: Store, R: Entropy> State<S, R> {
         };
         for channel in channels {
             let key = (flotilla, channel);
-            if p.queue.len() < MAX_QUEUED_SESSIONS
-                && !p.sessions.contains_key(&key)
-                && !p.queue.contains(&key)
-            {
+            if p.sessions.contains_key(&key) {
+                if p.again.len() < MAX_QUEUED_SESSIONS {
+                    p.again.insert(key);
+                }
+            } else if p.queue.len() < MAX_QUEUED_SESSIONS && !p.queue.contains(&key) {
                 p.queue.push_back(key);
             }
         }
@@ -200,14 +201,37 @@ impl<S: Store, R: Entropy> State<S, R> {
         let Ok(msg) = msg else {
             return;
         };
-        if let Some(p) = self.peers.get_mut(&peer) {
-            p.sessions.insert((flotilla, channel), now_ms);
-        }
+        self.send_round(peer, (flotilla, channel), msg, now_ms);
+    }
+
+    /// Sends the initiator's next negentropy message under a fresh round number, which the
+    /// session now awaits.
+    fn send_round(
+        &mut self,
+        peer: PublicKey,
+        key: (FlotillaId, ChannelId),
+        msg: Vec<u8>,
+        now_ms: u64,
+    ) {
+        self.rounds += 1;
+        let number = self.rounds;
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        p.sessions.insert(
+            key,
+            Round {
+                number,
+                sent_ms: now_ms,
+            },
+        );
+        let (flotilla, channel) = key;
         self.send(
             peer,
             PeerMsg::Reconcile {
                 flotilla,
                 channel,
+                round: number,
                 msg,
             },
         );
@@ -216,18 +240,18 @@ impl<S: Store, R: Entropy> State<S, R> {
     pub(super) fn on_reconcile(
         &mut self,
         peer: PublicKey,
-        flotilla: FlotillaId,
-        channel: ChannelId,
+        key: (FlotillaId, ChannelId),
+        round: u64,
         msg: &[u8],
         now_ms: u64,
     ) {
-        if !self.may_sync(&flotilla, &peer) {
+        if !self.may_sync(&key.0, &peer) {
             return;
         }
         if self.me < peer {
-            self.initiator_round(peer, flotilla, channel, msg, now_ms);
+            self.initiator_round(peer, key, round, msg, now_ms);
         } else {
-            self.responder_round(peer, flotilla, channel, msg);
+            self.responder_round(peer, key, round, msg);
         }
     }
 
@@ -235,8 +259,8 @@ impl<S: Store, R: Entropy> State<S, R> {
     fn responder_round(
         &mut self,
         peer: PublicKey,
-        flotilla: FlotillaId,
-        channel: ChannelId,
+        (flotilla, channel): (FlotillaId, ChannelId),
+        round: u64,
         msg: &[u8],
     ) {
         let limit = self.config.frame_size_limit;
@@ -253,6 +277,7 @@ impl<S: Store, R: Entropy> State<S, R> {
                 PeerMsg::Reconcile {
                     flotilla,
                     channel,
+                    round,
                     msg,
                 },
             );
@@ -262,18 +287,21 @@ impl<S: Store, R: Entropy> State<S, R> {
     fn initiator_round(
         &mut self,
         peer: PublicKey,
-        flotilla: FlotillaId,
-        channel: ChannelId,
+        key: (FlotillaId, ChannelId),
+        round: u64,
         msg: &[u8],
         now_ms: u64,
     ) {
-        let key = (flotilla, channel);
-        if !self
+        let (flotilla, channel) = key;
+        let awaited = self
             .peers
             .get(&peer)
-            .is_some_and(|p| p.sessions.contains_key(&key))
-        {
-            return; // not our session (expired, or never asked for)
+            .and_then(|p| p.sessions.get(&key))
+            .map(|r| r.number);
+        if awaited != Some(round) {
+            // Not the answer to the round we await: a duplicate, a late answer to an earlier
+            // round or session, or no session of ours (expired, never asked for).
+            return;
         }
         let limit = self.config.frame_size_limit;
         let (mut have, mut need) = (Vec::new(), Vec::new());
@@ -289,19 +317,7 @@ impl<S: Store, R: Entropy> State<S, R> {
         self.send_have(peer, flotilla, &have);
         self.want(peer, flotilla, need.into_iter().collect());
         match next {
-            Ok(Some(msg)) => {
-                if let Some(p) = self.peers.get_mut(&peer) {
-                    p.sessions.insert(key, now_ms);
-                }
-                self.send(
-                    peer,
-                    PeerMsg::Reconcile {
-                        flotilla,
-                        channel,
-                        msg,
-                    },
-                );
-            }
+            Ok(Some(msg)) => self.send_round(peer, key, msg, now_ms),
             Ok(None) | Err(_) => self.end_session(peer, flotilla, channel, now_ms),
         }
     }
@@ -311,6 +327,9 @@ impl<S: Store, R: Entropy> State<S, R> {
             return;
         };
         p.sessions.remove(&(flotilla, channel));
+        if p.again.remove(&(flotilla, channel)) {
+            p.queue.push_front((flotilla, channel));
+        }
         let busy = p.sessions.keys().any(|(f, _)| *f == flotilla)
             || p.queue.iter().any(|(f, _)| *f == flotilla);
         self.pump(peer, now);
@@ -326,7 +345,7 @@ impl<S: Store, R: Entropy> State<S, R> {
                 let Some(p) = self.peers.get_mut(&peer) else {
                     return;
                 };
-                let fresh = !p.wanted.contains(&id) && !p.backlogged.contains(&id);
+                let fresh = !p.wanted.contains_key(&id) && !p.backlogged.contains(&id);
                 if fresh && p.backlog.len() < MAX_WANT_BACKLOG {
                     p.backlogged.insert(id);
                     p.backlog.push_back((flotilla, id));
@@ -356,7 +375,7 @@ impl<S: Store, R: Entropy> State<S, R> {
             p.backlogged.remove(&id);
             if self.lacks(&id) {
                 if let Some(p) = self.peers.get_mut(&peer) {
-                    p.wanted.insert(id);
+                    p.wanted.insert(id, flotilla);
                 }
                 batches.entry(flotilla).or_default().push(id);
             }
@@ -465,12 +484,44 @@ impl<S: Store, R: Entropy> State<S, R> {
             }
         }
         if let Some(p) = self.peers.get_mut(&peer) {
+            let mut fetched = false;
             for e in &events {
-                p.wanted.remove(&e.id());
+                fetched |= p.wanted.remove(&e.id()).is_some();
+            }
+            if fetched {
+                p.fetched.insert(flotilla);
             }
         }
         self.ingest(flotilla, events, Some(peer), false, now_ms);
         self.pump_wants(peer);
+        self.relay_when_fetched(peer);
+    }
+
+    /// Once the pull window from `peer` has emptied, greets every other peer for each
+    /// flotilla that gained events from it. Events fetched by catch-up are not gossiped (only
+    /// new ones are), so without this a node that was away would carry what it fetched from
+    /// one side to the other only at the next periodic Hello. The Hello costs a summary per
+    /// channel; a peer that already holds the same events answers with a matching one and
+    /// nothing more is sent, so relaying stops where nothing is new.
+    fn relay_when_fetched(&mut self, peer: PublicKey) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        if !p.wanted.is_empty() || !p.backlog.is_empty() || p.fetched.is_empty() {
+            return;
+        }
+        let fetched = std::mem::take(&mut p.fetched);
+        for flotilla in fetched {
+            let others: Vec<PublicKey> = self
+                .peers
+                .keys()
+                .filter(|q| **q != peer && self.may_sync(&flotilla, q))
+                .copied()
+                .collect();
+            for other in others {
+                self.send_hello(other, flotilla);
+            }
+        }
     }
 }
 
