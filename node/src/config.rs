@@ -72,17 +72,7 @@ fn invalid(key: &'static str, reason: impl Into<String>) -> Error {
     }
 }
 
-/// How the links to other boats behave: selects the mesh timeouts (see
-/// [`crate::net::Timeouts`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum LinkProfile {
-    /// Marina or anchorage Wi-Fi: fast, lossy only at the edges.
-    #[default]
-    Lan,
-    /// 802.11ah / Wi-Fi HaLow: long range, 0.15–4 Mbit/s; smaller batches, longer timers.
-    Halow,
-}
+pub use crate::net::LinkProfile;
 
 /// The configuration as written: every key optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

@@ -28,6 +28,7 @@ pub mod ratelimit;
 pub mod render;
 pub mod search;
 pub mod sessions;
+pub mod size;
 #[cfg(test)]
 mod tests;
 pub mod ws;

@@ -21,10 +21,9 @@ use flotilla_protocol as proto;
 use libp2p::{PeerId, Swarm, gossipsub, identity, noise, tcp, yamux};
 use proto::id::FlotillaId;
 use proto::{PublicKey, SecretKey};
+use serde::Deserialize;
 
 pub use behaviour::{Behaviour, BehaviourEvent};
-
-use crate::config::LinkProfile;
 
 /// The prefix of a flotilla's gossip topic: `flotilla/<flotilla id hex>`.
 pub const TOPIC_PREFIX: &str = "flotilla/";
@@ -60,6 +59,17 @@ pub fn node_key(peer: &PeerId) -> Option<PublicKey> {
     }
     let key = identity::PublicKey::try_decode_protobuf(mh.digest()).ok()?;
     Some(PublicKey(key.try_into_ed25519().ok()?.to_bytes()))
+}
+
+/// How the links to other boats behave: selects the mesh timeouts (see [`Timeouts`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkProfile {
+    /// Marina or anchorage Wi-Fi: fast, lossy only at the edges.
+    #[default]
+    Lan,
+    /// 802.11ah / Wi-Fi HaLow: long range, 0.15–4 Mbit/s; smaller batches, longer timers.
+    Halow,
 }
 
 /// Timeouts and queue durations of a link profile. Each number says where it comes from.

@@ -150,7 +150,7 @@ impl From<Error> for ApiError {
             Error::Conflict(why) => ApiError::conflict(why),
             Error::TooLarge { limit } => ApiError::too_large(format!(
                 "the file is over the attachment limit of {}",
-                super::files::human_size(limit)
+                super::size::human_size(limit)
             )),
             Error::Exists(what) => ApiError::conflict(format!("{what} already exists")),
             Error::Invalid { what, reason } => {

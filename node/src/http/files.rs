@@ -6,6 +6,7 @@
 //! sandboxing Content-Security-Policy, `nosniff`, and `attachment` for anything but raster
 //! images (SVG included, since it can carry scripts).
 
+pub use super::size::human_size;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -366,15 +367,6 @@ fn content_disposition(name: &str, inline: bool) -> String {
         }
     }
     format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
-}
-
-/// `10 MB`, `512 KB`, `900 B`.
-pub fn human_size(bytes: u64) -> String {
-    match bytes {
-        b if b >= 1_000_000 => format!("{} MB", b / 1_000_000),
-        b if b >= 1_000 => format!("{} KB", b / 1_000),
-        b => format!("{b} B"),
-    }
 }
 
 #[cfg(test)]
