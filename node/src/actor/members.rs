@@ -24,29 +24,6 @@ use crate::identity;
 /// How long a removed boat stays connected after its removal is published.
 pub(crate) const DISCONNECT_REMOVED_AFTER: Duration = Duration::from_secs(3);
 
-/// What a removal removes.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Removal {
-    /// A user.
-    User(PublicKey),
-    /// A boat and its users.
-    Node(PublicKey),
-}
-
-/// Builds the removal event, signed by `admin`: the flotilla epoch key and every private
-/// channel and DM key the removed users held are rotated and sealed to the remaining members
-/// (protocol::membership::removal), so the removed member reads nothing that follows.
-pub(crate) fn build_removal(
-    ctx: &mut Ctx<'_, OsEntropy>,
-    admin: &SecretKey,
-    removal: Removal,
-) -> Result<SignedEvent, AuthorError> {
-    match removal {
-        Removal::User(user) => ctx.remove_user(admin, user),
-        Removal::Node(node) => ctx.remove_node(admin, node),
-    }
-}
-
 /// A user as the member list shows it.
 pub(crate) fn member_info(auth: &AuthState, key: &PublicKey) -> Option<MemberInfo> {
     let u = auth.users.get(key)?;
@@ -130,9 +107,9 @@ impl Actor {
         let target = identity::resolve_user(auth, user)?;
         let info =
             member_info(auth, &target).ok_or_else(|| Error::NotFound(format!("user `{user}`")))?;
-        self.publish_built(flotilla, |ctx, _| {
-            build_removal(ctx, &admin, Removal::User(target))
-        })?;
+        // The epoch key and every private channel and DM key the user held are rotated and
+        // sealed to the remaining members (protocol::membership::removal).
+        self.publish_built(flotilla, |ctx, _| ctx.remove_user(&admin, target))?;
         tracing::info!(user = %target.fmt_short(), flotilla = %flotilla.fmt_short(), "user removed");
         Ok(info)
     }
@@ -155,9 +132,8 @@ impl Actor {
             .into_iter()
             .find(|b| b.key == target)
             .ok_or_else(|| Error::NotFound(format!("boat `{node}`")))?;
-        self.publish_built(flotilla, |ctx, _| {
-            build_removal(ctx, &admin, Removal::Node(target))
-        })?;
+        // A boat's removal removes its users too, with the same key rotations.
+        self.publish_built(flotilla, |ctx, _| ctx.remove_node(&admin, target))?;
         if let Some(peer) = crate::net::peer_id(&target) {
             self.timers
                 .set(DISCONNECT_REMOVED_AFTER, Timer::Grace(peer));
