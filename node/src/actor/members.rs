@@ -9,13 +9,12 @@
 use std::time::Duration;
 
 use flotilla_protocol as proto;
-use proto::author::{AuthorError, Ctx};
 use proto::event::{Control, Role};
 use proto::id::FlotillaId;
 use proto::membership::AuthState;
-use proto::{PublicKey, SecretKey, SignedEvent};
+use proto::{PublicKey, SecretKey};
 
-use super::{Actor, OsEntropy, Timer};
+use super::{Actor, Timer};
 use crate::Error;
 use crate::handle::views::{BoatInfo, MemberInfo};
 use crate::handle::{LocalUser, MembersCommand};
