@@ -387,14 +387,19 @@ async fn file_lines(client: &mut Client, cmd: FileCommand) -> anyhow::Result<Vec
         let grib = &f["grib"];
         let area = if grib.is_object() {
             let a = &grib["area"];
+            // no area for spherical harmonics or projections (as grib_ls shows them)
+            let bounds = if a.is_object() {
+                format!(
+                    "N{} S{} W{} E{}",
+                    a["north"], a["south"], a["west"], a["east"]
+                )
+            } else {
+                "no area".to_owned()
+            };
             format!(
-                "  GRIB{} {} N{} S{} W{} E{} +{}h",
+                "  GRIB{} {} {bounds} +{}h",
                 grib["edition"],
                 grib["centre"].as_str().unwrap_or(""),
-                a["north"],
-                a["south"],
-                a["west"],
-                a["east"],
                 grib["forecast_hours"]
                     .as_array()
                     .and_then(|h| h.last())

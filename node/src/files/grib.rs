@@ -1,11 +1,16 @@
-//! GRIB1/GRIB2 metadata for the weather preview, read with the `grib-reader` crate (pure
-//! Rust, MIT OR Apache-2.0) and never trusted: files over [`MAX_GRIB_BYTES`] or
-//! [`MAX_MESSAGES`] are refused, decoding runs under `catch_unwind`, and a truncated or
-//! corrupted file gives [`NotGrib`] ("not a readable GRIB"), never a crash.
+//! GRIB1/GRIB2 metadata for the weather preview, never trusting the file: files over
+//! [`MAX_GRIB_BYTES`] or [`MAX_MESSAGES`] are refused, and a truncated or corrupted file
+//! gives [`NotGrib`] ("not a readable GRIB"), never a crash.
+//!
+//! The metadata comes from the headers only ([`headers`], read by us, bounded), so that every
+//! grid ecCodes' `grib_ls` describes is described the same way, including those the decoder
+//! cannot unpack (reduced Gaussian and lat/lon grids, spherical harmonics, projections). The
+//! wind picture needs the values: [`wind_grid`] decodes the 10 m wind of one forecast step
+//! with the `grib-reader` crate (pure Rust, MIT OR Apache-2.0) under `catch_unwind`,
+//! down-sampled.
 //!
 //! [`summarize`] and [`summary_text`] are pure functions over bytes, for the API and for
-//! search. [`wind_grid`] decodes the 10 m wind of one forecast step, down-sampled, for the
-//! wind picture.
+//! search.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -37,6 +42,22 @@ pub struct GribSummary {
     pub reference_time_ms: i64,
     /// Forecast hours after the reference time, sorted, without duplicates.
     pub forecast_hours: Vec<i64>,
+    /// The area the grids cover; `None` where no grid has a last grid point (spherical
+    /// harmonics, polar stereographic or Lambert projections, as `grib_ls` shows them).
+    pub area: Option<GribArea>,
+    /// Grid step (east-west) of the first grid that gives one; `None` if none does
+    /// (reduced grids, projections, spherical harmonics: `grib_ls` says MISSING).
+    pub resolution_udeg: Option<i64>,
+    /// Parameters in words (`wind`, `gusts`, `pressure`, `waves`, `precipitation`,
+    /// `temperature`, `cloud`), else the decoder's short name.
+    pub parameters: Vec<String>,
+    /// Number of messages (fields).
+    pub messages: u32,
+}
+
+/// A bounding box in micro-degrees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GribArea {
     /// Northmost latitude.
     pub north_udeg: i64,
     /// Southmost latitude.
@@ -45,16 +66,10 @@ pub struct GribSummary {
     pub west_udeg: i64,
     /// Eastmost longitude.
     pub east_udeg: i64,
-    /// Grid step (east-west) of the first lat/lon grid; 0 if none.
-    pub resolution_udeg: i64,
-    /// Parameters in words (`wind`, `gusts`, `pressure`, `waves`, `precipitation`,
-    /// `temperature`, `cloud`), else the decoder's short name.
-    pub parameters: Vec<String>,
-    /// Number of messages (fields).
-    pub messages: u32,
 }
 
-/// One message's keys, as compared with ecCodes' `grib_ls` in the parity test.
+/// One field's keys, as compared with ecCodes' `grib_ls` in the parity test (a field is
+/// what `grib_ls` calls a message).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageKeys {
     /// Edition.
@@ -65,14 +80,18 @@ pub struct MessageKeys {
     pub data_date: u32,
     /// `HHMM`.
     pub data_time: u32,
-    /// Forecast step in hours.
+    /// Forecast (end) step in hours.
     pub step_hours: Option<i64>,
-    /// Points along a parallel and a meridian.
-    pub ni: usize,
+    /// Points along a parallel (`None`: missing, as on reduced grids, or no such key).
+    pub ni: Option<u32>,
     /// Points along a meridian.
-    pub nj: usize,
-    /// First and last grid point (degrees), for lat/lon grids.
+    pub nj: Option<u32>,
+    /// First and last grid point (degrees: lat1, lon1, lat2, lon2) of lat/lon and
+    /// Gaussian grids; `None` where `grib_ls` has no last grid point (projections,
+    /// spherical harmonics).
     pub corners: Option<[f64; 4]>,
+    /// East-west increment in degrees (`None`: missing or not given).
+    pub resolution: Option<f64>,
     /// GRIB2 discipline/category/number, or GRIB1 table version/indicator (category None).
     pub parameter: (Option<u8>, Option<u8>, u8),
 }
@@ -143,54 +162,51 @@ pub fn looks_like_grib(bytes: &[u8]) -> bool {
         .any(|w| w == b"GRIB")
 }
 
-/// The metadata of a GRIB file.
+/// The metadata of a GRIB file, read from its headers (see [`headers`]).
 ///
 /// # Errors
 /// [`NotGrib`] for anything that is not a complete, readable GRIB1/GRIB2 file.
 pub fn summarize(bytes: &[u8]) -> Result<GribSummary, NotGrib> {
-    guard(|| {
-        let file = open(bytes)?;
-        let mut s: Option<GribSummary> = None;
-        for msg in file.messages() {
-            add_message(&mut s, &msg);
-        }
-        s.ok_or_else(|| NotGrib("no message".into()))
-    })
+    let fields = read_headers(bytes)?;
+    let mut s: Option<GribSummary> = None;
+    for f in &fields {
+        add_field(&mut s, f);
+    }
+    s.ok_or_else(|| NotGrib("no message".into()))
 }
 
-/// The keys of every message, for the parity test against `grib_ls`.
+fn read_headers(bytes: &[u8]) -> Result<Vec<headers::FieldHeader>, NotGrib> {
+    if bytes.len() > MAX_GRIB_BYTES {
+        return Err(NotGrib(format!("over {MAX_GRIB_BYTES} bytes")));
+    }
+    if !looks_like_grib(bytes) {
+        return Err(NotGrib("no GRIB header".into()));
+    }
+    headers::fields(bytes)
+}
+
+/// The keys of every field, for the parity test against `grib_ls`.
 ///
 /// # Errors
 /// [`NotGrib`].
 pub fn message_keys(bytes: &[u8]) -> Result<Vec<MessageKeys>, NotGrib> {
-    guard(|| Ok(open(bytes)?.messages().map(|m| keys_of(&m)).collect()))
+    Ok(read_headers(bytes)?.iter().map(keys_of).collect())
 }
 
-fn keys_of(msg: &Message<'_>) -> MessageKeys {
-    let r = msg.reference_time();
-    let (ni, nj) = msg.grid_shape();
-    let p = msg.parameter();
+fn keys_of(f: &headers::FieldHeader) -> MessageKeys {
+    let [y, mo, d, h, mi, _] = f.reference.map(u32::from);
+    let deg = |u: i64| u as f64 / 1e6;
     MessageKeys {
-        edition: msg.edition(),
-        centre: msg.center_id(),
-        data_date: u32::from(r.year) * 10_000 + u32::from(r.month) * 100 + u32::from(r.day),
-        data_time: u32::from(r.hour) * 100 + u32::from(r.minute),
-        step_hours: step_hours(msg),
-        ni,
-        nj,
-        corners: latlon(msg.grid_definition()).map(|g| {
-            [
-                f64::from(g.lat_first) / 1e6,
-                f64::from(g.lon_first) / 1e6,
-                f64::from(g.lat_last) / 1e6,
-                f64::from(g.lon_last) / 1e6,
-            ]
-        }),
-        parameter: if msg.edition() == 1 {
-            (p.table_version, None, p.number)
-        } else {
-            (p.discipline, p.category, p.number)
-        },
+        edition: f.edition,
+        centre: f.centre,
+        data_date: y * 10_000 + mo * 100 + d,
+        data_time: h * 100 + mi,
+        step_hours: f.step_hours,
+        ni: f.grid.and_then(|g| g.ni),
+        nj: f.grid.and_then(|g| g.nj),
+        corners: f.grid.and_then(|g| g.corners).map(|c| c.map(deg)),
+        resolution: f.grid.and_then(|g| g.di).map(deg),
+        parameter: f.parameter,
     }
 }
 
@@ -202,6 +218,7 @@ fn latlon(grid: &GridDefinition) -> Option<&grib_reader::LatLonGrid> {
     }
 }
 
+/// The decoder's step in hours (for the wind picture, which decodes with the crate).
 fn step_hours(msg: &Message<'_>) -> Option<i64> {
     let t = msg.forecast_time()?;
     let hours = match msg.forecast_time_unit()? {
@@ -218,9 +235,10 @@ fn step_hours(msg: &Message<'_>) -> Option<i64> {
     Some(hours)
 }
 
-fn epoch_ms(r: &grib_reader::ReferenceTime) -> i64 {
+/// Milliseconds since the Unix epoch of a UTC year, month, day, hour, minute, second.
+fn epoch_ms([year, month, day, hour, minute, second]: [u16; 6]) -> i64 {
     // days from civil (Howard Hinnant's algorithm), UTC
-    let (y, m, d) = (i64::from(r.year), i64::from(r.month), i64::from(r.day));
+    let (y, m, d) = (i64::from(year), i64::from(month), i64::from(day));
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -228,67 +246,70 @@ fn epoch_ms(r: &grib_reader::ReferenceTime) -> i64 {
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
-    let secs =
-        days * 86_400 + i64::from(r.hour) * 3600 + i64::from(r.minute) * 60 + i64::from(r.second);
+    let secs = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
     secs * 1000
 }
 
-fn add_message(s: &mut Option<GribSummary>, msg: &Message<'_>) {
+fn add_field(s: &mut Option<GribSummary>, f: &headers::FieldHeader) {
     let s = s.get_or_insert_with(|| GribSummary {
-        edition: msg.edition(),
-        centre: centre_name(msg.center_id()),
-        centre_id: msg.center_id(),
+        edition: f.edition,
+        centre: centre_name(f.centre),
+        centre_id: f.centre,
         reference_time_ms: i64::MIN,
         forecast_hours: Vec::new(),
-        north_udeg: i64::MIN,
-        south_udeg: i64::MAX,
-        west_udeg: i64::MAX,
-        east_udeg: i64::MIN,
-        resolution_udeg: 0,
+        area: None,
+        resolution_udeg: None,
         parameters: Vec::new(),
         messages: 0,
     });
     s.messages += 1;
-    s.reference_time_ms = s.reference_time_ms.max(epoch_ms(msg.reference_time()));
-    if let Some(h) = step_hours(msg)
+    s.reference_time_ms = s.reference_time_ms.max(epoch_ms(f.reference));
+    if let Some(h) = f.step_hours
         && let Err(at) = s.forecast_hours.binary_search(&h)
     {
         s.forecast_hours.insert(at, h);
     }
-    if let Some(g) = latlon(msg.grid_definition()) {
-        let (la, lb) = (i64::from(g.lat_first), i64::from(g.lat_last));
-        let (mut oa, mut ob) = (i64::from(g.lon_first), i64::from(g.lon_last));
+    if let Some([la, oa, lb, ob]) = f.grid.and_then(|g| g.corners) {
+        let (mut oa, mut ob) = (oa, ob);
         if oa > 180_000_000 && ob > 180_000_000 {
             // 352°..359.5° is 8°W..0.5°W: shown as sailors read it
             (oa, ob) = (oa - 360_000_000, ob - 360_000_000);
         }
-        s.north_udeg = s.north_udeg.max(la.max(lb));
-        s.south_udeg = s.south_udeg.min(la.min(lb));
-        s.west_udeg = s.west_udeg.min(oa.min(ob));
-        s.east_udeg = s.east_udeg.max(oa.max(ob));
-        if s.resolution_udeg == 0 {
-            s.resolution_udeg = i64::from(g.di);
-        }
+        let a = s.area.get_or_insert(GribArea {
+            north_udeg: i64::MIN,
+            south_udeg: i64::MAX,
+            west_udeg: i64::MAX,
+            east_udeg: i64::MIN,
+        });
+        a.north_udeg = a.north_udeg.max(la.max(lb));
+        a.south_udeg = a.south_udeg.min(la.min(lb));
+        a.west_udeg = a.west_udeg.min(oa.min(ob));
+        a.east_udeg = a.east_udeg.max(oa.max(ob));
     }
-    let name = parameter_word(msg);
+    if s.resolution_udeg.is_none() {
+        s.resolution_udeg = f.grid.and_then(|g| g.di);
+    }
+    let name = parameter_word(f.parameter);
     if !s.parameters.contains(&name) {
         s.parameters.push(name);
     }
 }
 
-/// The word for a message's parameter (see [`GribSummary::parameters`]).
-fn parameter_word(msg: &Message<'_>) -> String {
-    let p = msg.parameter();
-    let word = if msg.edition() == 1 {
-        grib1_word(p.table_version.unwrap_or(0), p.number)
-    } else {
-        grib2_word(
-            p.discipline.unwrap_or(255),
-            p.category.unwrap_or(255),
-            p.number,
-        )
+/// The word for a field's parameter (see [`GribSummary::parameters`]); a parameter
+/// without a word is named by its numbers as `grib_ls` shows them (`0.1.8` for GRIB2
+/// discipline, category, number; `128.130` for GRIB1 table, indicator).
+fn parameter_word((a, category, number): (Option<u8>, Option<u8>, u8)) -> String {
+    let word = match category {
+        None => grib1_word(a.unwrap_or(0), number),
+        Some(c) => grib2_word(a.unwrap_or(255), c, number),
     };
-    word.map_or_else(|| msg.parameter_name().to_owned(), str::to_owned)
+    word.map_or_else(
+        || match category {
+            None => format!("{}.{number}", a.unwrap_or(0)),
+            Some(c) => format!("{}.{c}.{number}", a.unwrap_or(255)),
+        },
+        str::to_owned,
+    )
 }
 
 fn grib2_word(discipline: u8, category: u8, number: u8) -> Option<&'static str> {
@@ -341,19 +362,25 @@ pub fn summary_text(s: &GribSummary) -> String {
         _ => String::new(),
     };
     let deg = |u: i64| u as f64 / 1e6;
+    let area = s.area.map_or_else(String::new, |a| {
+        format!(
+            " N{} S{} W{} E{}",
+            deg(a.north_udeg),
+            deg(a.south_udeg),
+            deg(a.west_udeg),
+            deg(a.east_udeg)
+        )
+    });
+    let resolution = s
+        .resolution_udeg
+        .map_or_else(String::new, |r| format!(" {}°", deg(r)));
     format!(
-        "GRIB{} {} run {} {hours} N{} S{} W{} E{} {}° {}",
+        "GRIB{} {} run {}{hours}{area}{resolution} {}",
         s.edition,
         s.centre,
         iso_hour(s.reference_time_ms),
-        deg(s.north_udeg),
-        deg(s.south_udeg),
-        deg(s.west_udeg),
-        deg(s.east_udeg),
-        deg(s.resolution_udeg),
         s.parameters.join(" ")
     )
-    .replace("  ", " ")
 }
 
 fn iso_hour(ms: i64) -> String {
@@ -468,6 +495,8 @@ pub fn wind_grid(bytes: &[u8], step: Option<i64>) -> Result<WindGrid, NotGrib> {
         })
     })
 }
+
+pub mod headers;
 
 #[cfg(test)]
 mod tests;

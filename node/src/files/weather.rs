@@ -25,15 +25,21 @@ pub struct Forecast {
     pub superseded: bool,
 }
 
-/// The area key of a summary.
+/// The area key of a summary; a file without a lat/lon extent (spherical harmonics,
+/// projections) is keyed by its centre (`ecmf, no area`).
 pub fn area_key(s: &GribSummary) -> String {
     let d = |u: i64| (u as f64 / 1e5).round() / 10.0;
-    format!(
-        "N{} S{} W{} E{}",
-        d(s.north_udeg),
-        d(s.south_udeg),
-        d(s.west_udeg),
-        d(s.east_udeg)
+    s.area.map_or_else(
+        || format!("{}, no area", s.centre),
+        |a| {
+            format!(
+                "N{} S{} W{} E{}",
+                d(a.north_udeg),
+                d(a.south_udeg),
+                d(a.west_udeg),
+                d(a.east_udeg)
+            )
+        },
     )
 }
 
@@ -76,11 +82,13 @@ mod tests {
             centre_id: 98,
             reference_time_ms: run,
             forecast_hours: vec![0, 6],
-            north_udeg: north,
-            south_udeg: 44_000_000,
-            west_udeg: -8_000_000,
-            east_udeg: -1_000_000,
-            resolution_udeg: 250_000,
+            area: Some(crate::files::grib::GribArea {
+                north_udeg: north,
+                south_udeg: 44_000_000,
+                west_udeg: -8_000_000,
+                east_udeg: -1_000_000,
+            }),
+            resolution_udeg: Some(250_000),
             parameters: vec!["wind".into()],
             messages: 4,
         })

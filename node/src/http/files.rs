@@ -148,9 +148,12 @@ pub struct Grib {
     /// Forecast hours after the run.
     pub forecast_hours: Vec<i64>,
     /// The area covered.
-    pub area: Area,
-    /// Grid step in degrees.
-    pub resolution: f64,
+    /// `null` where the file has no lat/lon extent (spherical harmonics, polar
+    /// stereographic or Lambert projections: `grib_ls` shows no last grid point either).
+    pub area: Option<Area>,
+    /// Grid step in degrees; `null` where the file gives none (reduced grids,
+    /// projections, spherical harmonics: `grib_ls` says MISSING).
+    pub resolution: Option<f64>,
     /// `wind`, `gusts`, `pressure`, `waves`, `precipitation`, …
     pub parameters: Vec<String>,
     /// Number of GRIB messages (fields).
@@ -178,13 +181,13 @@ impl From<&crate::files::grib::GribSummary> for Grib {
             centre: s.centre.clone(),
             reference_time: s.reference_time_ms,
             forecast_hours: s.forecast_hours.clone(),
-            area: Area {
-                north: deg(s.north_udeg),
-                south: deg(s.south_udeg),
-                west: deg(s.west_udeg),
-                east: deg(s.east_udeg),
-            },
-            resolution: deg(s.resolution_udeg),
+            area: s.area.map(|a| Area {
+                north: deg(a.north_udeg),
+                south: deg(a.south_udeg),
+                west: deg(a.west_udeg),
+                east: deg(a.east_udeg),
+            }),
+            resolution: s.resolution_udeg.map(deg),
             parameters: s.parameters.clone(),
             messages: s.messages,
         }

@@ -88,15 +88,70 @@ export const api = {
   put: (path, body) => request('PUT', path, body),
   patch: (path, body) => request('PATCH', path, body),
   del: (path) => request('DELETE', path),
-  /** Upload a File/Blob for a post in a channel: `POST /flotillas/{f}/files?channel=&name=`, raw bytes. */
-  upload: (flotilla, channel, file) =>
-    request(
-      'POST',
-      `/flotillas/${seg(flotilla)}/files?channel=${seg(channel)}&name=${seg(file.name || 'file')}`,
-      file,
-      file.type || 'application/octet-stream',
-    ),
+  /**
+   * Upload a File/Blob for a post in a channel: `POST /flotillas/{f}/files?channel=&name=`, raw
+   * bytes. `onProgress(fraction)` (0–1) follows the bytes sent, from XMLHttpRequest's upload
+   * progress events (fetch has none); without XMLHttpRequest the upload goes through fetch.
+   */
+  upload: (flotilla, channel, file, onProgress) =>
+    uploadFile(`/flotillas/${seg(flotilla)}/files?channel=${seg(channel)}&name=${seg(file.name || 'file')}`, file, onProgress),
 };
+
+/** Fraction 0–1 of an upload from a progress event's `loaded`/`total` (0 while unknown). */
+export function uploadFraction(loaded, total) {
+  if (!(total > 0) || !(loaded >= 0)) return 0;
+  return Math.min(1, loaded / total);
+}
+
+/**
+ * POST `body` to `path` with upload progress; answers the parsed JSON, or throws ApiError as
+ * `request` does (a CSRF refusal is retried once with a fresh token). `Xhr` is the
+ * XMLHttpRequest constructor (injectable for tests).
+ */
+export async function uploadFile(path, body, onProgress = () => {}, Xhr = globalThis.XMLHttpRequest) {
+  const type = body.type || 'application/octet-stream';
+  if (typeof Xhr !== 'function') {
+    const out = await request('POST', path, body, type);
+    onProgress(1);
+    return out;
+  }
+  const once = () =>
+    new Promise((resolve) => {
+      const xhr = new Xhr();
+      xhr.open('POST', API_ROOT + path);
+      xhr.withCredentials = true;
+      xhr.setRequestHeader('Content-Type', type);
+      if (csrfToken) xhr.setRequestHeader('X-CSRF-Token', csrfToken);
+      xhr.upload.onprogress = (e) => onProgress(uploadFraction(e.loaded, e.lengthComputable === false ? 0 : e.total));
+      xhr.onload = () => resolve({ status: xhr.status, text: xhr.responseText || '' });
+      xhr.onerror = () => resolve({ status: 0, text: '' });
+      xhr.onabort = xhr.onerror;
+      xhr.send(body);
+    });
+  const parse = (text) => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return null;
+    }
+  };
+  const error = ({ status, text }) => {
+    if (status === 0) return new ApiError(0, 'network', 'the upload was cut');
+    const b = parse(text);
+    const code = b && typeof b.error === 'string' ? b.error : `http_${status}`;
+    const message = b && typeof b.message === 'string' ? b.message : `HTTP ${status}`;
+    return new ApiError(status, code, message);
+  };
+  let res = await once();
+  if (res.status === 403 && error(res).code === 'csrf' && (await refreshCsrf())) res = await once();
+  if (res.status < 200 || res.status >= 300) {
+    const err = error(res);
+    if (res.status === 401) unauthorizedHandler(err);
+    throw err;
+  }
+  onProgress(1);
+  return parse(res.text);
+}
 
 /** Path of a flotilla's sub-resource: fpath(f, 'channels', c, 'posts'). */
 export function fpath(flotilla, ...parts) {

@@ -44,6 +44,8 @@ export function createComposer(opts) {
   const suggest = attachSuggestions(textarea);
   const pending = [];
   let uploading = 0;
+  /** Uploads under way: {name, fraction}, shown as chips with a progress bar. */
+  const sendingFiles = new Set();
   let sending = false;
 
   const grow = () => {
@@ -61,7 +63,12 @@ export function createComposer(opts) {
       });
       chips.append(h('span', { class: 'chip' }, `📎 ${file.name} (${formatSize(file.size, language())})`, remove));
     }
-    if (uploading) chips.append(h('span', { class: 'chip busy' }, t('composer.uploading', { count: uploading })));
+    for (const up of sendingFiles) {
+      const percent = Math.round(up.fraction * 100);
+      up.bar = h('progress', { max: '100', value: String(percent), 'aria-label': t('composer.uploadProgress', { name: up.name, percent }) });
+      up.label = h('span', { class: 'upload-percent' }, `${percent} %`);
+      chips.append(h('span', { class: 'chip busy uploading', dataset: { name: up.name } }, `📤 ${up.name} `, up.bar, ' ', up.label));
+    }
   }
 
   async function upload(files) {
@@ -72,13 +79,22 @@ export function createComposer(opts) {
         return;
       }
       uploading += 1;
+      const up = { name: file.name || 'file', fraction: 0 };
+      sendingFiles.add(up);
       renderChips();
+      const progress = (fraction) => {
+        up.fraction = fraction;
+        const percent = Math.round(fraction * 100);
+        if (up.bar) up.bar.value = percent;
+        if (up.label) up.label.textContent = `${percent} %`;
+      };
       try {
-        pending.push(await api.upload(store.flotillaId, opts.channel.id, file));
+        pending.push(await api.upload(store.flotillaId, opts.channel.id, file, progress));
       } catch (err) {
         error.textContent = `${file.name}: ${errorText(err)}`;
       } finally {
         uploading -= 1;
+        sendingFiles.delete(up);
         renderChips();
       }
     }

@@ -26,7 +26,11 @@ export function stateText(file) {
 export function gribLine(grib) {
   const hours = grib.forecast_hours || [];
   const span = hours.length ? `+${hours[0]}…+${hours[hours.length - 1]} h` : '';
-  return [`GRIB${grib.edition} ${grib.centre}`, shortDate(grib.reference_time, language()), span, (grib.parameters || []).join(', ')].filter(Boolean).join(' · ');
+  // area and grid step as grib_ls gives them: none for spherical harmonics or projections
+  const a = grib.area;
+  const area = a ? `${a.north}°N…${a.south}°N ${a.west}°E…${a.east}°E` : '';
+  const step = typeof grib.resolution === 'number' ? `${grib.resolution}°` : '';
+  return [`GRIB${grib.edition} ${grib.centre}`, shortDate(grib.reference_time, language()), span, area, step, (grib.parameters || []).join(', ')].filter(Boolean).join(' · ');
 }
 
 function download(file, button) {

@@ -13,6 +13,7 @@ import { fileChip, gribLine } from './files.js';
 const KNOT = 1.943844;
 
 function areaText(a) {
+  if (!a) return ''; // spherical harmonics, projections: no lat/lon extent
   return t('weather.area', { north: a.north, south: a.south, west: a.west, east: a.east });
 }
 
