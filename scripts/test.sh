@@ -109,6 +109,20 @@ need_meshtastic_py() {
         || echo "test.sh: cannot install meshtastic from PyPI: the Meshtastic interop test will be skipped" >&2
 }
 
+# The API's property-based test (tests/integration/faults/schemathesis.rs) runs schemathesis
+# from PyPI against the node's own OpenAPI: a venv in ~/.cache/flotilla/schemathesis. Without
+# it the test prints SKIPPED.
+need_schemathesis() {
+    local venv="${HOME}/.cache/flotilla/schemathesis"
+    export FLOTILLA_SCHEMATHESIS="$venv/bin/st"
+    if "$FLOTILLA_SCHEMATHESIS" --version >/dev/null 2>&1; then
+        return
+    fi
+    echo "test.sh: installing schemathesis for the API's property-based test" >&2
+    { python3 -m venv "$venv" && "$venv/bin/pip" install -q schemathesis; } >/dev/null 2>&1 \
+        || echo "test.sh: cannot install schemathesis from PyPI: the API property test will be skipped" >&2
+}
+
 step() {
     echo "==> $*" >&2
     "$@"
@@ -120,6 +134,7 @@ need_chromium
 need_iproute2
 need_eccodes
 need_meshtastic_py
+need_schemathesis
 
 step cargo fmt --all --check
 step cargo clippy --workspace --all-targets --all-features -- -D warnings

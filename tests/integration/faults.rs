@@ -6,11 +6,14 @@
 //! - [`diskfull`]: a small tmpfs filled up (root only; prints SKIPPED otherwise): posts and
 //!   uploads refused with 507 and a message, the CLI says so and exits non-zero, reads keep
 //!   working, and writes work again once space is freed.
+//! - [`schemathesis`]: every API operation under schemathesis, checked against the node's
+//!   own OpenAPI description (SKIPPED without schemathesis).
 //!
 //! [`Node`] starts `flotilla serve` and makes an admin, a flotilla and a bearer token.
 
 mod diskfull;
 mod kill9;
+mod schemathesis;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -27,7 +30,7 @@ use crate::artifact::{Target, built};
 const TIMEOUT: Duration = Duration::from_secs(30);
 /// The admin the tests make.
 const ADMIN: &str = "skipper";
-const PASSWORD: &str = "a long passphrase";
+pub(crate) const PASSWORD: &str = "a long passphrase";
 
 fn flotilla_bin() -> anyhow::Result<PathBuf> {
     built("FLOTILLA_BIN", Target::Bin("flotilla"))
@@ -91,12 +94,24 @@ pub(crate) struct Node {
     pub(crate) dir: PathBuf,
     /// `127.0.0.1:port` of its HTTP API.
     pub(crate) addr: String,
+    /// Its mesh address, `/ip4/127.0.0.1/tcp/…/p2p/…`.
+    pub(crate) mesh: String,
     envs: Vec<(String, String)>,
 }
 
 impl Node {
     /// Starts `flotilla --data-dir <dir> serve` with `envs` set; waits for its URL line.
     pub(crate) fn start(dir: &Path, envs: &[(&str, &str)]) -> anyhow::Result<Node> {
+        Self::start_with(dir, &[], envs)
+    }
+
+    /// [`Self::start`] with more `serve` flags (`--peer ADDR`, `--name N`); waits for its
+    /// URL line and its mesh address line.
+    pub(crate) fn start_with(
+        dir: &Path,
+        flags: &[&str],
+        envs: &[(&str, &str)],
+    ) -> anyhow::Result<Node> {
         let envs: Vec<(String, String)> = envs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -106,6 +121,7 @@ impl Node {
             .arg(dir)
             .args(["serve", "--http", "127.0.0.1:0", "--no-mdns"])
             .args(["--listen", "/ip4/127.0.0.1/tcp/0"])
+            .args(flags)
             .envs(envs.iter().map(|(k, v)| (k, v)))
             .env("RUST_LOG", "error")
             .stdout(Stdio::piped())
@@ -115,17 +131,19 @@ impl Node {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
-            let mut line = String::new();
-            let _ = reader.read_line(&mut line);
-            let _ = tx.send(line);
+            for _ in 0..2 {
+                let mut line = String::new();
+                let _ = reader.read_line(&mut line);
+                let _ = tx.send(line);
+            }
             let _ = std::io::copy(&mut reader, &mut std::io::sink());
         });
-        let line = match rx.recv_timeout(TIMEOUT) {
-            Ok(line) if line.contains("listening on http://") => line,
+        let (line, mesh) = match (rx.recv_timeout(TIMEOUT), rx.recv_timeout(TIMEOUT)) {
+            (Ok(line), Ok(mesh)) if line.contains("listening on http://") => (line, mesh),
             other => {
                 let _ = child.kill();
                 let _ = child.wait();
-                anyhow::bail!("flotilla printed no URL: {other:?}");
+                anyhow::bail!("flotilla printed no URL and mesh address: {other:?}");
             }
         };
         let addr = line
@@ -135,10 +153,16 @@ impl Node {
             .and_then(|a| a.strip_suffix('/'))
             .context("bad URL line")?
             .to_string();
+        let mesh = mesh
+            .trim()
+            .strip_prefix("mesh address ")
+            .context("bad mesh address line")?
+            .to_string();
         Ok(Node {
             child,
             dir: dir.to_path_buf(),
             addr,
+            mesh,
             envs,
         })
     }
@@ -207,7 +231,14 @@ impl Client {
             .cli_ok(&["flotilla", "create", "Rallye"])?
             .trim()
             .to_string();
-        let login = serde_json::json!({"username": ADMIN, "password": PASSWORD}).to_string();
+        Self::login(node, ADMIN, &flotilla)
+    }
+
+    /// Logs `username` (password [`PASSWORD`]) in on `node` and creates a token; finds
+    /// town-square of `flotilla`.
+    pub(crate) fn login(node: &Node, username: &str, flotilla: &str) -> anyhow::Result<Client> {
+        let flotilla = flotilla.to_string();
+        let login = serde_json::json!({"username": username, "password": PASSWORD}).to_string();
         let a = http(
             &node.addr,
             "POST",

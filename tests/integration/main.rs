@@ -16,6 +16,8 @@
 //!   private relays.
 //! - [`grib`]: GRIB metadata parity with ecCodes' `grib_ls` (samples and built forecasts).
 //! - [`latency`]: propagation latency figures (`#[ignore]`; see docs/performance.md).
+//! - [`load`]: 50 WebSockets and 20 posters on two syncing node processes (`#[ignore]`; a
+//!   short smoke runs).
 //! - [`cold_sync`]: time for an empty node to sync a 100k-post history (`#[ignore]`).
 //! - [`trust`]: joining without `via` while an outsider is connected (issue 8).
 //! - [`lora`]: the LoRa bridge with real processes on `flotilla lora-air` (IP boat, gateway,
@@ -34,6 +36,7 @@ mod files;
 mod grib;
 mod import;
 mod latency;
+mod load;
 mod lora;
 mod mesh;
 mod netns;

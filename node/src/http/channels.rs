@@ -2,7 +2,9 @@
 //! members, archiving, read markers and pins.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
+// Path and query rejections answered as `{"error","message"}` (see `json`).
+use super::json::ApiPath as Path;
 use axum::http::StatusCode;
 use flotilla_protocol::id::{ChannelId, FlotillaId};
 use serde::Deserialize;

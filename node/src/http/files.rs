@@ -9,7 +9,9 @@
 pub use super::size::human_size;
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+// Path and query rejections answered as `{"error","message"}` (see `json`).
+use super::json::{ApiPath as Path, ApiQuery as Query};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};

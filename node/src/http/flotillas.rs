@@ -2,7 +2,9 @@
 //! fleet's boats, and the emoji list the UI offers.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
+// Path and query rejections answered as `{"error","message"}` (see `json`).
+use super::json::ApiPath as Path;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use flotilla_protocol::author::InviteCode;

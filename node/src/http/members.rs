@@ -4,7 +4,9 @@
 //! is refused with the candidates.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
+// Path and query rejections answered as `{"error","message"}` (see `json`).
+use super::json::ApiPath as Path;
 use serde::Deserialize;
 use utoipa::ToSchema;
 

@@ -1,7 +1,9 @@
 //! Posts over HTTP: the timeline (paged), writing, threads, edits, deletes, reactions, pins.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+// Path and query rejections answered as `{"error","message"}` (see `json`).
+use super::json::{ApiPath as Path, ApiQuery as Query};
 use axum::http::StatusCode;
 use flotilla_protocol::id::{EventId, FileId, FlotillaId};
 use serde::Deserialize;

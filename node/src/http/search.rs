@@ -2,7 +2,9 @@
 //! `GET …/mentions` (recent mentions of the caller, Mattermost's "Recent mentions").
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+// Path and query rejections answered as `{"error","message"}` (see `json`).
+use super::json::{ApiPath as Path, ApiQuery as Query};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
@@ -33,6 +34,8 @@ pub const PING_EVERY: Duration = Duration::from_secs(30);
 
 #[utoipa::path(get, path = "/api/v1/ws", tag = "live",
     responses((status = 101, description = "switching to the WebSocket protocol"),
+        (status = 400, description = "not a WebSocket upgrade request",
+            body = super::error::ErrorBody),
         (status = 401, body = super::error::ErrorBody),
         (status = 403, body = super::error::ErrorBody)))]
 /// Opens the live channel of the logged-in user.
@@ -40,9 +43,13 @@ pub async fn get_ws(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     check_origin(&headers)?;
+    // axum's own rejection is plain text; every error of the API is `{"error","message"}`.
+    let upgrade = upgrade.map_err(|r| {
+        ApiError::bad_request(format!("not a WebSocket upgrade: {}", r.body_text()))
+    })?;
     Ok(upgrade
         .max_message_size(MAX_CLIENT_MESSAGE)
         .on_upgrade(move |socket| serve(state, caller.username, socket)))

@@ -143,3 +143,56 @@ fn a_silent_link_that_comes_back_on_another_address() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Per link profile: how long the pings take to close a connection whose path went silent
+/// (carrier up, every packet dropped), and, once the link is back on another address, how
+/// long a post takes to cross. Prints the figures of docs/performance.md ("Links"); `halow`
+/// alone takes over a minute, so this is not in the test command:
+///
+/// `cargo test -p flotilla-tests --test integration silent_link_per_profile -- --ignored --nocapture`
+#[test]
+#[ignore = "figures for docs/performance.md (halow takes minutes); run with --ignored"]
+fn silent_link_per_profile() -> anyhow::Result<()> {
+    /// Far above the `halow` rule (~75 s): a bound, not a timing.
+    const CLOSE_TIMEOUT: Duration = Duration::from_secs(240);
+    for profile in ["lan", "halow"] {
+        let lab = match NetnsLab::new(2) {
+            Ok(lab) => lab,
+            Err(skip) => {
+                skip.report("silent_link_per_profile");
+                return Ok(());
+            }
+        };
+        let mut boats = flotilla(&lab, |_| profile)?;
+        let all = [0, 1];
+        boats.ask(0, "post avant", "posted", CMD_TIMEOUT)?;
+        wait_got(
+            &mut boats,
+            &all,
+            &["avant".to_string()].into(),
+            SPREAD_TIMEOUT,
+        )?;
+        lab.set_loss(1, true)?;
+        let silent_at = Instant::now();
+        let closed = boats.wait(
+            "boat 0 to close the silent connection",
+            CLOSE_TIMEOUT,
+            |l| {
+                l.iter()
+                    .any(|l| l.node == 0 && l.at >= silent_at && l.text.starts_with("down "))
+            },
+        )?;
+        let text = format!("après, {profile}");
+        lab.readdress(1)?;
+        lab.set_loss(1, false)?;
+        let sent = boats.send(1, &format!("post {text}"))?;
+        let crossed = wait_got(&mut boats, &[0], &[text].into(), CLOSE_TIMEOUT)?;
+        println!(
+            "netns links, profile {profile}: a silent link closed by the pings after {:.1} s; \
+             back on a new address, a post crossed in {:.1} s",
+            secs(closed.duration_since(silent_at)),
+            secs(crossed.duration_since(sent)),
+        );
+    }
+    Ok(())
+}
