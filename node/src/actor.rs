@@ -192,6 +192,8 @@ pub(crate) struct Actor {
     verified_rx: mpsc::Receiver<verify::Verified>,
     /// Imported posts already in each flotilla, for idempotent imports.
     imported: crate::import::Seen,
+    /// Events accepted per second, for `flotilla status` ([`crate::status`]).
+    ingest: crate::status::IngestMeter,
 }
 
 impl std::fmt::Debug for Actor {
@@ -314,6 +316,7 @@ impl Actor {
             verified_tx,
             verified_rx,
             imported: crate::import::Seen::default(),
+            ingest: crate::status::IngestMeter::default(),
         };
         actor.resume_all()?;
         for i in 0..actor.statics.len() {
@@ -404,6 +407,9 @@ impl Actor {
     }
 
     fn on_sync_event(&mut self, ev: sync::Event) {
+        if matches!(ev, sync::Event::Accepted { .. }) {
+            self.ingest.add(now_ms(), 1);
+        }
         match &ev {
             sync::Event::Accepted {
                 flotilla,

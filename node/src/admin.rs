@@ -36,8 +36,9 @@ pub use client::{CALL_TIMEOUT, Client, ClientError};
 pub use search::{DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, RebuiltView};
 pub use server::{Limits, Server, ServerError};
 pub use wire::{
-    ChannelView, ErrorCode, FlotillaView, InviteView, MemberView, MessageView, NodeView, PeerView,
-    PostView, Request, Response, RevokedView, UserView, parse_request, rfc3339,
+    ChannelView, ErrorCode, FlotillaStatusView, FlotillaView, InviteView, MemberView, MessageView,
+    NodeView, PeerView, PostView, Request, Response, RevokedView, StatusView, UserView,
+    parse_request, rfc3339,
 };
 
 /// The socket's file name in the data directory.

@@ -63,6 +63,9 @@ pub enum Command {
     Messages(MessagesArgs),
     /// Show the peers this node knows.
     Peers(PeersArgs),
+    /// The node's figures: per flotilla events, channels, members, boats connected; the
+    /// node's ingest rate and store size.
+    Status(StatusArgs),
     /// The flotilla's users: list, remove.
     #[command(subcommand)]
     Member(MemberCommand),
@@ -307,6 +310,14 @@ pub struct MessagesArgs {
     pub flotilla: Option<String>,
 }
 
+/// `flotilla status …`
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `flotilla peers …`
 #[derive(Debug, Args)]
 pub struct PeersArgs {
@@ -439,7 +450,7 @@ impl Command {
     async fn call(self, client: &mut Client) -> anyhow::Result<Vec<String>> {
         use admin::{
             ChannelView, FlotillaView, InviteView, MessageView, PeerView, PostView, RevokedView,
-            UserView,
+            StatusView, UserView,
         };
         let lines = match self {
             Command::Serve(_) | Command::LoraAir(_) => Vec::new(),
@@ -649,6 +660,14 @@ impl Command {
                     r.file, r.channels, r.users, r.posts, r.files
                 )]
             }
+            Command::Status(a) => {
+                let s: StatusView = client.call(&Request::Status {}).await?;
+                if a.json {
+                    vec![to_json(&s)?]
+                } else {
+                    status_lines(&s)
+                }
+            }
             Command::Peers(a) => {
                 let list: Vec<PeerView> = client.call(&Request::Peers {}).await?;
                 if a.json {
@@ -671,6 +690,27 @@ impl Command {
         };
         Ok(lines)
     }
+}
+
+/// `flotilla status` for people: the node, then one line per flotilla.
+fn status_lines(s: &admin::StatusView) -> Vec<String> {
+    let mut lines = vec![format!(
+        "node {} ({})  ingest {:.0} events/s ({} since start)  store {:.1} MB  {} boat(s) connected",
+        s.name,
+        s.node.get(..8).unwrap_or(&s.node),
+        s.ingest_rate,
+        s.ingested,
+        s.store_bytes as f64 / 1e6,
+        s.peers_connected
+    )];
+    for f in &s.flotillas {
+        let joining = if f.member { "" } else { "  (joining)" };
+        lines.push(format!(
+            "{}  {}{joining}  {} events, {} channels, {} members, {} boats ({} connected)",
+            f.id, f.name, f.events, f.channels, f.members, f.boats, f.boats_connected
+        ));
+    }
+    lines
 }
 
 fn to_json(value: &impl serde::Serialize) -> anyhow::Result<String> {

@@ -342,6 +342,11 @@ pub enum Command {
         /// The flotillas.
         reply: Reply<Vec<FlotillaInfo>>,
     },
+    /// The node's figures (`flotilla status`).
+    Status {
+        /// The figures.
+        reply: Reply<crate::status::NodeStatus>,
+    },
     /// Known peers.
     Peers {
         /// The peers.
@@ -699,6 +704,15 @@ impl NodeHandle {
     /// [`Error::ActorGone`].
     pub async fn flotillas(&self) -> Result<Vec<FlotillaInfo>, Error> {
         self.ask(|reply| Command::Flotillas { reply }).await
+    }
+
+    /// The node's figures for its operator: per flotilla events, channels, members, boats
+    /// connected; the node's ingest rate and store size ([`crate::status`]).
+    ///
+    /// # Errors
+    /// [`Error::ActorGone`].
+    pub async fn status(&self) -> Result<crate::status::NodeStatus, Error> {
+        self.ask(|reply| Command::Status { reply }).await
     }
 
     /// Known peers.

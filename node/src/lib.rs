@@ -57,6 +57,7 @@ mod mdns;
 pub mod net;
 pub mod node;
 pub mod search;
+pub mod status;
 pub mod store;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;

@@ -34,7 +34,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use flotilla_protocol as proto;
 use proto::PublicKey;
 use proto::event::SignedEvent;
-use proto::hlc::Hlc;
 use proto::id::{ChannelId, EventId, FlotillaId};
 use proto::store::{Item, Store, StoreError};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
@@ -60,8 +59,10 @@ pub const ROOTREPLY_EMPTY: &str = "rootreply_empty";
 pub const CHANNELPOST_AUTHOR: &str = "channelpost_author";
 /// `user PublicKey ++ FlotillaId ++ ChannelId -> Hlc`: how far a user has read a channel.
 pub const USERCHANNEL_READHLC: &str = "userchannel_readhlc";
-/// `FlotillaId ++ author PublicKey ++ Hlc ++ EventId -> ChannelId`: every event by its
-/// author, so a removal finds what it revokes with one range read (schema 2).
+/// `FlotillaId ++ author PublicKey ++ seq (u64 BE) ++ EventId -> ChannelId`: every event by
+/// its author and the author's own number, so a removal finds what its cut withdraws with
+/// one range read, and a start each author's last number with one read per author (schema
+/// 3; schema 2 keyed it by HLC, which an author chooses).
 pub const AUTHOR_EVENT: &str = "author_event";
 /// `FlotillaId -> u64 BE`: how many events of the flotilla are stored, updated in the batch
 /// that stores them (schema 2), so counting is O(1).
@@ -234,6 +235,11 @@ impl SledStore {
         self.flush()
     }
 
+    /// Bytes the database takes on disk (0 if sled cannot tell).
+    pub fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+
     /// How many times [`Self::flush`] ran since the store was opened.
     pub fn flush_count(&self) -> u64 {
         self.flushes.load(Ordering::Relaxed)
@@ -359,7 +365,7 @@ impl SledStore {
             );
             channels.insert(keys::channel(&env.flotilla, &env.channel), &[][..]);
             authors.insert(
-                keys::authored(&env.flotilla, &env.author, env.hlc, &id),
+                keys::authored(&env.flotilla, &env.author, env.seq, &id),
                 &env.channel.0[..],
             );
         }
@@ -406,6 +412,18 @@ fn from_tx(e: TransactionError<()>) -> Error {
         TransactionError::Storage(e) => Error::Sled(e),
         TransactionError::Abort(()) => Error::Corrupt("transaction aborted".into()),
     }
+}
+
+/// The smallest key greater than every key starting with `prefix`, if any.
+fn next_prefix(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut next = prefix.to_vec();
+    while let Some(last) = next.pop() {
+        if last < 0xff {
+            next.push(last + 1);
+            return Some(next);
+        }
+    }
+    None
 }
 
 fn corrupt(what: &str) -> Error {
@@ -457,26 +475,60 @@ impl Store for SledStore {
         Ok(channels?)
     }
 
-    fn authored_since(
+    fn authored_after(
         &self,
         flotilla: &FlotillaId,
         author: &PublicKey,
-        since: Hlc,
+        seq: u64,
     ) -> Result<Vec<(EventId, ChannelId)>, StoreError> {
         let prefix = keys::author(flotilla, author);
-        let start = keys::at(&prefix, since, &EventId([0; 32]));
+        let Some(from) = seq.checked_add(1) else {
+            return Ok(vec![]);
+        };
+        let start = keys::authored(flotilla, author, from, &EventId([0; 32]));
         let mut out = Vec::new();
         for kv in self.authors.range(start..) {
             let (k, v) = kv.map_err(Error::from)?;
             if !k.starts_with(&prefix) {
                 break;
             }
-            let (_, id) = keys::decode_at(&k).ok_or_else(|| corrupt("author key"))?;
+            let (_, _, id) = keys::decode_authored(&k).ok_or_else(|| corrupt("author key"))?;
             let channel = v
                 .as_ref()
                 .try_into()
                 .map_err(|_| corrupt("author channel"))?;
             out.push((id, ChannelId(channel)));
+        }
+        Ok(out)
+    }
+
+    /// One read per author: the last key under each author's prefix, then a jump past it.
+    fn author_seqs(&self, flotilla: &FlotillaId) -> Result<Vec<(PublicKey, u64)>, StoreError> {
+        let mut out = Vec::new();
+        let mut from = flotilla.0.to_vec();
+        loop {
+            let Some(kv) = self.authors.range(from.clone()..).next() else {
+                break;
+            };
+            let (k, _) = kv.map_err(Error::from)?;
+            if !k.starts_with(&flotilla.0) {
+                break;
+            }
+            let (who, _, _) = keys::decode_authored(&k).ok_or_else(|| corrupt("author key"))?;
+            let prefix = keys::author(flotilla, &who);
+            let last = self.authors.scan_prefix(&prefix).next_back();
+            let Some(last) = last else {
+                break;
+            };
+            let (k, _) = last.map_err(Error::from)?;
+            let (_, seq, _) = keys::decode_authored(&k).ok_or_else(|| corrupt("author key"))?;
+            out.push((who, seq));
+            // The next author: the prefix with its last byte bumped (carrying); past the
+            // all-ones key nothing of this flotilla follows.
+            match next_prefix(&prefix) {
+                Some(next) if next.starts_with(&flotilla.0) => from = next,
+                _ => break,
+            }
         }
         Ok(out)
     }

@@ -65,6 +65,14 @@ impl EventMaker {
     /// # Panics
     /// If signing fails, which only a bug in this helper can cause.
     pub fn event(&mut self, channel: ChannelId, hlc: Hlc) -> SignedEvent {
+        self.numbered(channel, hlc, 1)
+    }
+
+    /// [`Self::event`] with the author's sequence number `seq` (at least 1).
+    ///
+    /// # Panics
+    /// If signing fails (`seq` 0, or a bug in this helper).
+    pub fn numbered(&mut self, channel: ChannelId, hlc: Hlc, seq: u64) -> SignedEvent {
         let len = 16 + (self.rng.next_u64() % 64) as usize;
         let mut ciphertext = vec![0; len];
         self.rng.fill(&mut ciphertext);
@@ -79,7 +87,7 @@ impl EventMaker {
             channel,
             author: self.key.public(),
             hlc,
-            seq: 1,
+            seq,
             deps: vec![EventId([2; 32])],
             kind: Kind::SEALED,
             payload: postcard::to_stdvec(&sealed).expect("a Sealed always encodes"),

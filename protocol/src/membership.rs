@@ -101,6 +101,11 @@ impl Ledger {
         *s
     }
 
+    /// The control events void under the resolution rules, in id order.
+    pub fn void_ids(&self) -> impl Iterator<Item = &EventId> {
+        self.void.iter()
+    }
+
     /// Is this control event void under the resolution rules (it has no effect)?
     pub fn is_void(&self, id: &EventId) -> bool {
         self.void.contains(id)

@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::crypto::PublicKey;
 use crate::event::SignedEvent;
-use crate::hlc::Hlc;
 use crate::id::{ChannelId, EventId, FlotillaId};
 
 /// A reconciliation item: the event's HLC milliseconds and its id, ordered by both.
@@ -76,17 +75,18 @@ pub trait Store {
     /// [`StoreError`] if the backend fails.
     fn channels(&self, flotilla: &FlotillaId) -> Result<Vec<ChannelId>, StoreError>;
 
-    /// The events of `flotilla` signed by `author` at or after `since`, with their channel
-    /// (what a removal revokes). The default walks the flotilla; a store that keeps an
-    /// index by author answers with a range read, O(what it returns).
+    /// The events of `flotilla` signed by `author` and numbered after `seq` (the author's
+    /// own sequence number, not its clock: what a removal's cut withdraws, §5.3), with
+    /// their channel. The default walks the flotilla; a store that keeps an index by author
+    /// and number answers with a range read, O(what it returns).
     ///
     /// # Errors
     /// [`StoreError`] if the backend fails or stored bytes are corrupt.
-    fn authored_since(
+    fn authored_after(
         &self,
         flotilla: &FlotillaId,
         author: &PublicKey,
-        since: Hlc,
+        seq: u64,
     ) -> Result<Vec<(EventId, ChannelId)>, StoreError> {
         let mut out = Vec::new();
         for channel in self.channels(flotilla)? {
@@ -95,12 +95,32 @@ pub trait Store {
                     continue;
                 };
                 let env = event.envelope();
-                if env.author == *author && env.hlc >= since {
+                if env.author == *author && env.seq > seq {
                     out.push((id, channel));
                 }
             }
         }
         Ok(out)
+    }
+
+    /// The highest sequence number stored per author of `flotilla` (what a restarted node
+    /// numbers its authors' next events after, and removals cut at). The default walks the
+    /// flotilla; an index by author and number answers with one read per author.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the backend fails or stored bytes are corrupt.
+    fn author_seqs(&self, flotilla: &FlotillaId) -> Result<Vec<(PublicKey, u64)>, StoreError> {
+        let mut seqs: BTreeMap<PublicKey, u64> = BTreeMap::new();
+        for channel in self.channels(flotilla)? {
+            for (_, id) in self.channel_items(flotilla, &channel)? {
+                if let Some(event) = self.get(&id)? {
+                    let env = event.envelope();
+                    let s = seqs.entry(env.author).or_insert(0);
+                    *s = (*s).max(env.seq);
+                }
+            }
+        }
+        Ok(seqs.into_iter().collect())
     }
 }
 

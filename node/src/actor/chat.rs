@@ -393,6 +393,48 @@ impl Actor {
             .collect()
     }
 
+    /// The node's figures for `flotilla status`: O(flotillas + channels + peers).
+    pub(super) fn status(&self) -> crate::status::NodeStatus {
+        let connected: std::collections::HashSet<proto::PublicKey> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.connections > 0)
+            .filter_map(|(peer, _)| crate::net::node_key(peer))
+            .collect();
+        let flotillas = self
+            .state
+            .flotillas()
+            .filter_map(|f| {
+                let ledger = self.state.ledger(f)?;
+                let auth = ledger.state();
+                let boats = auth.active_nodes();
+                Some(crate::status::FlotillaStatus {
+                    id: *f,
+                    name: auth.name.clone(),
+                    member: auth.is_active_node(&self.me),
+                    events: self.event_count(f),
+                    channels: auth.channels.len(),
+                    members: auth.users.keys().filter(|k| auth.is_active_user(k)).count(),
+                    boats: boats.len(),
+                    boats_connected: boats
+                        .iter()
+                        .filter(|n| n.key != self.me && connected.contains(&n.key))
+                        .count(),
+                })
+            })
+            .collect();
+        let now = super::now_ms();
+        crate::status::NodeStatus {
+            node: self.me,
+            name: self.name.clone(),
+            ingest_rate: self.ingest.rate(now),
+            ingested: self.ingest.total(),
+            store_bytes: self.store.size_on_disk(),
+            peers_connected: connected.len(),
+            flotillas,
+        }
+    }
+
     /// Events of `flotilla` this node syncs: the stored count minus the revoked, O(1).
     fn event_count(&self, flotilla: &FlotillaId) -> usize {
         let stored = self.store.flotilla_event_count(flotilla).unwrap_or(0);

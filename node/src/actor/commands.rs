@@ -96,6 +96,9 @@ impl Actor {
             Command::Flotillas { reply } => {
                 let _ = reply.send(Ok(self.flotilla_list()));
             }
+            Command::Status { reply } => {
+                let _ = reply.send(Ok(self.status()));
+            }
             Command::Peers { reply } => {
                 let _ = reply.send(Ok(self.peer_list()));
             }

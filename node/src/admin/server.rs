@@ -16,8 +16,8 @@ use tokio::sync::{Semaphore, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::wire::{
-    ChannelView, ErrorCode, FlotillaView, InviteView, MessageView, PeerView, PostView, Request,
-    Response, RevokedView, UserView, parse_request, rfc3339,
+    ChannelView, ErrorCode, FlotillaStatusView, FlotillaView, InviteView, MessageView, PeerView,
+    PostView, Request, Response, RevokedView, StatusView, UserView, parse_request, rfc3339,
 };
 use super::{
     DEFAULT_MESSAGES_LIMIT, IDLE_TIMEOUT, JOIN_TIMEOUT, MAX_CLIENTS, MAX_MESSAGES_LIMIT,
@@ -455,6 +455,31 @@ async fn dispatch(node: &NodeHandle, request: Request) -> Result<serde_json::Val
                 .await
                 .map_err(from_node)?;
             to_value(report)
+        }
+        Request::Status {} => {
+            let s = node.status().await.map_err(from_node)?;
+            to_value(StatusView {
+                node: s.node.to_string(),
+                name: s.name,
+                ingest_rate: s.ingest_rate,
+                ingested: s.ingested,
+                store_bytes: s.store_bytes,
+                peers_connected: s.peers_connected,
+                flotillas: s
+                    .flotillas
+                    .into_iter()
+                    .map(|f| FlotillaStatusView {
+                        id: f.id.to_string(),
+                        name: f.name,
+                        member: f.member,
+                        events: f.events,
+                        channels: f.channels,
+                        members: f.members,
+                        boats: f.boats,
+                        boats_connected: f.boats_connected,
+                    })
+                    .collect(),
+            })
         }
         Request::Peers {} => {
             let peers = node.peers().await.map_err(from_node)?;

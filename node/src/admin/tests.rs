@@ -186,3 +186,62 @@ async fn a_stale_socket_is_replaced_and_a_live_one_refused() {
     server.shutdown().await;
     node.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn status_counts_events_channels_members_and_ingest_in_o1() {
+    let (tmp, node) = node().await;
+    let server = Server::start(tmp.path(), node.handle().clone()).unwrap();
+    let mut client = Client::connect(tmp.path()).await.unwrap();
+    let empty: StatusView = client.call(&Request::Status {}).await.unwrap();
+    assert!(empty.flotillas.is_empty());
+    assert_eq!(empty.peers_connected, 0);
+    assert!(empty.store_bytes > 0, "sled has files from the start");
+    client
+        .call::<UserView>(&Request::UserCreate {
+            username: "anne".into(),
+            password: "a long passphrase".into(),
+            admin: true,
+        })
+        .await
+        .unwrap();
+    let f: FlotillaView = client
+        .call(&Request::FlotillaCreate {
+            name: "Rallye".into(),
+        })
+        .await
+        .unwrap();
+    let before: StatusView = client.call(&Request::Status {}).await.unwrap();
+    for i in 0..5 {
+        client
+            .call::<PostView>(&Request::Post {
+                as_user: "anne".into(),
+                channel: "town-square".into(),
+                text: format!("post {i}"),
+                reply_to: None,
+                flotilla: None,
+            })
+            .await
+            .unwrap();
+    }
+    let s: StatusView = client.call(&Request::Status {}).await.unwrap();
+    assert_eq!(s.flotillas.len(), 1);
+    let fs = &s.flotillas[0];
+    assert_eq!(
+        (fs.id.as_str(), fs.name.as_str()),
+        (f.id.as_str(), "Rallye")
+    );
+    assert!(fs.member);
+    assert_eq!(fs.events, before.flotillas[0].events + 5, "{s:?}");
+    assert_eq!((fs.members, fs.boats, fs.boats_connected), (1, 1, 0));
+    assert!(fs.channels >= 2, "town-square and off-topic: {s:?}");
+    assert_eq!(s.ingested, before.ingested + 5);
+    assert!(s.ingest_rate > 0.0, "five posts in the window: {s:?}");
+    // The JSON keeps the field names the CLI's `status --json` prints.
+    let json = serde_json::to_value(&s).unwrap();
+    assert_eq!(json["flotillas"][0]["events"], fs.events);
+    for field in ["ingest_rate", "store_bytes", "peers_connected"] {
+        assert!(json.get(field).is_some(), "{field} missing: {json}");
+    }
+    server.shutdown().await;
+    node.shutdown().await.unwrap();
+}

@@ -95,6 +95,8 @@ pub enum Request {
     },
     /// Known peers; answers `[PeerView]`.
     Peers {},
+    /// The node's figures; answers [`StatusView`].
+    Status {},
     /// The flotilla's users, on every boat; answers `[MemberView]`.
     MemberList {
         /// The flotilla.
@@ -328,6 +330,47 @@ pub struct MessageView {
     pub root_id: Option<String>,
     /// When it was written: RFC 3339 UTC, from the HLC milliseconds.
     pub created_at: String,
+}
+
+/// The node's figures (`flotilla status`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusView {
+    /// The node key (hex).
+    pub node: String,
+    /// The node's name.
+    pub name: String,
+    /// Events accepted per second (received or local), averaged over the last
+    /// `crate::status::RATE_WINDOW_SECS` seconds.
+    pub ingest_rate: f64,
+    /// Events accepted since the node started.
+    pub ingested: u64,
+    /// Bytes the store takes on disk.
+    pub store_bytes: u64,
+    /// Boats connected now.
+    pub peers_connected: usize,
+    /// One entry per flotilla followed.
+    pub flotillas: Vec<FlotillaStatusView>,
+}
+
+/// One flotilla in [`StatusView`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlotillaStatusView {
+    /// Its id (hex).
+    pub id: String,
+    /// Its name (empty while joining).
+    pub name: String,
+    /// Is this node an active member?
+    pub member: bool,
+    /// Events stored and synced (revoked ones left out).
+    pub events: usize,
+    /// Channels.
+    pub channels: usize,
+    /// Active users.
+    pub members: usize,
+    /// Active boats.
+    pub boats: usize,
+    /// Active boats, other than this one, connected now.
+    pub boats_connected: usize,
 }
 
 /// A peer.

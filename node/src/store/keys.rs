@@ -89,15 +89,31 @@ pub(crate) fn decode_u64(bytes: &[u8]) -> Option<u64> {
 
 /// `flotilla ++ author`: the prefix of an author's events in [`super::AUTHOR_EVENT`].
 pub(crate) fn author(flotilla: &FlotillaId, author: &PublicKey) -> Vec<u8> {
-    let mut k = Vec::with_capacity(FlotillaId::LEN + 32 + HLC_LEN + EventId::LEN);
+    let mut k = Vec::with_capacity(FlotillaId::LEN + 32 + 8 + EventId::LEN);
     k.extend_from_slice(&flotilla.0);
     k.extend_from_slice(&author.0);
     k
 }
 
-/// `flotilla ++ author ++ hlc ++ id`: one event in [`super::AUTHOR_EVENT`].
-pub(crate) fn authored(flotilla: &FlotillaId, who: &PublicKey, t: Hlc, id: &EventId) -> Vec<u8> {
-    at(&author(flotilla, who), t, id)
+/// `flotilla ++ author ++ seq (u64 BE) ++ id`: one event in [`super::AUTHOR_EVENT`], in the
+/// order of the author's own numbering.
+pub(crate) fn authored(flotilla: &FlotillaId, who: &PublicKey, seq: u64, id: &EventId) -> Vec<u8> {
+    let mut k = author(flotilla, who);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k.extend_from_slice(&id.0);
+    k
+}
+
+/// The author, `seq` and id of a key made by [`authored`].
+pub(crate) fn decode_authored(key: &[u8]) -> Option<(PublicKey, u64, EventId)> {
+    let rest = key.get(FlotillaId::LEN..)?;
+    let (who, rest) = rest.split_first_chunk::<32>()?;
+    let (seq, id) = rest.split_first_chunk::<8>()?;
+    Some((
+        PublicKey(*who),
+        u64::from_be_bytes(*seq),
+        EventId(id.try_into().ok()?),
+    ))
 }
 
 /// `user ++ flotilla ++ channel`: whose read marker for which channel.

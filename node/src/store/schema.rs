@@ -8,7 +8,7 @@
 use super::{Error, META_VALUE};
 
 /// The schema this code reads and writes. Bump it with a [`Migration`] from the previous one.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The key of the version in [`META_VALUE`].
 const VERSION_KEY: &[u8] = b"schema_version";
@@ -24,17 +24,26 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    from: 1,
-    run: author_index,
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        from: 1,
+        run: author_index,
+    },
+    Migration {
+        from: 2,
+        run: author_index,
+    },
+];
 
-/// 1 → 2: fills [`super::AUTHOR_EVENT`] and [`super::FLOTILLA_COUNT`] from the stored
-/// events (once; later events update them in the batch that stores them). Idempotent: the
-/// index is keyed by event and the counts are recomputed whole.
+/// 1 → 2 and 2 → 3: (re)builds [`super::AUTHOR_EVENT`] and [`super::FLOTILLA_COUNT`] from
+/// the stored events (once; later events update them in the batch that stores them).
+/// Schema 2 keyed the author index by HLC, schema 3 by the author's sequence number: the
+/// tree is cleared and filled again. Idempotent: the index is rebuilt and the counts are
+/// recomputed whole.
 fn author_index(db: &sled::Db) -> Result<(), Error> {
     let events = db.open_tree(super::EVENTID_EVENT)?;
     let authors = db.open_tree(super::AUTHOR_EVENT)?;
+    authors.clear()?;
     let counts = db.open_tree(super::FLOTILLA_COUNT)?;
     let mut per_flotilla = std::collections::BTreeMap::<[u8; 16], u64>::new();
     let mut batch = sled::Batch::default();
@@ -43,7 +52,7 @@ fn author_index(db: &sled::Db) -> Result<(), Error> {
         let event = flotilla_protocol::SignedEvent::decode_stored(&bytes)
             .map_err(|e| Error::Corrupt(format!("event: {e}")))?;
         let env = event.envelope();
-        let key = super::keys::authored(&env.flotilla, &env.author, env.hlc, &event.id());
+        let key = super::keys::authored(&env.flotilla, &env.author, env.seq, &event.id());
         batch.insert(key, &env.channel.0[..]);
         *per_flotilla.entry(env.flotilla.0).or_default() += 1;
     }

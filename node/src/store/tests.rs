@@ -104,37 +104,68 @@ fn a_batch_is_verified_never_and_flushed_once_and_reads_do_not_verify() {
 }
 
 #[test]
-fn authored_since_is_a_range_of_the_author_index_and_survives_migration() {
+fn authored_after_is_a_range_by_number_and_survives_migration() {
     let (dir, mut store) = open();
     let mut alice = EventMaker::new(4);
     let mut bob = EventMaker::new(5);
     let f = alice.flotilla();
     let mut mine = Vec::new();
-    for t in 0..20 {
-        let e = alice.event(alice.channel(t % 2), hlc(u64::from(t), 0));
-        if t >= 10 {
+    for t in 0..20u32 {
+        let seq = u64::from(t) + 1;
+        // Alice's clock runs backwards: the index must follow her numbers, not her HLC.
+        let e = alice.numbered(alice.channel(t % 2), hlc(u64::from(100 - t), 0), seq);
+        if seq > 10 {
             mine.push((e.id(), e.envelope().channel));
         }
         store.insert(&e).unwrap();
         store
-            .insert(&bob.event(bob.channel(0), hlc(u64::from(t), 0)))
+            .insert(&bob.numbered(bob.channel(0), hlc(u64::from(t), 0), seq * 2))
             .unwrap();
     }
     mine.sort();
     let found = |store: &SledStore| {
-        let mut got = store
-            .authored_since(&f, &alice.author(), hlc(10, 0))
-            .unwrap();
+        let mut got = store.authored_after(&f, &alice.author(), 10).unwrap();
         got.sort();
         got
     };
     assert_eq!(found(&store), mine);
-    assert!(
-        store
-            .authored_since(&f, &alice.author(), hlc(99, 0))
-            .unwrap()
-            .is_empty()
+    for cut in [20, u64::MAX] {
+        assert!(
+            store
+                .authored_after(&f, &alice.author(), cut)
+                .unwrap()
+                .is_empty()
+        );
+    }
+    assert_eq!(
+        store.author_seqs(&f).unwrap(),
+        vec![(alice.author(), 20)],
+        "one author in alice's flotilla"
     );
+    assert_eq!(
+        store.author_seqs(&bob.flotilla()).unwrap(),
+        vec![(bob.author(), 40)]
+    );
+    // The default (a walk) answers the same.
+    let mut mem = MemStore::new();
+    for e in [&f, &bob.flotilla()]
+        .into_iter()
+        .flat_map(|fl| {
+            store
+                .channels(fl)
+                .unwrap()
+                .into_iter()
+                .map(move |c| (*fl, c))
+        })
+        .flat_map(|(fl, c)| store.channel_items(&fl, &c).unwrap())
+        .filter_map(|(_, id)| store.get(&id).unwrap())
+    {
+        mem.insert(&e).unwrap();
+    }
+    let mut walked = mem.authored_after(&f, &alice.author(), 10).unwrap();
+    walked.sort();
+    assert_eq!(walked, mine);
+    assert_eq!(mem.author_seqs(&f).unwrap(), store.author_seqs(&f).unwrap());
     assert_eq!(store.flotilla_event_count(&f).unwrap(), 20);
     assert_eq!(store.flotilla_event_count(&bob.flotilla()).unwrap(), 20);
     // A schema-1 store has no author index nor counts: opening it builds them.
@@ -146,6 +177,17 @@ fn authored_since_is_a_range_of_the_author_index_and_survives_migration() {
     let store = SledStore::open(&dir.path().join("store")).unwrap();
     assert_eq!(found(&store), mine);
     assert_eq!(store.flotilla_event_count(&f).unwrap(), 20);
+    // A schema-2 store keyed the index by HLC: opening it rebuilds it by number.
+    store
+        .authors
+        .insert(keys::author(&f, &alice.author()), &[0u8; 16][..])
+        .unwrap();
+    let meta = store.db.open_tree(META_VALUE).unwrap();
+    schema::write_version(&store.db, &meta, 2).unwrap();
+    drop((store, meta));
+    let store = SledStore::open(&dir.path().join("store")).unwrap();
+    assert_eq!(found(&store), mine);
+    assert_eq!(store.author_seqs(&f).unwrap(), vec![(alice.author(), 20)]);
 }
 
 #[test]

@@ -244,46 +244,36 @@ impl<S: Store, R: Entropy> State<S, R> {
         }
     }
 
-    /// Stored events of `flotilla` whose author was removed at or before their timestamp
-    /// and that are not revoked yet: one author-index read per removed member, never a walk
-    /// of the flotilla.
+    /// Stored events of `flotilla` that their authors' removals withdraw and that are not
+    /// revoked yet (`Ledger::is_withdrawn`, by the causal rule of §5.3, never by an
+    /// author-chosen timestamp): for each removed key, the content it numbered after its
+    /// cut, one range read of the store's author index; and the removed keys' control
+    /// events that the resolution voids, from the ledger in memory. Never a walk of the
+    /// flotilla.
     fn find_revoked(
-        &mut self,
-        flotilla: FlotillaId,
-    ) -> Result<Vec<(EventId, crate::id::ChannelId)>, crate::store::StoreError> {
-        let mut seen: Vec<(PublicKey, u64)> = Vec::new();
-        let found = self.scan_revoked(flotilla, &mut seen);
-        if let Some(f) = self.flotillas.get_mut(&flotilla) {
-            for (author, seq) in seen {
-                f.ledger.observe_seq(author, seq);
-            }
-        }
-        found
-    }
-
-    /// Scans the stored events of `flotilla`: the withdrawn ones, and each author's numbers.
-    fn scan_revoked(
         &self,
         flotilla: FlotillaId,
-        seen: &mut Vec<(PublicKey, u64)>,
     ) -> Result<Vec<(EventId, crate::id::ChannelId)>, crate::store::StoreError> {
         let Some(f) = self.flotillas.get(&flotilla) else {
             return Ok(vec![]);
         };
+        let ledger = &f.ledger;
         let mut out = Vec::new();
-        for channel in self.store.channels(&flotilla)? {
-            for (_, id) in self.store.channel_items(&flotilla, &channel)? {
-                if f.revoked.contains(&id) {
+        for (author, cut) in &ledger.state().cuts {
+            for (id, channel) in self.store.authored_after(&flotilla, author, *cut)? {
+                // Control events are judged by the resolution (below), not by number.
+                if channel.is_control() || f.revoked.contains(&id) {
                     continue;
                 }
-                let Some(event) = self.store.get(&id)? else {
-                    continue;
-                };
-                let env = event.envelope();
-                seen.push((env.author, env.seq));
-                if f.ledger.is_withdrawn(&event) {
-                    out.push((id, channel));
-                }
+                out.push((id, channel));
+            }
+        }
+        for id in ledger.void_ids() {
+            let Some(event) = ledger.event(id) else {
+                continue;
+            };
+            if !f.revoked.contains(id) && ledger.is_withdrawn(event) {
+                out.push((*id, crate::id::ChannelId::CONTROL));
             }
         }
         Ok(out)
@@ -321,6 +311,9 @@ impl<S: Store, R: Entropy> State<S, R> {
                     .absorb_checked(event, &self.node_key, commits);
                 rebuilt.clock.observe(event.hlc(), event.hlc().ms);
             }
+        }
+        for (author, seq) in self.store.author_seqs(&flotilla)? {
+            rebuilt.ledger.observe_seq(author, seq);
         }
         self.flotillas.insert(flotilla, rebuilt);
         self.store_written(&flotilla);
