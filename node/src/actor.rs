@@ -183,6 +183,8 @@ pub(crate) struct Actor {
     liveness: net::liveness::Liveness,
     /// The LoRa bridge, when radios are configured.
     lora: Option<lora::LoraLink>,
+    /// Events that crossed the radio and boats heard by it, for the UI.
+    lora_marks: crate::lora::marks::Marks,
     /// The full-text indexes, one per flotilla (see [`crate::search`]).
     search: crate::search::Search,
     /// Local posts written and not yet flushed (see [`group`]).
@@ -312,6 +314,7 @@ impl Actor {
             files: attachments,
             liveness: net::liveness::Liveness::new(timeouts.missed_pings),
             lora: lora::LoraLink::start(lora_config),
+            lora_marks: crate::lora::marks::Marks::default(),
             group: group::Group::default(),
             verified_tx,
             verified_rx,

@@ -105,6 +105,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(flotillas::post_invite))
         .routes(routes!(flotillas::get_members))
         .routes(routes!(flotillas::get_boats))
+        .routes(routes!(flotillas::get_radios))
         .routes(routes!(members::put_member_role))
         .routes(routes!(members::delete_member))
         .routes(routes!(members::delete_node))

@@ -15,6 +15,8 @@
 //!   `meshtastic` crate is GPL-3.0: docs/decisions.md).
 //! - [`radio`]: serial and TCP transports, one task per radio, reconnecting.
 //! - [`config`]: the `[lora]` config keys (region, preset/SF/BW, duty cycle, flotillas).
+//! - [`marks`]: which events came or left by radio, and which boats are heard only by radio
+//!   (for the UI).
 //! - [`air`]: `flotilla lora-air`, a simulated medium of pseudo-terminal KISS modems.
 //!
 //! [`proto::lora::Bridge`]: flotilla_protocol::lora::Bridge
@@ -22,6 +24,7 @@
 pub mod air;
 pub mod config;
 pub mod kiss;
+pub mod marks;
 pub mod meshtastic;
 pub mod protobuf;
 pub mod radio;

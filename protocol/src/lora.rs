@@ -22,6 +22,9 @@
 //!    Semtech formula in [`airtime`]), and catch-up: a tiny per-channel summary beaconed at a
 //!    low rate, answered by an inventory of recent ids, answered by a want, bounded per hour.
 //!
+//! [`medium`] is the air itself (half duplex, collisions, airtime, loss, duty cycle), pure,
+//! shared by the seeded simulator and `flotilla lora-air`.
+//!
 //! Time is an argument (`now_ms`), randomness an [`crate::entropy::Entropy`], and what the
 //! bridge needs from the node (keys, members, stored events) a [`compact::Lookup`].
 //! The byte-by-byte format is in docs/protocol.md ("LoRa bridge").
@@ -33,6 +36,7 @@ mod bytes;
 pub mod compact;
 pub mod frame;
 pub mod lookup;
+pub mod medium;
 pub mod message;
 pub mod queue;
 #[cfg(any(test, feature = "test-utils"))]

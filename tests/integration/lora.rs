@@ -6,7 +6,9 @@
 //! bytes on air) are printed; docs/performance.md keeps them.
 //!
 //! - [`meshtastic`]: our stream-API frames against the Meshtastic Python package.
+//! - [`api`]: a minimal HTTP client (DMs are written and read through the API).
 
+mod api;
 mod meshtastic;
 
 use std::io::{BufRead, BufReader, Write};
@@ -117,6 +119,7 @@ struct Boat {
     proc: Proc,
     dir: PathBuf,
     mesh: String,
+    http: std::net::SocketAddr,
 }
 
 impl Boat {
@@ -134,13 +137,18 @@ impl Boat {
         ];
         args.extend_from_slice(extra);
         let proc = Proc::spawn(&args, 2)?;
-        let mesh = proc.lines()[1]
-            .trim_start_matches("mesh address ")
-            .to_string();
+        let lines = proc.lines();
+        let mesh = lines[1].trim_start_matches("mesh address ").to_string();
+        let http = lines[0]
+            .split("http://")
+            .nth(1)
+            .and_then(|s| s.trim_end_matches('/').parse().ok())
+            .with_context(|| format!("no HTTP address in {:?}", lines[0]))?;
         Ok(Boat {
             proc,
             dir: dir.to_path_buf(),
             mesh,
+            http,
         })
     }
 
@@ -375,17 +383,127 @@ fn post_and_reply(f: &Fleet, sf: u8, within: Duration) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The password of the test users.
+const PASSWORD: &str = "a long passphrase";
+
+/// Anne's DM with bob, opened on A and known on B: (flotilla id, channel id).
+fn open_dm(anne: &api::Session, bob: &api::Session) -> anyhow::Result<(String, String)> {
+    let flotillas = anne.call("GET", "/api/v1/flotillas", None)?;
+    let fl = flotillas[0]["id"]
+        .as_str()
+        .context("no flotilla")?
+        .to_string();
+    let dm = anne.call(
+        "POST",
+        &format!("/api/v1/flotillas/{fl}/dms"),
+        Some(&serde_json::json!({"usernames": ["bob"]})),
+    )?;
+    let dm = dm["id"].as_str().context("no DM id")?.to_string();
+    wait_until(
+        Instant::now() + Duration::from_secs(120),
+        "the DM channel on B",
+        || {
+            let channels = bob.call("GET", &format!("/api/v1/flotillas/{fl}/channels"), None)?;
+            Ok(channels
+                .as_array()
+                .is_some_and(|c| c.iter().any(|c| c["id"] == dm.as_str())))
+        },
+    )?;
+    Ok((fl, dm))
+}
+
+/// The texts of a channel's root posts, as `s` reads them.
+fn api_texts(s: &api::Session, fl: &str, channel: &str) -> anyhow::Result<Vec<String>> {
+    let page = s.call(
+        "GET",
+        &format!("/api/v1/flotillas/{fl}/channels/{channel}/posts?limit=200"),
+        None,
+    )?;
+    Ok(page["posts"]
+        .as_array()
+        .map(|p| {
+            p.iter()
+                .filter_map(|p| p["text"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// What the UI shows on B (LoRa only) after `post_and_reply`: A's post marked 📡 "in" with
+/// its hops, B's reply "out", A's boat reachable only by LoRa, B's radio with its airtime.
+fn ui_fields_on_b(bob: &api::Session, fl: &str) -> anyhow::Result<()> {
+    let channels = bob.call("GET", &format!("/api/v1/flotillas/{fl}/channels"), None)?;
+    let town = channels
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "town-square"))
+        .and_then(|c| c["id"].as_str())
+        .context("no town-square")?
+        .to_string();
+    let page = bob.call(
+        "GET",
+        &format!("/api/v1/flotillas/{fl}/channels/{town}/posts?limit=200"),
+        None,
+    )?;
+    let posts = page["posts"].as_array().context("no posts")?;
+    let find = |prefix: &str| {
+        posts
+            .iter()
+            .find(|p| p["text"].as_str().is_some_and(|t| t.starts_with(prefix)))
+            .cloned()
+            .with_context(|| format!("no post {prefix}"))
+    };
+    let down = find("A→B SF7")?;
+    println!("on B, A's post: lora = {}", down["lora"]);
+    anyhow::ensure!(down["lora"]["direction"] == "in", "{}", down["lora"]);
+    anyhow::ensure!(down["lora"]["hops"].as_u64().is_some_and(|h| h >= 1));
+    let up = find("B→A SF7")?;
+    anyhow::ensure!(up["lora"]["direction"] == "out", "{}", up["lora"]);
+    anyhow::ensure!(up["lora"]["hops"] == 0);
+    let boats = bob.call("GET", &format!("/api/v1/flotillas/{fl}/nodes"), None)?;
+    let a = boats
+        .as_array()
+        .and_then(|b| b.iter().find(|b| b["name"] == "A"))
+        .context("no boat A")?;
+    anyhow::ensure!(a["lora_only"] == true, "A on B: {a}");
+    let radios = bob.call("GET", &format!("/api/v1/flotillas/{fl}/radios"), None)?;
+    println!("B's radios: {radios}");
+    let r = &radios[0];
+    anyhow::ensure!(
+        r["spec"].as_str().is_some_and(|s| s.starts_with("kiss:")),
+        "{radios}"
+    );
+    anyhow::ensure!(r["airtime_ms_this_hour"].as_u64().is_some_and(|a| a > 0));
+    anyhow::ensure!(
+        r["airtime_ms_this_hour"].as_u64() <= r["duty_budget_ms"].as_u64(),
+        "{radios}"
+    );
+    // 1 % of an hour, of which the bridge plans with 97 %.
+    anyhow::ensure!(
+        r["duty_budget_ms"]
+            .as_u64()
+            .is_some_and(|b| (34_000..=36_000).contains(&b)),
+        "{radios}"
+    );
+    Ok(())
+}
+
 #[test]
-fn lora_sf7_post_reply_burst_with_mention_first_and_catch_up() -> anyhow::Result<()> {
+fn lora_sf7_post_reply_burst_with_dms_first_and_catch_up() -> anyhow::Result<()> {
     let f = fleet(7, 0.1)?;
     post_and_reply(&f, 7, Duration::from_secs(60))?;
+    let anne = api::Session::login(f.a.http, "anne", PASSWORD)?;
+    let bob = api::Session::login(f.b.http, "bob", PASSWORD)?;
+    let (fl, dm) = open_dm(&anne, &bob)?;
+    ui_fields_on_b(&bob, &fl)?;
 
-    // A burst of 20 posts, then one more. (The admin API's posts carry no mentions, so the
-    // priority of DMs and mentions is checked in the simulator: protocol/src/lora/tests.rs.)
+    // A burst of 20 posts: 14 in town-square written first (by 4 clients in parallel, so
+    // that G's queue fills faster than the air drains), then 6 DMs anne → bob. The DMs go
+    // on air before the channel posts still queued on G.
     let t0 = Instant::now();
-    let burst: Vec<String> = (0..20)
+    let burst: Vec<String> = (0..14)
         .map(|i| format!("rafale {i:02} : {FRENCH_100}"))
         .collect();
+    let dms: Vec<String> = (0..6).map(|i| format!("MP {i} : {FRENCH_100}")).collect();
     // Written by 4 clients in parallel: G's queue fills faster than the air drains.
     std::thread::scope(|s| {
         let posts: Vec<_> = burst
@@ -413,35 +531,81 @@ fn lora_sf7_post_reply_burst_with_mention_first_and_catch_up() -> anyhow::Result
                 .unwrap_or_else(|_| Err(anyhow::anyhow!("panicked")))
         })
     })?;
-    let mention = "rendez-vous au ponton à 18 h ?";
+    let channel_written = t0.elapsed();
+    for text in &dms {
+        anne.call(
+            "POST",
+            &format!("/api/v1/flotillas/{fl}/channels/{dm}/posts"),
+            Some(&serde_json::json!({ "text": text })),
+        )?;
+    }
     let written = t0.elapsed();
-    f.a.post("anne", mention)?;
-    let mut seen: Vec<(String, Duration)> = Vec::new();
-    let waited = wait_until(t0 + Duration::from_secs(120), "the burst on B", || {
-        let texts = f.b.texts()?;
-        for t in texts {
-            if (burst.contains(&t) || t == mention) && !seen.iter().any(|(s, _)| *s == t) {
-                seen.push((t, t0.elapsed()));
+    // (text, is a DM, when it showed on B)
+    let mut seen: Vec<(String, bool, Duration)> = Vec::new();
+    let waited = wait_until(t0 + Duration::from_secs(180), "the burst on B", || {
+        let channel = f.b.texts()?;
+        let direct = api_texts(&bob, &fl, &dm)?;
+        let now = t0.elapsed();
+        for (t, is_dm) in channel
+            .into_iter()
+            .map(|t| (t, false))
+            .chain(direct.into_iter().map(|t| (t, true)))
+        {
+            let ours = if is_dm {
+                dms.contains(&t)
+            } else {
+                burst.contains(&t)
+            };
+            if ours && !seen.iter().any(|(s, _, _)| *s == t) {
+                seen.push((t, is_dm, now));
             }
         }
-        Ok(seen.len() == burst.len() + 1)
+        Ok(seen.len() == burst.len() + dms.len())
     });
+    let order: Vec<String> = seen
+        .iter()
+        .map(|(t, is_dm, d)| {
+            let label = if *is_dm { "DM" } else { "post" };
+            format!(
+                "{label} {} @{:.1}s",
+                &t[..t.find(' ').unwrap_or(0).max(2) + 3],
+                d.as_secs_f64()
+            )
+        })
+        .collect();
+    println!("arrival order on B: {}", order.join(", "));
     if waited.is_err() {
-        println!(
-            "seen {} of 21: {:?}; air {:?}",
-            seen.len(),
-            seen.iter()
-                .map(|(t, d)| (&t[..9.min(t.len())], d.as_secs()))
-                .collect::<Vec<_>>(),
-            air_stats(&f.air, 2)?
-        );
+        println!("seen {} of 20; air {:?}", seen.len(), air_stats(&f.air, 2)?);
     }
     waited?;
     println!(
-        "burst of 21 posts at SF7, 10 % loss: written in {:.1} s, all on B after {:.1} s",
+        "burst of 20 (14 posts then 6 DMs) at SF7, 10 % loss: posts written in {:.1} s, DMs by {:.1} s, all on B after {:.1} s",
+        channel_written.as_secs_f64(),
         written.as_secs_f64(),
         t0.elapsed().as_secs_f64()
     );
+    // DMs first: the channel posts still waiting on G when the DMs were written arrive,
+    // in the middle, after the DMs (a lost frame comes back by catch-up, later: the
+    // medians allow two of the six DMs to be lost on air).
+    let median = |mut v: Vec<Duration>| -> Option<Duration> {
+        v.sort();
+        v.get(v.len() / 2).copied()
+    };
+    let dm_times: Vec<Duration> = seen.iter().filter(|s| s.1).map(|s| s.2).collect();
+    let queued_posts: Vec<Duration> = seen
+        .iter()
+        .filter(|s| !s.1 && s.2 > written)
+        .map(|s| s.2)
+        .collect();
+    println!(
+        "{} channel posts were still on their way when the DMs were written; median arrival: DMs {:?}, those posts {:?}",
+        queued_posts.len(),
+        median(dm_times.clone()),
+        median(queued_posts.clone())
+    );
+    if let (Some(d), Some(p)) = (median(dm_times), median(queued_posts)) {
+        anyhow::ensure!(d < p, "DMs not first on B: {}", order.join(", "));
+    }
 
     // B out of range while 10 posts are written, then back: it catches up.
     std::fs::write(&f.range, "# nobody hears anybody\n")?;

@@ -200,3 +200,26 @@ test('router: a post route opens the channel at that post', async () => {
   assert.deepEqual(parseRoute('#/f/f1/c/c1/p/p1'), { name: 'channel', flotilla: 'f1', channel: 'c1', post: 'p1' });
   assert.deepEqual(parseRoute('#/f/f1/c/c1/x/p1'), { name: 'home' });
 });
+
+test('lora: a post that crossed the radio is marked with its hops; junk is no mark', async () => {
+  const { loraMark, loraOnlyBoats, airtimePercent, seconds, LORA_MARK } = await import('../static/js/lora.js');
+  assert.equal(loraMark(null), null);
+  assert.equal(loraMark(undefined), null);
+  assert.equal(loraMark({ direction: 'sideways', hops: 1 }), null);
+  assert.deepEqual(loraMark({ direction: 'in', hops: 2 }), { text: `${LORA_MARK} 2`, key: 'lora.in', count: 2 });
+  assert.deepEqual(loraMark({ direction: 'in', hops: -3 }), { text: `${LORA_MARK} 0`, key: 'lora.in', count: 0 });
+  assert.deepEqual(loraMark({ direction: 'out', hops: 0 }), { text: LORA_MARK, key: 'lora.out', count: 0 });
+  const boats = [{ name: 'me', me: true, lora_only: true }, { name: 'b', lora_only: true }, { name: 'c', lora_only: false }, null];
+  assert.deepEqual(loraOnlyBoats(boats).map((b) => b.name), ['b']);
+  assert.deepEqual(loraOnlyBoats(undefined), []);
+  assert.equal(airtimePercent({ airtime_ms_this_hour: 9000, duty_budget_ms: 36000 }), 25);
+  assert.equal(airtimePercent({ airtime_ms_this_hour: 99999, duty_budget_ms: 36000 }), 100);
+  assert.equal(airtimePercent({ airtime_ms_this_hour: 5, duty_budget_ms: 0 }), 100);
+  assert.equal(airtimePercent({}), 0);
+  assert.equal(seconds(12345), '12.3');
+  const en = readJson('i18n/en.json');
+  const fr = readJson('i18n/fr.json');
+  for (const k of ['lora.in.one', 'lora.in.other', 'lora.out', 'lora.only', 'lora.radio', 'lora.radios', 'lora.onlyCount.one', 'lora.onlyCount.other']) {
+    assert.ok(k in en && k in fr, k);
+  }
+});

@@ -199,7 +199,7 @@ impl Actor {
         let mut posts: Vec<PostView> = page
             .posts
             .into_iter()
-            .map(|v| post_view(auth, folded, v, &me))
+            .map(|v| post_view(auth, folded, v, &me, &self.lora_marks))
             .collect();
         posts.reverse();
         Ok(PostPage {
@@ -222,7 +222,7 @@ impl Actor {
             .post(auth, post)
             .ok_or_else(|| Error::NotFound(format!("post {}", post.fmt_short())))?;
         self.readable(flotilla, &view.channel, user)?;
-        Ok(post_view(auth, folded, view, user))
+        Ok(post_view(auth, folded, view, user, &self.lora_marks))
     }
 
     pub(super) fn post(&mut self, who: &Acting, post: &EventId) -> Result<PostView, Error> {
@@ -245,7 +245,7 @@ impl Actor {
             .thread(auth, &root_id)
             .into_iter()
             .filter(|v| v.id != root_id)
-            .map(|v| post_view(auth, folded, v, &me))
+            .map(|v| post_view(auth, folded, v, &me, &self.lora_marks))
             .collect();
         Ok((root, replies))
     }
@@ -263,7 +263,7 @@ impl Actor {
             .chat
             .pins(auth, channel)
             .into_iter()
-            .map(|v| post_view(auth, folded, v, &me))
+            .map(|v| post_view(auth, folded, v, &me, &self.lora_marks))
             .collect())
     }
 
@@ -288,17 +288,23 @@ impl Actor {
 
     pub(super) fn boats(&self, flotilla: &FlotillaId) -> Result<Vec<BoatInfo>, Error> {
         let auth = self.auth(flotilla)?;
+        let now = super::now_ms();
         Ok(auth
             .active_nodes()
             .into_iter()
             .map(|n| {
                 let peer = crate::net::peer_id(&n.key).and_then(|p| self.peers.get(&p));
+                let connected = peer.is_some_and(|p| p.connections > 0);
+                let me = n.key == self.me;
+                let heard = self.lora_marks.heard_recently(&n.key, now);
                 BoatInfo {
                     key: n.key,
                     name: n.name.clone(),
-                    me: n.key == self.me,
-                    connected: peer.is_some_and(|p| p.connections > 0),
+                    me,
+                    connected,
                     last_seen_ms: peer.map(|p| p.last_seen_ms).filter(|ms| *ms > 0),
+                    lora_only: !me && !connected && heard.is_some(),
+                    lora_hops: heard.map(|h| h.hops),
                 }
             })
             .collect())

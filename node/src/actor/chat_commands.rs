@@ -158,6 +158,13 @@ impl Actor {
             C::Boats { flotilla, reply } => {
                 let _ = reply.send(self.boats(&flotilla));
             }
+            C::Radios { flotilla, reply } => {
+                let r = self
+                    .auth(&flotilla)
+                    .map(|_| ())
+                    .map(|()| self.radios(&flotilla));
+                let _ = reply.send(r);
+            }
             C::IsAdmin { who, reply } => {
                 let _ = reply.send(self.is_admin(&who));
             }

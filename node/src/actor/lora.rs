@@ -10,7 +10,11 @@ use proto::lora::{Bridge, InEvent as LoraIn, OutEvent as LoraOut, StoreLookup};
 use proto::sync::InEvent;
 use tokio::sync::mpsc;
 
+use proto::PublicKey;
+use proto::id::FlotillaId;
+
 use super::{Actor, OsEntropy, now_ms};
+use crate::handle::views::{LoraMark, RadioInfo};
 use crate::lora::{INPUT_CAP, Input, LoraConfig, TICK, radio};
 
 /// The bridge and its radios.
@@ -109,10 +113,61 @@ impl Actor {
                 }
                 LoraOut::Deliver { event, hops } => {
                     tracing::debug!(id = %event.id().fmt_short(), hops, "event arrived by LoRa");
+                    // Marked before it is ingested, so that the live update shows the mark.
+                    let mark = LoraMark {
+                        inbound: true,
+                        hops,
+                    };
+                    self.lora_marks.mark(event.id(), mark);
+                    if let Some(boat) = self.home_of(&event) {
+                        self.lora_marks.heard(boat, hops, now_ms());
+                    }
                     self.drive(InEvent::Publish(event));
+                }
+                LoraOut::Queued { id } => {
+                    let mark = LoraMark {
+                        inbound: false,
+                        hops: 0,
+                    };
+                    self.lora_marks.mark(id, mark);
                 }
             }
         }
+    }
+
+    /// The boat an event comes from: its author's home node, or its author if a node.
+    fn home_of(&self, event: &SignedEvent) -> Option<PublicKey> {
+        let env = event.envelope();
+        let auth = self.auth(&env.flotilla).ok()?;
+        if let Some(u) = auth.users.get(&env.author) {
+            return Some(u.info.home);
+        }
+        auth.nodes.contains_key(&env.author).then_some(env.author)
+    }
+
+    /// This node's radios that may carry `flotilla`, as of now (none when LoRa is off).
+    pub(super) fn radios(&mut self, flotilla: &FlotillaId) -> Vec<RadioInfo> {
+        let Some(link) = self.lora.as_mut() else {
+            return Vec::new();
+        };
+        if !link.config.allows(flotilla) {
+            return Vec::new();
+        }
+        link.bridge
+            .stats(now_ms())
+            .into_iter()
+            .zip(&link.config.radios)
+            .enumerate()
+            .map(|(index, (s, spec))| RadioInfo {
+                index,
+                spec: spec.to_string(),
+                airtime_ms_this_hour: s.airtime_hour_us.div_ceil(1000),
+                duty_budget_ms: s.airtime_limit_us / 1000,
+                queue: s.queued,
+                frames_sent: s.frames_sent,
+                frames_heard: s.frames_heard,
+            })
+            .collect()
     }
 
     /// A frame or a tick from the radios.

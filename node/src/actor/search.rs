@@ -240,7 +240,7 @@ impl Actor {
             .iter()
             .filter_map(|h| folded.chat.post(auth, &h.id))
             .filter(|v| plan.channels.contains(&v.channel))
-            .map(|v| post_view(auth, folded, v, &me))
+            .map(|v| post_view(auth, folded, v, &me, &self.lora_marks))
             .filter(|v| before.is_none_or(|b| v.cursor < b))
             .collect();
         if ranking == Ranking::Relevance {

@@ -27,6 +27,7 @@ pub(super) fn post_view(
     folded: &Folded,
     v: fold::PostView,
     me: &PublicKey,
+    marks: &crate::lora::marks::Marks,
 ) -> PostView {
     let reactions = v
         .reactions
@@ -73,6 +74,7 @@ pub(super) fn post_view(
             hlc: v.hlc,
             id: v.id,
         },
+        lora: marks.get(&v.id),
     }
 }
 

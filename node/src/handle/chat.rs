@@ -14,7 +14,8 @@ use proto::id::{ChannelId, EventId, FileId, FlotillaId};
 
 use super::chat_command::{Acting, ChatCommand, NewChannel};
 use super::views::{
-    BoatInfo, ChannelView, Cursor, FileInfo, MemberInfo, PostPage, PostView, UnreadCounts,
+    BoatInfo, ChannelView, Cursor, FileInfo, MemberInfo, PostPage, PostView, RadioInfo,
+    UnreadCounts,
 };
 use super::{Command, NodeHandle, Reply};
 use crate::Error;
@@ -440,6 +441,15 @@ impl NodeHandle {
     /// [`Error::NotFound`], [`Error::ActorGone`].
     pub async fn boats(&self, flotilla: FlotillaId) -> Result<Vec<BoatInfo>, Error> {
         self.chat(|reply| ChatCommand::Boats { flotilla, reply })
+            .await
+    }
+
+    /// This node's LoRa radios that may carry a flotilla: airtime this hour, budget, queue.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::ActorGone`].
+    pub async fn radios(&self, flotilla: FlotillaId) -> Result<Vec<RadioInfo>, Error> {
+        self.chat(|reply| ChatCommand::Radios { flotilla, reply })
             .await
     }
 

@@ -8,7 +8,7 @@ use proto::id::{ChannelId, EventId, FileId, FlotillaId};
 
 use super::Reply;
 use super::views::{
-    BoatInfo, ChannelView, Cursor, FileInfo, FileTarget, MemberInfo, PostPage, PostView,
+    BoatInfo, ChannelView, Cursor, FileInfo, FileTarget, MemberInfo, PostPage, PostView, RadioInfo,
     UnreadCounts,
 };
 use crate::files::StoredFile;
@@ -256,6 +256,13 @@ pub enum ChatCommand {
         flotilla: FlotillaId,
         /// The boats.
         reply: Reply<Vec<BoatInfo>>,
+    },
+    /// This node's LoRa radios that may carry a flotilla.
+    Radios {
+        /// The flotilla.
+        flotilla: FlotillaId,
+        /// The radios.
+        reply: Reply<Vec<RadioInfo>>,
     },
     /// Is the local user a flotilla admin?
     IsAdmin {

@@ -118,6 +118,36 @@ pub struct PostView {
     pub mentions_me: bool,
     /// Its position, for paging.
     pub cursor: Cursor,
+    /// Did it come or leave by LoRa, and in how many hops?
+    pub lora: Option<LoraMark>,
+}
+
+/// How an event crossed this node's radio ([`crate::lora::marks`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoraMark {
+    /// Heard on air (true) or sent on air (false).
+    pub inbound: bool,
+    /// Hops it took to reach this node (1 = heard from its origin); 0 when sent.
+    pub hops: u8,
+}
+
+/// One LoRa radio of this node, as of now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RadioInfo {
+    /// Its position in the `--lora` order.
+    pub index: usize,
+    /// Its spec (`kiss:/dev/ttyUSB0`, `meshtastic:tcp:HOST:4403`…).
+    pub spec: String,
+    /// Airtime used in the last hour, in ms.
+    pub airtime_ms_this_hour: u64,
+    /// Airtime allowed per hour by the duty cycle, in ms.
+    pub duty_budget_ms: u64,
+    /// Frames waiting to be sent.
+    pub queue: usize,
+    /// Frames sent since start.
+    pub frames_sent: u64,
+    /// Frames heard since start.
+    pub frames_heard: u64,
 }
 
 /// A page of root posts: oldest first inside the page; `next` gives the older page.
@@ -172,6 +202,10 @@ pub struct BoatInfo {
     pub connected: bool,
     /// Last connection or message (ms since the Unix epoch); `None` if never seen.
     pub last_seen_ms: Option<u64>,
+    /// Heard by LoRa within the last hour and not connected over IP.
+    pub lora_only: bool,
+    /// Hops of the last event heard from it by LoRa, within the last hour.
+    pub lora_hops: Option<u8>,
 }
 
 /// Where `put_file` may write and how much (the actor's answer before the bytes are stored).

@@ -8,7 +8,7 @@ use super::error::ApiError;
 use super::render::Renderer;
 use crate::handle::FlotillaInfo;
 use crate::handle::views::{
-    BoatInfo, ChannelKind, ChannelView, Cursor, FileInfo, MemberInfo, PostView,
+    BoatInfo, ChannelKind, ChannelView, Cursor, FileInfo, LoraMark, MemberInfo, PostView, RadioInfo,
 };
 
 /// A flotilla this node follows.
@@ -88,6 +88,10 @@ pub struct Boat {
     pub connected: bool,
     /// Last seen (ms since the Unix epoch), if ever.
     pub last_seen_ms: Option<u64>,
+    /// Heard by LoRa within the last hour and not connected over IP: reachable only by LoRa.
+    pub lora_only: bool,
+    /// Hops of the last event heard from it by LoRa within the last hour, if any.
+    pub lora_hops: Option<u8>,
 }
 
 impl From<BoatInfo> for Boat {
@@ -98,6 +102,8 @@ impl From<BoatInfo> for Boat {
             me: b.me,
             connected: b.connected,
             last_seen_ms: b.last_seen_ms,
+            lora_only: b.lora_only,
+            lora_hops: b.lora_hops,
         }
     }
 }
@@ -244,6 +250,61 @@ pub struct Post {
     pub files: Vec<File>,
     /// Does it mention the caller?
     pub mentions_me: bool,
+    /// Did it come to this boat or leave it by LoRa? Null when it did not (or the node has
+    /// restarted since: the marks are kept in memory).
+    pub lora: Option<LoraPost>,
+}
+
+/// How a post crossed this boat's LoRa radio.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LoraPost {
+    /// `in` (heard on air) or `out` (sent on air from this boat).
+    pub direction: &'static str,
+    /// Hops it took to reach this boat (1 = heard from the boat that sent it first); 0 for
+    /// `out`.
+    pub hops: u8,
+}
+
+impl From<LoraMark> for LoraPost {
+    fn from(m: LoraMark) -> Self {
+        LoraPost {
+            direction: if m.inbound { "in" } else { "out" },
+            hops: m.hops,
+        }
+    }
+}
+
+/// One LoRa radio of this boat.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Radio {
+    /// Its position in the `--lora` order.
+    pub index: usize,
+    /// Its spec (`kiss:/dev/ttyUSB0`, `meshtastic:tcp:HOST:4403`…).
+    pub spec: String,
+    /// Airtime used in the last hour (sliding window), in ms.
+    pub airtime_ms_this_hour: u64,
+    /// Airtime the duty cycle allows per hour, in ms.
+    pub duty_budget_ms: u64,
+    /// Frames waiting to be sent.
+    pub queue: usize,
+    /// Frames sent since the node started.
+    pub frames_sent: u64,
+    /// Frames heard since the node started.
+    pub frames_heard: u64,
+}
+
+impl From<RadioInfo> for Radio {
+    fn from(r: RadioInfo) -> Self {
+        Radio {
+            index: r.index,
+            spec: r.spec,
+            airtime_ms_this_hour: r.airtime_ms_this_hour,
+            duty_budget_ms: r.duty_budget_ms,
+            queue: r.queue,
+            frames_sent: r.frames_sent,
+            frames_heard: r.frames_heard,
+        }
+    }
 }
 
 impl Post {
@@ -273,6 +334,7 @@ impl Post {
                 .collect(),
             files: p.files.into_iter().map(File::from).collect(),
             mentions_me: p.mentions_me,
+            lora: p.lora.map(LoraPost::from),
         }
     }
 }

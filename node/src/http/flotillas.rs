@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use super::auth::Caller;
-use super::dto::{Boat, Flotilla, Member};
+use super::dto::{Boat, Flotilla, Member, Radio};
 use super::error::{ApiError, ErrorBody};
 use super::json::ApiJson;
 use crate::actor::now_ms;
@@ -213,6 +213,22 @@ pub async fn get_boats(
     state.node.channels_for(flotilla, &caller.username).await?;
     let boats = state.node.boats(flotilla).await?;
     Ok(Json(boats.into_iter().map(Boat::from).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/flotillas/{f}/radios", tag = "flotillas",
+    params(("f" = String, Path)),
+    responses((status = 200, body = [Radio]), (status = 404, body = ErrorBody)))]
+/// This boat's LoRa radios that may carry the flotilla: airtime used this hour, the duty
+/// budget and the queue (empty when the boat has no radio).
+pub async fn get_radios(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(f): Path<String>,
+) -> Result<Json<Vec<Radio>>, ApiError> {
+    let flotilla = parse_id(&f, "flotilla")?;
+    state.node.channels_for(flotilla, &caller.username).await?;
+    let radios = state.node.radios(flotilla).await?;
+    Ok(Json(radios.into_iter().map(Radio::from).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/emoji", tag = "flotillas",

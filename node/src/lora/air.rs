@@ -11,8 +11,11 @@
 //! `--range FILE` names a file of pairs `a b` (one per line) that hear each other; only those
 //! do. The file is read again while running, so a test can move a boat out of range and back.
 //! Per-radio counters are printed on SIGUSR1 and at the end (SIGINT/SIGTERM).
+//!
+//! The air itself (carrier sense, airtime, half duplex, collisions, loss, duty cycle) is
+//! [`proto::lora::medium`], the model the seeded simulator runs too; this file is its IO
+//! shell: the pseudo-terminals, the KISS framing, the wall clock and the range file.
 
-use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
@@ -21,14 +24,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use flotilla_protocol as proto;
-use proto::entropy::{Entropy, SeededEntropy};
+use proto::entropy::SeededEntropy;
 use proto::lora::RadioParams;
 use proto::lora::budget::DutyBudget;
+use proto::lora::medium::{AirEvent, MODEM_QUEUE, Medium, MediumConfig, MediumStats};
 
 use super::kiss;
 
-/// Frames waiting for one radio's modem or its reader.
-const MODEM_QUEUE: usize = 64;
 /// How often the range file is read again, at most.
 const RANGE_REFRESH: Duration = Duration::from_millis(200);
 
@@ -67,30 +69,7 @@ pub struct AirArgs {
     pub verbose: bool,
 }
 
-/// One radio's counters.
-#[derive(Debug, Clone, Default)]
-pub struct AirStats {
-    /// Frames sent.
-    pub tx_frames: u64,
-    /// Bytes sent.
-    pub tx_bytes: u64,
-    /// Airtime sent, in µs.
-    pub airtime_us: u64,
-    /// Frames received.
-    pub rx_frames: u64,
-    /// Bytes received.
-    pub rx_bytes: u64,
-    /// Frames lost to collisions at this receiver.
-    pub collisions: u64,
-    /// Frames lost at random at this receiver.
-    pub lost: u64,
-    /// Frames dropped because this radio was over its duty cycle.
-    pub duty_drops: u64,
-    /// The most airtime spent in any sliding hour, in µs.
-    pub worst_hour_us: u64,
-}
-
-fn print_stats(stats: &Mutex<Vec<AirStats>>, limit_us: u64) {
+fn print_stats(stats: &Mutex<Vec<MediumStats>>, limit_us: u64) {
     let stats = stats.lock().unwrap_or_else(|e| e.into_inner());
     let mut out = std::io::stdout().lock();
     for (i, s) in stats.iter().enumerate() {
@@ -138,17 +117,17 @@ pub async fn run(args: AirArgs) -> anyhow::Result<()> {
         writers.push(spawn_modem(i, master, tx_req.clone())?);
     }
     drop(tx_req);
-    let stats = Arc::new(Mutex::new(vec![AirStats::default(); args.radios]));
+    let stats = Arc::new(Mutex::new(vec![MediumStats::default(); args.radios]));
     let seed = args.seed.unwrap_or_else(|| {
         let mut b = [0u8; 8];
         let _ = getrandom::fill(&mut b);
         u64::from_le_bytes(b)
     });
     let limit_us = DutyBudget::new(args.duty).limit_us();
-    let medium = Medium::new(&args, params, writers, seed, stats.clone());
+    let air = Air::new(&args, params, writers, seed, stats.clone());
     std::thread::Builder::new()
         .name("lora-air".into())
-        .spawn(move || medium.run(rx_req))?;
+        .spawn(move || air.run(rx_req))?;
     println!(
         "lora-air {} radios in {} (SF{} BW {} kHz CR 4/{}, loss {}, duty {}, seed {seed})",
         args.radios,
@@ -236,70 +215,39 @@ fn spawn_modem(
     Ok(tx)
 }
 
-#[derive(Debug, Clone)]
-struct Transmission {
-    from: usize,
-    start: u64,
-    end: u64,
-    frame: Vec<u8>,
-}
-
-#[derive(Debug)]
-struct Modem {
-    to_node: SyncSender<Vec<u8>>,
-    pending: VecDeque<Vec<u8>>,
-    busy_until: u64,
-    next_try: u64,
-    budget: DutyBudget,
-    sent: VecDeque<(u64, u64)>,
-}
-
-/// The shared channel (runs on its own thread).
-struct Medium {
+/// The shared channel's IO shell (runs on its own thread): frames from the modems' readers
+/// go to the [`Medium`], at the wall-clock times it asks for; what it delivers goes to the
+/// modems' writers.
+struct Air {
     epoch: Instant,
-    params: RadioParams,
-    loss: f64,
     verbose: bool,
-    rng: SeededEntropy,
     range_file: Option<PathBuf>,
-    range: Option<Vec<(usize, usize)>>,
     range_read: Option<Instant>,
-    modems: Vec<Modem>,
-    flying: Vec<Transmission>,
-    done: Vec<Transmission>,
-    stats: Arc<Mutex<Vec<AirStats>>>,
+    medium: Medium<SeededEntropy>,
+    to_nodes: Vec<SyncSender<Vec<u8>>>,
+    stats: Arc<Mutex<Vec<MediumStats>>>,
 }
 
-impl Medium {
+impl Air {
     fn new(
         args: &AirArgs,
         params: RadioParams,
-        writers: Vec<SyncSender<Vec<u8>>>,
+        to_nodes: Vec<SyncSender<Vec<u8>>>,
         seed: u64,
-        stats: Arc<Mutex<Vec<AirStats>>>,
+        stats: Arc<Mutex<Vec<MediumStats>>>,
     ) -> Self {
-        Medium {
-            epoch: Instant::now(),
+        let cfg = MediumConfig {
             params,
             loss: args.loss,
+            duty: Some(args.duty),
+        };
+        Air {
+            epoch: Instant::now(),
             verbose: args.verbose,
-            rng: SeededEntropy::new(seed),
             range_file: args.range.clone(),
-            range: None,
             range_read: None,
-            modems: writers
-                .into_iter()
-                .map(|to_node| Modem {
-                    to_node,
-                    pending: VecDeque::new(),
-                    busy_until: 0,
-                    next_try: 0,
-                    budget: DutyBudget::new(args.duty),
-                    sent: VecDeque::new(),
-                })
-                .collect(),
-            flying: Vec::new(),
-            done: Vec::new(),
+            medium: Medium::new(to_nodes.len(), &cfg, SeededEntropy::new(seed)),
+            to_nodes,
             stats,
         }
     }
@@ -311,29 +259,37 @@ impl Medium {
     fn run(mut self, requests: mpsc::Receiver<(usize, Vec<u8>)>) {
         loop {
             let now = self.now();
-            let mut wake = now + 1000;
-            for t in &self.flying {
-                wake = wake.min(t.end);
-            }
-            for m in self.modems.iter().filter(|m| !m.pending.is_empty()) {
-                wake = wake.min(m.busy_until.max(m.next_try).max(now + 1));
-            }
+            let wake = self.medium.next_wake(now);
             match requests.recv_timeout(Duration::from_millis(wake.saturating_sub(now))) {
-                Ok((radio, frame)) => {
-                    let m = &mut self.modems[radio];
-                    if m.pending.len() >= MODEM_QUEUE {
-                        m.pending.pop_front();
-                    }
-                    m.pending.push_back(frame);
-                }
+                Ok((radio, frame)) => self.medium.submit(radio, frame),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
             self.refresh_range();
-            self.land();
-            for i in 0..self.modems.len() {
-                self.carrier_sense(i);
+            let now = self.now();
+            let mut events = self.medium.land(now);
+            events.extend(self.medium.transmit(now));
+            for ev in events {
+                match ev {
+                    AirEvent::Heard { radio, frame } => {
+                        // A node that does not read its radio loses frames, as a full modem would.
+                        let _ = self.to_nodes[radio].try_send(frame);
+                    }
+                    AirEvent::Sent {
+                        radio,
+                        bytes,
+                        airtime_us,
+                        ..
+                    } if self.verbose => {
+                        eprintln!("radio{radio} tx {bytes} B, {} ms on air", airtime_us / 1000);
+                    }
+                    AirEvent::OverBudget { radio, bytes } if self.verbose => {
+                        eprintln!("radio{radio} over its duty cycle: frame of {bytes} B dropped");
+                    }
+                    _ => {}
+                }
             }
+            *self.stats.lock().unwrap_or_else(|e| e.into_inner()) = self.medium.stats();
         }
     }
 
@@ -346,10 +302,10 @@ impl Medium {
         }
         self.range_read = Some(Instant::now());
         let Ok(text) = std::fs::read_to_string(file) else {
-            self.range = None;
+            self.medium.set_hears(None);
             return;
         };
-        let pairs = text
+        let pairs: Vec<(usize, usize)> = text
             .lines()
             .map(|l| l.split('#').next().unwrap_or_default().trim())
             .filter(|l| !l.is_empty())
@@ -358,108 +314,6 @@ impl Medium {
                 Some((it.next()?.ok()?, it.next()?.ok()?))
             })
             .collect();
-        self.range = Some(pairs);
-    }
-
-    fn hears(&self, from: usize, to: usize) -> bool {
-        from != to
-            && self.range.as_ref().is_none_or(|pairs| {
-                pairs
-                    .iter()
-                    .any(|&(a, b)| (a, b) == (from, to) || (b, a) == (from, to))
-            })
-    }
-
-    fn carrier_sense(&mut self, i: usize) {
-        let now = self.now();
-        let m = &self.modems[i];
-        if m.pending.is_empty() || m.busy_until > now || m.next_try > now {
-            return;
-        }
-        if self.flying.iter().any(|t| self.hears(t.from, i)) {
-            let backoff = 10 + self.rng.next_u64() % 300;
-            self.modems[i].next_try = now + backoff;
-            return;
-        }
-        let m = &mut self.modems[i];
-        let Some(frame) = m.pending.pop_front() else {
-            return;
-        };
-        let airtime_us = self.params.airtime_us(frame.len());
-        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
-        let s = &mut stats[i];
-        if !m.budget.allows(now, airtime_us) {
-            s.duty_drops += 1;
-            if self.verbose {
-                eprintln!(
-                    "radio{i} over its duty cycle: frame of {} B dropped",
-                    frame.len()
-                );
-            }
-            return;
-        }
-        m.budget.record(now, airtime_us);
-        m.sent.push_back((now, airtime_us));
-        while m
-            .sent
-            .front()
-            .is_some_and(|(t, a)| t + a.div_ceil(1000) + proto::lora::budget::WINDOW_MS <= now)
-        {
-            m.sent.pop_front();
-        }
-        s.worst_hour_us = s.worst_hour_us.max(m.sent.iter().map(|(_, a)| a).sum());
-        s.tx_frames += 1;
-        s.tx_bytes += frame.len() as u64;
-        s.airtime_us += airtime_us;
-        let end = now + airtime_us.div_ceil(1000);
-        m.busy_until = end;
-        if self.verbose {
-            eprintln!(
-                "radio{i} tx {} B, {} ms on air",
-                frame.len(),
-                airtime_us / 1000
-            );
-        }
-        self.flying.push(Transmission {
-            from: i,
-            start: now,
-            end,
-            frame,
-        });
-    }
-
-    fn land(&mut self) {
-        let now = self.now();
-        let (ended, flying): (Vec<_>, Vec<_>) = std::mem::take(&mut self.flying)
-            .into_iter()
-            .partition(|t| t.end <= now);
-        self.flying = flying;
-        self.done.retain(|t| t.end + 60_000 > now);
-        self.done.extend(ended.iter().cloned());
-        for tx in ended {
-            for to in 0..self.modems.len() {
-                if !self.hears(tx.from, to) {
-                    continue;
-                }
-                let overlaps = |o: &Transmission| o.start < tx.end && tx.start < o.end;
-                let all = || self.done.iter().chain(&self.flying);
-                if all().any(|o| o.from == to && overlaps(o)) {
-                    continue; // half duplex: it was sending
-                }
-                let collided = all().any(|o| {
-                    o.from != tx.from && o.from != to && self.hears(o.from, to) && overlaps(o)
-                });
-                let roll = (self.rng.next_u64() % 1_000_000) as f64 / 1_000_000.0;
-                let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
-                if collided {
-                    stats[to].collisions += 1;
-                } else if roll < self.loss {
-                    stats[to].lost += 1;
-                } else if self.modems[to].to_node.try_send(tx.frame.clone()).is_ok() {
-                    stats[to].rx_frames += 1;
-                    stats[to].rx_bytes += tx.frame.len() as u64;
-                }
-            }
-        }
+        self.medium.set_pairs(&pairs);
     }
 }

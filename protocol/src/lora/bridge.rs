@@ -9,9 +9,14 @@
 //!   message is relayed once, if its hop count is below the limit set by its origin, then
 //!   rebuilt and delivered ([`OutEvent::Deliver`]) unless the node holds it already.
 //! - **Catch-up**: every `beacon_interval` (±20 %) a radio beacons a [`Message::Summary`]
-//!   of its newest events per channel. A node whose summary differs answers with an
-//!   inventory of its newest ids; the other asks for the ones it lacks; answers go at the
-//!   lowest priority, text posts first, at most `catchup_per_hour` events per hour.
+//!   of its newest events per channel (a fingerprint of the newest `recent`, and how many it
+//!   holds). A node whose fingerprint differs answers with an inventory of its newest ids;
+//!   the other asks for the ones it lacks; answers go at the lowest priority, text posts
+//!   first, at most `catchup_per_hour` events per hour. When the newest match but the other
+//!   holds fewer events, something older is missing: each summary is then answered with the
+//!   next older window of ids (a [`Window`] per channel), until the whole channel was shown
+//!   and the other's count stopped changing. A boat that missed more than `recent` events
+//!   thus catches up over several beacon rounds, within the hourly budget.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
@@ -52,6 +57,9 @@ pub struct Config {
     pub queue_cap: usize,
     /// Events per channel a summary fingerprints.
     pub recent: usize,
+    /// How deep (in events from the newest) older inventory windows go: a boat behind by
+    /// more than this in a channel does not get the oldest by radio.
+    pub catchup_depth: usize,
     /// Ids per inventory (at most [`MAX_IDS`]; as many as `recent`, so that any difference
     /// a summary reveals is in the inventory that answers it).
     pub inventory_len: usize,
@@ -74,6 +82,7 @@ impl Default for Config {
             catchup_per_hour: 60,
             queue_cap: 128,
             recent: 32,
+            catchup_depth: 256,
             inventory_len: MAX_IDS,
             seen_cap: 4096,
             reassembly_cap: 32,
@@ -143,6 +152,11 @@ pub enum OutEvent {
         /// Hops it took (1 = heard from its origin).
         hops: u8,
     },
+    /// An event this node accepted was queued on the radios (it leaves by LoRa).
+    Queued {
+        /// The event.
+        id: EventId,
+    },
 }
 
 /// Counters of one radio.
@@ -201,6 +215,18 @@ struct Heard<'a> {
     frames: &'a [Vec<u8>],
 }
 
+/// Where the older inventories of one channel are.
+#[derive(Debug, Clone, Copy, Default)]
+struct Window {
+    /// How many of the newest ids the next older inventory skips.
+    next: usize,
+    /// The other's item count when every window had been sent: no more until it changes.
+    exhausted_at: Option<u64>,
+}
+
+/// Channels whose inventory window is remembered.
+pub const MAX_WINDOWS: usize = 256;
+
 #[derive(Debug)]
 struct Partial {
     radio: usize,
@@ -256,8 +282,10 @@ pub struct Bridge<R: Entropy> {
     relays: Vec<Relay>,
     next_beacon_ms: Option<u64>,
     catchup_sent: VecDeque<u64>,
+    catchup_total: u64,
     /// Rate limits: (flotilla, channel prefix) → last inventory; id prefix → last want.
     inventories: HashMap<(FlotillaId, ChannelPrefix), u64>,
+    windows: HashMap<(FlotillaId, ChannelPrefix), Window>,
     wants: HashMap<IdPrefix, u64>,
     out: Vec<OutEvent>,
 }
@@ -286,7 +314,9 @@ impl<R: Entropy> Bridge<R> {
             relays: Vec::new(),
             next_beacon_ms: None,
             catchup_sent: VecDeque::new(),
+            catchup_total: 0,
             inventories: HashMap::new(),
+            windows: HashMap::new(),
             wants: HashMap::new(),
             out: Vec::new(),
         }
@@ -316,6 +346,11 @@ impl<R: Entropy> Bridge<R> {
             .collect()
     }
 
+    /// Events sent to answer catch-up requests since the start.
+    pub fn catchup_answered(&self) -> u64 {
+        self.catchup_total
+    }
+
     /// Frames waiting in one priority class on `radio`.
     pub fn queued(&self, radio: usize, class: Priority) -> usize {
         self.radios.get(radio).map_or(0, |r| r.queue.len_of(class))
@@ -332,25 +367,27 @@ impl<R: Entropy> Bridge<R> {
             return;
         };
         let flotilla = event.envelope().flotilla;
-        if let Ok(bytes) = compact::encode(event, lookup, false) {
-            self.send(&flotilla, &Message::Event(bytes), class, lookup);
+        if let Ok(bytes) = compact::encode(event, lookup, false)
+            && self.send(&flotilla, &Message::Event(bytes), class, lookup)
+        {
+            self.out.push(OutEvent::Queued { id: event.id() });
         }
     }
 
-    /// Seals `msg` for every radio and queues it.
+    /// Seals `msg` for every radio and queues it; false if it may not go on air.
     fn send(
         &mut self,
         flotilla: &FlotillaId,
         msg: &Message,
         class: Priority,
         lookup: &impl Lookup,
-    ) {
+    ) -> bool {
         let Some(key) = lookup
             .radio_keys()
             .into_iter()
             .find(|k| k.flotilla == *flotilla)
         else {
-            return; // not allowed on the radio, or no key yet
+            return false; // not allowed on the radio, or no key yet
         };
         let id: PacketId = self.rng.array();
         self.packets.insert((key.tag(), id));
@@ -365,6 +402,7 @@ impl<R: Entropy> Bridge<R> {
                 radio.queue.push(class, frames);
             }
         }
+        true
     }
 
     fn pump(&mut self, now_ms: u64) {
@@ -675,11 +713,12 @@ impl<R: Entropy> Bridge<R> {
             }
             let mine = self.digest(&channel, &items);
             let theirs = digests.iter().find(|d| d.channel == mine.channel);
-            let differs = match theirs {
+            let newest = match theirs {
                 Some(d) => d.fingerprint != mine.fingerprint,
                 None => digests.len() < MAX_SUMMARY_CHANNELS && !listed.contains(&mine.channel),
             };
-            if !differs {
+            let behind = theirs.filter(|d| !newest && d.items < mine.items);
+            if !newest && behind.is_none() {
                 continue;
             }
             let key = (*flotilla, mine.channel);
@@ -691,11 +730,36 @@ impl<R: Entropy> Bridge<R> {
             {
                 continue;
             }
+            let len = self.config.inventory_len.clamp(1, MAX_IDS);
+            let depth = self.config.catchup_depth;
+            let skip = match behind {
+                None => {
+                    self.window(key).next = len;
+                    0
+                }
+                Some(d) => {
+                    let w = self.window(key);
+                    if w.exhausted_at == Some(d.items) {
+                        continue; // shown them all: the rest does not cross the air
+                    }
+                    let skip = w.next.max(len);
+                    if skip >= items.len().min(depth) {
+                        *w = Window {
+                            next: len,
+                            exhausted_at: Some(d.items),
+                        };
+                        continue;
+                    }
+                    w.next = skip + len;
+                    skip
+                }
+            };
             self.inventories.insert(key, now_ms);
             let ids: Vec<IdPrefix> = items
                 .iter()
                 .rev()
-                .take(self.config.inventory_len.min(MAX_IDS))
+                .skip(skip)
+                .take(len)
                 .map(|(_, id)| compact::id_prefix(id))
                 .collect();
             let msg = Message::Inventory {
@@ -704,6 +768,14 @@ impl<R: Entropy> Bridge<R> {
             };
             self.send(flotilla, &msg, Priority::Minor, lookup);
         }
+    }
+
+    /// The inventory window of a channel (the map is bounded by [`MAX_WINDOWS`]).
+    fn window(&mut self, key: (FlotillaId, ChannelPrefix)) -> &mut Window {
+        if self.windows.len() >= MAX_WINDOWS && !self.windows.contains_key(&key) {
+            self.windows.clear();
+        }
+        self.windows.entry(key).or_default()
     }
 
     fn on_inventory(
@@ -762,6 +834,7 @@ impl<R: Entropy> Bridge<R> {
             }
             if let Ok(bytes) = compact::encode(&event, lookup, full) {
                 self.catchup_sent.push_back(now_ms);
+                self.catchup_total += 1;
                 self.events.insert(event.id());
                 self.send(flotilla, &Message::Event(bytes), Priority::CatchUp, lookup);
             }

@@ -1,7 +1,8 @@
-//! A seeded simulation of boats sharing one LoRa channel (feature `test-utils`): airtime from
-//! the Semtech formula, collisions when transmissions overlap at a receiver, half-duplex
-//! radios, random loss, an optional range matrix, and an independent check of each radio's
-//! duty cycle. Every boat's store is a [`MemStore`]; membership is shared (the boats synced
+//! A seeded simulation of boats sharing one LoRa channel (feature `test-utils`): the air is
+//! [`super::medium`] (airtime from the Semtech formula, collisions when transmissions overlap
+//! at a receiver, half-duplex radios, carrier sense, random loss, an optional range matrix),
+//! the same model `flotilla lora-air` runs; the duty cycle is left to the bridges and checked
+//! independently here. Every boat's store is a [`MemStore`]; membership is shared (the boats synced
 //! it over IP before leaving).
 
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ use super::airtime::RadioParams;
 use super::bridge::{Bridge, Config, InEvent, OutEvent, RadioConfig};
 use super::budget::WINDOW_MS;
 use super::lookup::StoreLookup;
+use super::medium::{AirEvent, Medium, MediumConfig};
 
 /// Simulation step.
 pub const STEP_MS: u64 = 10;
@@ -50,20 +52,6 @@ pub struct Boat {
     pub arrived: BTreeMap<EventId, u64>,
     /// Its transmissions: (start ms, airtime µs).
     pub sent: Vec<(u64, u64)>,
-    /// Transmitting until (ms).
-    busy_until: u64,
-    /// Frames handed to the modem, waiting for a clear channel (CSMA, as RNode does).
-    deferred: std::collections::VecDeque<(Vec<u8>, u64)>,
-    /// No carrier-sense attempt before (ms).
-    next_try: u64,
-}
-
-#[derive(Debug, Clone)]
-struct Tx {
-    from: usize,
-    start: u64,
-    end: u64,
-    frame: Vec<u8>,
 }
 
 /// The simulation.
@@ -79,8 +67,6 @@ pub struct Air {
     pub town: ChannelId,
     /// A DM channel.
     pub dm: ChannelId,
-    /// Frames lost to collisions (per receiver).
-    pub collisions: u64,
     /// A radio was asked to send while it was still sending.
     pub overlapping_sends: u64,
     pub(crate) ledger: Ledger,
@@ -89,8 +75,7 @@ pub struct Air {
     pub(crate) clock: Clock,
     pub(crate) rng: SeededEntropy,
     cfg: AirConfig,
-    flying: Vec<Tx>,
-    done: Vec<Tx>,
+    medium: Medium<SeededEntropy>,
 }
 
 impl Air {
@@ -143,20 +128,26 @@ impl Air {
                     delivered: BTreeMap::new(),
                     arrived: BTreeMap::new(),
                     sent: Vec::new(),
-                    busy_until: 0,
-                    deferred: std::collections::VecDeque::new(),
-                    next_try: 0,
                 }
             })
             .collect();
         let town = ChannelId::derived(&founded.flotilla, author::DEFAULT_CHANNELS[0]);
+        let mut medium = Medium::new(
+            n,
+            &MediumConfig {
+                params: cfg.params,
+                loss: cfg.loss,
+                duty: None,
+            },
+            SeededEntropy::new(seed ^ 0x5eed_a1e5),
+        );
+        medium.set_hears(cfg.hears.clone());
         Air {
             now_ms,
             boats,
             flotilla: founded.flotilla,
             town,
             dm,
-            collisions: 0,
             overlapping_sends: 0,
             ledger,
             keyring,
@@ -164,8 +155,7 @@ impl Air {
             clock,
             rng,
             cfg,
-            flying: Vec::new(),
-            done: Vec::new(),
+            medium,
         }
     }
 
@@ -209,28 +199,27 @@ impl Air {
         let outs = bridge.handle(ev, self.now_ms, &lookup);
         for out in outs {
             match out {
-                OutEvent::Transmit {
-                    frame, airtime_us, ..
-                } => {
-                    self.boats[boat].deferred.push_back((frame, airtime_us));
-                }
+                OutEvent::Transmit { frame, .. } => self.medium.submit(boat, frame),
                 OutEvent::Deliver { event, .. } => {
                     let b = &mut self.boats[boat];
                     *b.delivered.entry(event.id()).or_default() += 1;
                     b.arrived.entry(event.id()).or_insert(self.now_ms);
                     self.ingest(boat, event);
                 }
+                OutEvent::Queued { .. } => {}
             }
         }
     }
 
-    fn hears(&self, from: usize, to: usize) -> bool {
-        from != to && self.cfg.hears.as_ref().is_none_or(|h| h[from][to])
-    }
-
     /// Sets who hears whom (`None`: everyone).
     pub fn set_hears(&mut self, hears: Option<Vec<Vec<bool>>>) {
-        self.cfg.hears = hears;
+        self.cfg.hears.clone_from(&hears);
+        self.medium.set_hears(hears);
+    }
+
+    /// Frames lost to collisions, over all receivers.
+    pub fn collisions(&self) -> u64 {
+        self.medium.stats().iter().map(|s| s.collisions).sum()
     }
 
     /// Runs the air for `ms` simulated milliseconds.
@@ -238,91 +227,31 @@ impl Air {
         let end = self.now_ms + ms;
         while self.now_ms < end {
             self.now_ms += STEP_MS;
-            self.land();
+            for ev in self.medium.land(self.now_ms) {
+                if let AirEvent::Heard { radio, frame } = ev {
+                    self.drive(radio, InEvent::Received { radio: 0, frame });
+                }
+            }
             for boat in 0..self.boats.len() {
                 self.drive(boat, InEvent::Tick);
             }
-            for boat in 0..self.boats.len() {
-                self.carrier_sense(boat);
-            }
-        }
-    }
-
-    /// The modem of `boat` starts its next frame when it hears the channel clear.
-    fn carrier_sense(&mut self, boat: usize) {
-        let now = self.now_ms;
-        let b = &self.boats[boat];
-        if b.deferred.is_empty() || b.busy_until > now || b.next_try > now {
-            return;
-        }
-        let busy = self.flying.iter().any(|t| self.hears(t.from, boat));
-        if busy {
-            let backoff = 10 + self.rng.next_u64() % 300;
-            self.boats[boat].next_try = now + backoff;
-            return;
-        }
-        let b = &mut self.boats[boat];
-        let Some((frame, airtime_us)) = b.deferred.pop_front() else {
-            return;
-        };
-        if b.sent
-            .last()
-            .is_some_and(|(s, a)| s + a.div_ceil(1000) > now)
-        {
-            self.overlapping_sends += 1;
-        }
-        let end = now + airtime_us.div_ceil(1000);
-        b.busy_until = end;
-        b.sent.push((now, airtime_us));
-        self.flying.push(Tx {
-            from: boat,
-            start: now,
-            end,
-            frame,
-        });
-    }
-
-    /// Delivers the transmissions that ended.
-    fn land(&mut self) {
-        let now = self.now_ms;
-        let (ended, flying): (Vec<Tx>, Vec<Tx>) = std::mem::take(&mut self.flying)
-            .into_iter()
-            .partition(|t| t.end <= now);
-        self.flying = flying;
-        self.done.retain(|t| t.end + 60_000 > now);
-        self.done.extend(ended.iter().cloned());
-        for tx in ended {
-            for to in 0..self.boats.len() {
-                if !self.hears(tx.from, to) {
-                    continue;
+            for ev in self.medium.transmit(self.now_ms) {
+                if let AirEvent::Sent {
+                    radio,
+                    airtime_us,
+                    start_ms,
+                    ..
+                } = ev
+                {
+                    let b = &mut self.boats[radio];
+                    if b.sent
+                        .last()
+                        .is_some_and(|(s, a)| s + a.div_ceil(1000) > start_ms)
+                    {
+                        self.overlapping_sends += 1;
+                    }
+                    b.sent.push((start_ms, airtime_us));
                 }
-                let overlaps = |o: &Tx| o.start < tx.end && tx.start < o.end;
-                let deaf = self
-                    .done
-                    .iter()
-                    .chain(&self.flying)
-                    .any(|o| o.from == to && overlaps(o));
-                let collided = self.done.iter().chain(&self.flying).any(|o| {
-                    o.from != tx.from && o.from != to && self.hears(o.from, to) && overlaps(o)
-                });
-                if deaf {
-                    continue;
-                }
-                if collided {
-                    self.collisions += 1;
-                    continue;
-                }
-                let roll = (self.rng.next_u64() % 1_000_000) as f64 / 1_000_000.0;
-                if roll < self.cfg.loss {
-                    continue;
-                }
-                self.drive(
-                    to,
-                    InEvent::Received {
-                        radio: 0,
-                        frame: tx.frame.clone(),
-                    },
-                );
             }
         }
     }

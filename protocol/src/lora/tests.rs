@@ -395,3 +395,54 @@ fn outsiders_frames_are_ignored() {
     a.run_for(1000);
     assert_eq!(a.boats[1].store.len(), before);
 }
+
+/// Boat 2 is out of range while boat 0 writes `n` posts (boat 1 hears them live); then it
+/// comes back. Returns the simulated minutes it took to hold them all (or `None`).
+fn catch_up_many(seed: u64, n: usize, max_minutes: u64) -> (Air, Vec<EventId>, Option<u64>) {
+    let mut a = air(seed, 3, 7, 0.1, 0.01);
+    let town = a.town;
+    a.set_hears(Some(vec![
+        vec![false, true, false],
+        vec![true, false, false],
+        vec![false, false, false],
+    ]));
+    let mut ids = Vec::new();
+    for i in 0..n {
+        ids.push(a.post(0, town, &format!("pendant ton absence, {i}")));
+        a.run_for(20_000);
+    }
+    a.run_for(10 * 60_000);
+    assert!(
+        ids.iter().all(|id| !a.holds(2, id)),
+        "seed {seed}: heard out of range"
+    );
+    a.set_hears(None);
+    for minute in 1..=max_minutes {
+        a.run_for(60_000);
+        if ids.iter().all(|id| a.holds(2, id)) {
+            return (a, ids, Some(minute));
+        }
+    }
+    (a, ids, None)
+}
+
+#[test]
+fn a_boat_that_missed_more_than_the_newest_32_catches_up_fully_within_the_budget() {
+    for (seed, n) in [(50, 40), (51, 70), (52, 100), (53, 55)] {
+        let (a, ids, took) = catch_up_many(seed, n, 240);
+        let held = ids.iter().filter(|id| a.holds(2, id)).count();
+        let minutes = took.unwrap_or_else(|| panic!("seed {seed}: {held} of {n} after 4 h"));
+        println!("seed {seed}: {n} missed posts caught up in {minutes} simulated minutes");
+        assert_converged(&a, &ids, &format!("catch-up seed {seed}"));
+        // Each boat answers at most `catchup_per_hour` events in any hour.
+        let per_hour = u64::from(Config::default().catchup_per_hour);
+        let hours = (n as u64 * 20 + 600 + minutes * 60).div_ceil(3600);
+        for (b, boat) in a.boats.iter().enumerate() {
+            let answered = boat.bridge.catchup_answered();
+            assert!(
+                answered <= per_hour * hours,
+                "seed {seed}: boat {b} answered {answered} events in {hours} h"
+            );
+        }
+    }
+}

@@ -655,3 +655,56 @@ async fn files_upload_within_the_limit_and_download_safely() {
         .await;
     a.assert_error(StatusCode::NOT_FOUND, "not_found");
 }
+
+#[tokio::test]
+async fn lora_fields_are_null_without_a_radio_and_radios_need_a_session() {
+    let crew = Crew::new().await;
+    let ts = crew.town_square.clone();
+    let post = crew
+        .post(&crew.deckhand, &ts, "au port, pas de radio")
+        .await;
+    assert!(post["lora"].is_null(), "{post}");
+    let page = crew
+        .call(
+            Method::GET,
+            &format!("/channels/{ts}/posts"),
+            &crew.skipper,
+            None,
+        )
+        .await;
+    assert!(page.json["posts"][0]["lora"].is_null(), "{:?}", page.json);
+    let boats = crew.call(Method::GET, "/nodes", &crew.deckhand, None).await;
+    assert_eq!(boats.json[0]["lora_only"], false, "{:?}", boats.json);
+    assert!(boats.json[0]["lora_hops"].is_null());
+    let radios = crew
+        .call(Method::GET, "/radios", &crew.deckhand, None)
+        .await;
+    assert_eq!(radios.status, StatusCode::OK);
+    assert_eq!(radios.json, json!([]), "no --lora: no radio");
+    // No session, a malformed or unknown flotilla: refused, nothing leaks.
+    let anon = crew
+        .api
+        .call(Method::GET, &crew.url("/radios"), None, None)
+        .await;
+    assert_eq!(anon.status, StatusCode::UNAUTHORIZED);
+    let bad = crew
+        .api
+        .call(
+            Method::GET,
+            "/api/v1/flotillas/zz/radios",
+            Some(&crew.skipper),
+            None,
+        )
+        .await;
+    bad.assert_error(StatusCode::BAD_REQUEST, "bad_request");
+    let unknown = crew
+        .api
+        .call(
+            Method::GET,
+            &format!("/api/v1/flotillas/{}/radios", "ab".repeat(16)),
+            Some(&crew.skipper),
+            None,
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{:?}", unknown.json);
+}

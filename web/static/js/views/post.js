@@ -6,6 +6,7 @@ import { t, tn, language } from '../i18n.js';
 import { fileChip } from './files.js';
 import { store, isMine, canDelete, emojiChar } from '../state.js';
 import { relativeTime, fullDateTime, clockTime, dayLabel } from '../format.js';
+import { loraMark } from '../lora.js';
 
 /** Avatar colours (indexes into --avatar-N custom properties). */
 const AVATAR_COLORS = 8;
@@ -76,6 +77,14 @@ function actionBar(post, inThread) {
   );
 }
 
+/** The 📡 mark of a post that came or left by LoRa, with its hop count. */
+function loraBadge(post) {
+  const mark = loraMark(post.lora);
+  if (!mark) return null;
+  const title = mark.key === 'lora.in' ? tn('lora.in', mark.count) : t('lora.out');
+  return h('span', { class: 'lora-mark', title, 'aria-label': title, dataset: { direction: post.lora.direction, hops: String(mark.count) } }, mark.text);
+}
+
 function replyLink(post, inThread) {
   if (inThread || !post.reply_count) return null;
   return h('button', { type: 'button', class: 'link-button replies', dataset: { action: 'open-thread' } }, icon(ICONS.reply), h('span', { class: 'reply-count' }, String(post.reply_count)), ' ', h('span', {}, tn('post.replies', post.reply_count)));
@@ -93,7 +102,7 @@ export function renderPost(post, opts) {
   const author = h('span', { class: `post-author ${grouped ? 'sr-only' : ''}` }, post.author);
   const meta = grouped
     ? h('div', { class: 'post-meta sr-only-meta' }, author)
-    : h('div', { class: 'post-meta' }, author, timeElement(post.created_at), post.pinned ? h('span', { class: 'pin-marker' }, '📌 ', t('post.pinned')) : null);
+    : h('div', { class: 'post-meta' }, author, timeElement(post.created_at), loraBadge(post), post.pinned ? h('span', { class: 'pin-marker' }, '📌 ', t('post.pinned')) : null);
   return h(
     'article',
     { class: classes.filter(Boolean).join(' '), dataset: { postId: post.id, author: post.author }, tabindex: '-1', 'aria-label': post.author },
@@ -107,6 +116,7 @@ export function renderPost(post, opts) {
         { class: 'post-body' },
         meta,
         grouped && post.pinned ? h('span', { class: 'pin-marker' }, '📌 ', t('post.pinned')) : null,
+        grouped ? loraBadge(post) : null,
         text,
         post.edited ? h('span', { class: 'post-edited' }, t('post.edited')) : null,
         fileList(post),
