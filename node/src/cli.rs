@@ -57,7 +57,8 @@ pub enum Command {
     /// Channels of a flotilla.
     #[command(subcommand)]
     Channel(ChannelCommand),
-    /// Post a message (prints its id).
+    /// Post a message (prints its id), or `post delete ID`.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Post(PostArgs),
     /// Show a channel's newest messages, oldest first.
     Messages(MessagesArgs),
@@ -188,6 +189,15 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Set a local account's password (at least 8 characters).
+    Password {
+        /// The local user.
+        user: String,
+        /// The new password. Prefer the FLOTILLA_PASSWORD variable: command lines are
+        /// visible to other local users.
+        #[arg(env = "FLOTILLA_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
 }
 
 /// `flotilla flotilla …`
@@ -208,6 +218,14 @@ pub enum FlotillaCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Rename a flotilla (as a local admin of it).
+    Rename {
+        /// The new name.
+        name: String,
+        /// The flotilla (id or name); optional while the node is in only one.
+        #[arg(long, value_name = "FLOTILLA")]
+        flotilla: Option<String>,
     },
 }
 
@@ -230,6 +248,19 @@ pub enum InviteCommand {
     Revoke {
         /// The code (`fl2…`) or the invite id.
         code_or_id: String,
+    },
+    /// Revoke every open invite of the flotilla and make a new one; the new code is printed
+    /// alone on the last line.
+    Regenerate {
+        /// The flotilla (id or name); optional while the node is in only one.
+        #[arg(long, value_name = "FLOTILLA")]
+        flotilla: Option<String>,
+        /// How many boats may join with the new one (default: the node's default).
+        #[arg(long, value_name = "N")]
+        uses: Option<u32>,
+        /// How long the new one is valid, e.g. 30m, 24h, 7days.
+        #[arg(long, value_name = "DURATION")]
+        expires: Option<humantime::Duration>,
     },
 }
 
@@ -272,17 +303,48 @@ pub enum ChannelCommand {
         #[arg(long, value_name = "FLOTILLA")]
         flotilla: Option<String>,
     },
+    /// Rename a channel (its creator or a flotilla admin; as this node's admin user).
+    Rename {
+        /// The channel: its name or id.
+        channel: String,
+        /// The new name: 1 to 64 characters of a-z 0-9 - _.
+        new_name: String,
+        /// The name shown instead (spaces, accents and capitals allowed).
+        #[arg(long, value_name = "TEXT")]
+        display_name: Option<String>,
+        /// The flotilla (id or name); optional while the node is in only one.
+        #[arg(long, value_name = "FLOTILLA")]
+        flotilla: Option<String>,
+    },
+    /// Make a channel public or private (as this node's admin user).
+    Modify {
+        /// The channel: its name or id.
+        channel: String,
+        /// Make it public: new posts readable by every member (the posts written while it
+        /// was private stay readable only to those who were members).
+        #[arg(long, conflicts_with = "private", required_unless_present = "private")]
+        public: bool,
+        /// Make it private: its members (and this node's admin user) get a new key.
+        #[arg(long)]
+        private: bool,
+        /// The flotilla (id or name); optional while the node is in only one.
+        #[arg(long, value_name = "FLOTILLA")]
+        flotilla: Option<String>,
+    },
 }
 
-/// `flotilla post …`
+/// `flotilla post …`: post a message, or `post delete ID`.
 #[derive(Debug, Args)]
 pub struct PostArgs {
+    /// `post delete ID` (a post's text that is the word `delete` goes after `--`).
+    #[command(subcommand)]
+    pub action: Option<PostAction>,
     /// The local user posting.
-    #[arg(long = "as", value_name = "USER")]
-    pub as_user: String,
+    #[arg(long = "as", value_name = "USER", required = true)]
+    pub as_user: Option<String>,
     /// The channel: its name (town-square) or id.
-    #[arg(long)]
-    pub channel: String,
+    #[arg(long, required = true)]
+    pub channel: Option<String>,
     /// Reply in the thread of this message id.
     #[arg(long, value_name = "ID")]
     pub reply_to: Option<String>,
@@ -290,7 +352,22 @@ pub struct PostArgs {
     #[arg(long, value_name = "FLOTILLA")]
     pub flotilla: Option<String>,
     /// The text.
-    pub text: String,
+    #[arg(required = true)]
+    pub text: Option<String>,
+}
+
+/// `flotilla post delete …`
+#[derive(Debug, Subcommand)]
+pub enum PostAction {
+    /// Delete a post (shown as deleted everywhere), as this node's admin user: a flotilla
+    /// admin may delete anyone's post.
+    Delete {
+        /// The post's id (as `post` and `messages` print it).
+        id: String,
+        /// The flotilla (id or name); optional while the node is in only one.
+        #[arg(long, value_name = "FLOTILLA")]
+        flotilla: Option<String>,
+    },
 }
 
 /// `flotilla messages …`
@@ -484,6 +561,14 @@ impl Command {
                         .collect()
                 }
             }
+            Command::User(UserCommand::Password { user, password }) => {
+                let req = Request::UserPassword {
+                    username: user,
+                    password,
+                };
+                let u: UserView = client.call(&req).await?;
+                vec![format!("password of {} set", u.username)]
+            }
             Command::Channel(ChannelCommand::Archive { channel, flotilla }) => {
                 let req = Request::ChannelArchive {
                     channel,
@@ -501,6 +586,45 @@ impl Command {
                 };
                 let c: ChannelView = client.call(&req).await?;
                 vec![format!("channel {} unarchived", c.name)]
+            }
+            Command::Channel(ChannelCommand::Rename {
+                channel,
+                new_name,
+                display_name,
+                flotilla,
+            }) => {
+                let req = Request::ChannelModify {
+                    channel,
+                    name: Some(new_name),
+                    display_name,
+                    private: None,
+                    flotilla,
+                };
+                let c: ChannelView = client.call(&req).await?;
+                vec![format!("channel {} renamed", c.name)]
+            }
+            Command::Channel(ChannelCommand::Modify {
+                channel,
+                public,
+                private,
+                flotilla,
+            }) => {
+                let req = Request::ChannelModify {
+                    channel,
+                    name: None,
+                    display_name: None,
+                    private: Some(private && !public),
+                    flotilla,
+                };
+                let c: ChannelView = client.call(&req).await?;
+                let kind = if c.private { "private" } else { "public" };
+                vec![format!("channel {} is {kind}", c.name)]
+            }
+            Command::Flotilla(FlotillaCommand::Rename { name, flotilla }) => {
+                let f: FlotillaView = client
+                    .call(&Request::FlotillaRename { name, flotilla })
+                    .await?;
+                vec![format!("flotilla {} renamed {}", f.id, f.name)]
             }
             Command::Flotilla(FlotillaCommand::Create { name }) => {
                 let f: FlotillaView = client.call(&Request::FlotillaCreate { name }).await?;
@@ -546,6 +670,27 @@ impl Command {
                     inv.code,
                 ]
             }
+            Command::Invite(InviteCommand::Regenerate {
+                flotilla,
+                uses,
+                expires,
+            }) => {
+                let req = Request::InviteRegenerate {
+                    flotilla,
+                    uses,
+                    expires_secs: expires.map(|d| d.as_secs().max(1)),
+                };
+                let inv: InviteView = client.call(&req).await?;
+                vec![
+                    format!(
+                        "{} open invite(s) revoked; new invite {} for flotilla {}",
+                        inv.revoked.unwrap_or(0),
+                        inv.invite_id,
+                        inv.flotilla
+                    ),
+                    inv.code,
+                ]
+            }
             Command::Invite(InviteCommand::Revoke { code_or_id }) => {
                 let r: RevokedView = client.call(&Request::InviteRevoke { code_or_id }).await?;
                 vec![format!("invite {} revoked", r.invite_id)]
@@ -578,11 +723,19 @@ impl Command {
                 }
             }
             Command::File(cmd) => file_lines(client, cmd).await?,
+            Command::Post(PostArgs {
+                action: Some(PostAction::Delete { id, flotilla }),
+                ..
+            }) => {
+                let p: PostView = client.call(&Request::PostDelete { id, flotilla }).await?;
+                vec![format!("post {} deleted", p.id)]
+            }
             Command::Post(a) => {
+                let missing = |what: &str| anyhow::anyhow!("{what} is required");
                 let req = Request::Post {
-                    as_user: a.as_user,
-                    channel: a.channel,
-                    text: a.text,
+                    as_user: a.as_user.ok_or_else(|| missing("--as"))?,
+                    channel: a.channel.ok_or_else(|| missing("--channel"))?,
+                    text: a.text.ok_or_else(|| missing("the text"))?,
                     reply_to: a.reply_to,
                     flotilla: a.flotilla,
                 };
@@ -922,8 +1075,18 @@ mod tests {
         let Command::Post(post) = cli.command else {
             panic!("not post")
         };
-        assert_eq!(post.as_user, "anne");
-        assert_eq!(post.text, "Coffee at 10?");
+        assert_eq!(post.as_user.as_deref(), Some("anne"));
+        assert_eq!(post.text.as_deref(), Some("Coffee at 10?"));
+        let cli = Cli::try_parse_from(["flotilla", "post", "delete", "ab12"]).unwrap();
+        let Command::Post(PostArgs {
+            action: Some(PostAction::Delete { id, .. }),
+            ..
+        }) = cli.command
+        else {
+            panic!("not post delete")
+        };
+        assert_eq!(id, "ab12");
+        assert!(Cli::try_parse_from(["flotilla", "post", "--as", "anne", "hello"]).is_err());
         let cli = Cli::try_parse_from([
             "flotilla",
             "invite",

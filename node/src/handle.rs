@@ -29,7 +29,7 @@ mod members;
 pub mod search;
 pub mod views;
 
-pub use chat_command::{Acting, ChatCommand, NewChannel};
+pub use chat_command::{Acting, ChannelChange, ChatCommand, NewChannel};
 pub use members::MembersCommand;
 
 /// Commands waiting for the actor, at most. Each caller waits for its answer, so this bounds
@@ -272,6 +272,22 @@ pub enum Command {
         expires_ms: Option<u64>,
         /// The code to hand to the joiner.
         reply: Reply<InviteCode>,
+    },
+    /// Renames a flotilla, signed by a local admin of it.
+    RenameFlotilla {
+        /// The flotilla.
+        flotilla: FlotillaId,
+        /// The new name.
+        name: String,
+        /// Done.
+        reply: Reply<()>,
+    },
+    /// The invites of a flotilla still open: not revoked, expired or used up.
+    OpenInvites {
+        /// The flotilla.
+        flotilla: FlotillaId,
+        /// Their ids.
+        reply: Reply<Vec<InviteId>>,
     },
     /// Revokes an invite, signed by a local admin of its flotilla.
     InviteRevoke {
@@ -569,6 +585,30 @@ impl NodeHandle {
             reply,
         })
         .await
+    }
+
+    /// Renames `flotilla` (a signed control event by a local admin of it).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] (flotilla, or no local admin), [`Error::Author`] (a bad name),
+    /// [`Error::ActorGone`].
+    pub async fn rename_flotilla(&self, flotilla: FlotillaId, name: &str) -> Result<(), Error> {
+        let name = name.to_owned();
+        self.ask(|reply| Command::RenameFlotilla {
+            flotilla,
+            name,
+            reply,
+        })
+        .await
+    }
+
+    /// The invites of `flotilla` still open (not revoked, expired or used up).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] (flotilla), [`Error::ActorGone`].
+    pub async fn open_invites(&self, flotilla: FlotillaId) -> Result<Vec<InviteId>, Error> {
+        self.ask(|reply| Command::OpenInvites { flotilla, reply })
+            .await
     }
 
     /// Revokes an invite (in `flotilla`, or in whichever followed flotilla has it), signed by

@@ -362,6 +362,45 @@ impl<R: Entropy> Ctx<'_, R> {
         )
     }
 
+    /// Switches `channel` to private (a new key sealed to its members' and the author's
+    /// nodes) or to public.
+    ///
+    /// # Errors
+    /// [`AuthorError`].
+    pub fn set_channel_privacy(
+        &mut self,
+        author: &SecretKey,
+        channel: ChannelId,
+        private: bool,
+    ) -> Result<SignedEvent, AuthorError> {
+        let ch = self.channel(&channel)?;
+        let (keys, commit) = if private {
+            let state = self.ledger.state();
+            let mut members: Vec<PublicKey> = ch
+                .members
+                .iter()
+                .filter(|m| state.is_active_user(m))
+                .copied()
+                .collect();
+            members.push(author.public());
+            members.sort();
+            members.dedup();
+            let (keys, commit) = self.rotation_to(self.homes(&members))?;
+            (keys, Some(commit))
+        } else {
+            (vec![], None)
+        };
+        self.control(
+            author,
+            &Control::ChannelPrivacy {
+                channel,
+                private,
+                keys,
+                commit,
+            },
+        )
+    }
+
     /// Adds `user` to `channel`; for a private channel, seals every channel key to its node.
     ///
     /// # Errors

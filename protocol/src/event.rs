@@ -549,6 +549,27 @@ pub enum Control {
         /// Shown instead of the username when set.
         display_name: String,
     },
+    /// Switches a channel between public and private (author: its creator or a flotilla
+    /// admin; never a default channel). To private: the members (its explicit members and
+    /// the author) get a new channel key sealed to their home nodes, used for what is written
+    /// from then on; what was written while public stays under the epoch key. To public: no
+    /// key (`keys` empty, `commit` none); new posts use the epoch key, and the posts written
+    /// while private stay under the channel keys, which nobody new is given.
+    ChannelPrivacy {
+        /// The channel.
+        channel: ChannelId,
+        /// True: private from now on; false: public.
+        private: bool,
+        /// The new channel key sealed to the members' home nodes (to private).
+        keys: Vec<NodeSeal>,
+        /// Commitment to the new channel key (to private).
+        commit: Option<KeyCommit>,
+    },
+    /// Renames the flotilla (author: an admin; last one in the control order wins).
+    FlotillaRename {
+        /// The new name.
+        name: String,
+    },
 }
 
 impl Control {
@@ -600,12 +621,24 @@ impl Control {
                 }
             }
             Control::ChannelMemberAdd { keys, .. } => check_count("keys", keys, MAX_RECIPIENTS)?,
+            Control::ChannelPrivacy {
+                private,
+                keys,
+                commit,
+                ..
+            } => {
+                check_count("keys", keys, MAX_RECIPIENTS)?;
+                if !*private && (!keys.is_empty() || commit.is_some()) {
+                    return Err(InvalidEvent::BadField("public channel with keys"));
+                }
+            }
             Control::ChannelMemberRemove { rotation, .. } => {
                 check_count("rotation", rotation, MAX_RECIPIENTS)?
             }
             Control::Profile { display_name } => {
                 check_len("display name", display_name, MAX_NAME_CHARS)?
             }
+            Control::FlotillaRename { name } => check_name("flotilla name", name)?,
             Control::RoleGrant { .. } | Control::RoleRevoke { .. } => {}
             Control::InviteCreate { max_uses, .. } => {
                 if *max_uses == Some(0) {
@@ -742,6 +775,13 @@ pub enum Content {
         /// When it was originally written (ms since the Unix epoch).
         created_ms: u64,
     },
+    /// Sets the name shown for a channel instead of its short name (`Centre-Ville` for
+    /// `town-square`); empty: the short name. Counts only from the channel's creator or a
+    /// flotilla admin (last writer wins).
+    ChannelDisplayName {
+        /// The display name, at most `MAX_NAME_CHARS` characters.
+        display_name: String,
+    },
 }
 
 impl Content {
@@ -797,6 +837,9 @@ impl Content {
                     return Err(InvalidEvent::BadField("chunk count"));
                 }
                 Ok(())
+            }
+            Content::ChannelDisplayName { display_name } => {
+                check_len("display name", display_name, MAX_NAME_CHARS)
             }
             Content::ChannelArchive { .. }
             | Content::Delete { .. }

@@ -24,7 +24,9 @@
 //!   and reply counts;
 //! - reactions are one add/remove register per `(post, user, emoji)`; pins one pin/unpin
 //!   register per post; channel info (name, header, purpose) and archive one register each
-//!   per channel. Archive and unarchive count only from an admin or the channel's creator.
+//!   per channel. Archive and unarchive count only from an admin or the channel's creator;
+//!   so do the display name and the name (a rename): the name is the latest channel info's
+//!   written by the creator or an admin, header and purpose the latest anyone's.
 //!
 //! Keeping every write costs memory in proportion to the content events held, which the
 //! store holds anyway; it is what lets a late removal or an old edit be judged correctly.
@@ -161,6 +163,7 @@ struct Channel {
     pin_targets: BTreeSet<EventId>,
     info: Lww<Info>,
     archived: Lww<bool>,
+    display_name: Lww<String>,
 }
 
 /// The chat state of one flotilla: a fold of its decrypted content events. See the module
@@ -193,6 +196,9 @@ impl ChatState {
                 purpose,
             } => channel.info.write(stamp, info(name, header, purpose)),
             Content::ChannelArchive { archived } => channel.archived.write(stamp, *archived),
+            Content::ChannelDisplayName { display_name } => {
+                channel.display_name.write(stamp, display_name.clone())
+            }
             Content::Post {
                 text,
                 root,

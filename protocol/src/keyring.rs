@@ -242,6 +242,11 @@ impl Keyring {
                 keys: rotation,
                 commit,
                 ..
+            }
+            | Control::ChannelPrivacy {
+                keys: rotation,
+                commit,
+                ..
             } => mine(rotation)
                 .into_iter()
                 .map(|b| (b, false, Some((id, *commit))))

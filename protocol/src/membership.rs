@@ -30,7 +30,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use resolve::Node;
-pub use state::{AuthError, AuthState, ChannelAuth, InviteState, NodeState, UserState};
+pub use state::{
+    AuthError, AuthState, ChannelAuth, InviteState, NodeState, PrivateHistory, UserState,
+};
 
 use crate::crypto::PublicKey;
 use crate::event::{Control, Kind, SignedEvent};

@@ -730,4 +730,5 @@ fn three_nodes_join_post_and_catch_up_after_a_restart() -> anyhow::Result<()> {
     Ok(())
 }
 
+mod mmctl;
 mod removal;

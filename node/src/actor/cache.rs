@@ -209,9 +209,9 @@ impl Actor {
                 post: *target,
                 root: root_of(target),
             },
-            Content::ChannelInfo { .. } | Content::ChannelArchive { .. } => {
-                Event::ChannelChanged { flotilla, channel }
-            }
+            Content::ChannelInfo { .. }
+            | Content::ChannelArchive { .. }
+            | Content::ChannelDisplayName { .. } => Event::ChannelChanged { flotilla, channel },
             Content::FileManifest { .. } => return,
         };
         self.emit(ev);
@@ -225,7 +225,8 @@ impl Actor {
         let Some(
             Control::ChannelCreate { channel, .. }
             | Control::ChannelMemberAdd { channel, .. }
-            | Control::ChannelMemberRemove { channel, .. },
+            | Control::ChannelMemberRemove { channel, .. }
+            | Control::ChannelPrivacy { channel, .. },
         ) = event.control()
         else {
             return;

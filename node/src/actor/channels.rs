@@ -14,7 +14,7 @@ use super::Actor;
 use super::chat::is_default;
 use crate::Error;
 use crate::handle::views::{ChannelKind, ChannelView, DM_NAME};
-use crate::handle::{Acting, NewChannel};
+use crate::handle::{Acting, ChannelChange, NewChannel};
 
 /// The fewest and most people in a DM or group DM, the user included.
 pub(crate) const DM_PEOPLE: std::ops::RangeInclusive<usize> = 2..=8;
@@ -109,31 +109,79 @@ impl Actor {
         self.view_after(&who.flotilla, &channel, &user.public())
     }
 
-    pub(super) fn set_channel_info(
+    /// A rename, display name, header, purpose and privacy switch, checked before anything
+    /// is written: the name, display name and privacy by its creator or a flotilla admin.
+    pub(super) fn modify_channel(
         &mut self,
         who: &Acting,
         channel: ChannelId,
-        header: Option<String>,
-        purpose: Option<String>,
+        change: ChannelChange,
     ) -> Result<ChannelView, Error> {
         let me = self.acting(who)?.public();
-        self.writable(&who.flotilla, &channel, &me)?;
+        let c = self.writable(&who.flotilla, &channel, &me)?;
+        let (creator, private_now) = (c.creator, c.private);
         let auth = self.auth(&who.flotilla)?;
-        let now = self
-            .fold_of(&who.flotilla)?
+        let folded = self.fold_of(&who.flotilla)?;
+        let kind = super::views::kind_of(folded, auth, &channel, c);
+        let manager = creator == me || auth.is_admin(&me);
+        let now = folded
             .chat
             .channel_fields(auth, &channel)
             .unwrap_or_default();
-        let header = header.unwrap_or(now.header);
-        let purpose = purpose.unwrap_or(now.purpose);
+        let settings = change.name.is_some() || change.display_name.is_some();
+        if (settings || change.private.is_some()) && !manager {
+            return Err(Error::Forbidden(
+                "only its creator or a flotilla admin may rename a channel or make it public or private"
+                    .into(),
+            ));
+        }
+        if (settings || change.private.is_some()) && kind == ChannelKind::Dm {
+            return Err(Error::Forbidden(
+                "a DM has no name and stays private".into(),
+            ));
+        }
+        let switch = change.private.filter(|p| *p != private_now);
+        if switch.is_some() && is_default(&who.flotilla, &channel) {
+            return Err(Error::Forbidden("the default channels stay public".into()));
+        }
+        let name = change.name.unwrap_or_else(|| now.name.clone());
+        if name != now.name {
+            check_channel_name(&name)?;
+            if self.name_taken(&who.flotilla, &name)? {
+                return Err(Error::Conflict(format!("a channel named `{name}` exists")));
+            }
+        }
+        let display_name = change.display_name.map(|d| d.trim().to_owned());
+        if let Some(d) = &display_name
+            && d.chars().count() > MAX_NAME_CHARS
+        {
+            return Err(Error::Invalid {
+                what: "display name",
+                reason: format!("at most {MAX_NAME_CHARS} characters"),
+            });
+        }
+        let header = change.header.unwrap_or_else(|| now.header.clone());
+        let purpose = change.purpose.unwrap_or_else(|| now.purpose.clone());
         check_field("header", &header)?;
         check_field("purpose", &purpose)?;
-        let info = Content::ChannelInfo {
-            name: now.name,
-            header,
-            purpose,
-        };
-        self.write_content(&who.flotilla, channel, &who.as_user, &info)?;
+        if name != now.name || header != now.header || purpose != now.purpose {
+            let info = Content::ChannelInfo {
+                name,
+                header,
+                purpose,
+            };
+            self.write_content(&who.flotilla, channel, &who.as_user, &info)?;
+        }
+        if let Some(display_name) = display_name.filter(|d| *d != now.display_name) {
+            let content = Content::ChannelDisplayName { display_name };
+            self.write_content(&who.flotilla, channel, &who.as_user, &content)?;
+        }
+        if let Some(private) = switch {
+            let user = self.acting(who)?;
+            self.publish_built(&who.flotilla, |ctx, _| {
+                ctx.set_channel_privacy(&user, channel, private)
+            })?;
+        }
         self.view_after(&who.flotilla, &channel, &me)
     }
 

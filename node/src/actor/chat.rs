@@ -153,6 +153,7 @@ impl Actor {
             id: *channel,
             flotilla: *flotilla,
             name: fields.name,
+            display_name: fields.display_name,
             kind,
             header: fields.header,
             purpose: fields.purpose,
@@ -199,6 +200,7 @@ impl Actor {
         let mut posts: Vec<PostView> = page
             .posts
             .into_iter()
+            .filter(|v| !hidden(auth, v, &me))
             .map(|v| post_view(auth, folded, v, &me, &self.lora_marks))
             .collect();
         posts.reverse();
@@ -220,6 +222,7 @@ impl Actor {
         let view = folded
             .chat
             .post(auth, post)
+            .filter(|v| !hidden(auth, v, user))
             .ok_or_else(|| Error::NotFound(format!("post {}", post.fmt_short())))?;
         self.readable(flotilla, &view.channel, user)?;
         Ok(post_view(auth, folded, view, user, &self.lora_marks))
@@ -244,7 +247,7 @@ impl Actor {
             .chat
             .thread(auth, &root_id)
             .into_iter()
-            .filter(|v| v.id != root_id)
+            .filter(|v| v.id != root_id && !hidden(auth, v, &me))
             .map(|v| post_view(auth, folded, v, &me, &self.lora_marks))
             .collect();
         Ok((root, replies))
@@ -263,6 +266,7 @@ impl Actor {
             .chat
             .pins(auth, channel)
             .into_iter()
+            .filter(|v| !hidden(auth, v, &me))
             .map(|v| post_view(auth, folded, v, &me, &self.lora_marks))
             .collect())
     }
@@ -460,6 +464,14 @@ impl Actor {
 }
 
 /// The default channels (`town-square`, `off-topic`) count as joined by every member.
+/// Is `post` in the private history of a channel now public, which `user` was not in
+/// ([`proto::membership::ChannelAuth::hides`])?
+pub(super) fn hidden(auth: &AuthState, post: &proto::fold::PostView, user: &PublicKey) -> bool {
+    auth.channels
+        .get(&post.channel)
+        .is_some_and(|c| c.hides(user, post.hlc))
+}
+
 pub(super) fn is_default(flotilla: &FlotillaId, channel: &ChannelId) -> bool {
     proto::author::DEFAULT_CHANNELS
         .iter()

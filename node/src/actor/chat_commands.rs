@@ -23,11 +23,10 @@ impl Actor {
             C::SetChannelInfo {
                 who,
                 channel,
-                header,
-                purpose,
+                change,
                 reply,
             } => {
-                let _ = reply.send(self.set_channel_info(&who, channel, header, purpose));
+                let _ = reply.send(self.modify_channel(&who, channel, change));
             }
             C::Join {
                 who,

@@ -43,6 +43,16 @@ impl Actor {
             Command::Users { reply } => {
                 let _ = reply.send(Ok(self.user_list()));
             }
+            Command::RenameFlotilla {
+                flotilla,
+                name,
+                reply,
+            } => {
+                let _ = reply.send(self.rename_flotilla(&flotilla, name));
+            }
+            Command::OpenInvites { flotilla, reply } => {
+                let _ = reply.send(self.open_invites(&flotilla));
+            }
             Command::InviteRevoke {
                 invite,
                 flotilla,
@@ -332,6 +342,32 @@ impl Actor {
             .find(|(_, k)| auth.is_admin(&k.public()))
             .map(|(_, k)| k.clone())
             .ok_or_else(|| Error::NotFound("a local admin of this flotilla".into()))
+    }
+
+    fn rename_flotilla(&mut self, flotilla: &FlotillaId, name: String) -> Result<(), Error> {
+        let admin = self.local_admin(flotilla)?;
+        let control = Control::FlotillaRename { name };
+        self.publish_built(flotilla, |ctx, _| ctx.control(&admin, &control))?;
+        Ok(())
+    }
+
+    fn open_invites(&self, flotilla: &FlotillaId) -> Result<Vec<InviteId>, Error> {
+        let auth = self
+            .state
+            .ledger(flotilla)
+            .ok_or_else(|| Error::NotFound(format!("flotilla {}", flotilla.fmt_short())))?
+            .state();
+        let now = now_ms();
+        Ok(auth
+            .invites
+            .iter()
+            .filter(|(_, i)| {
+                !i.revoked
+                    && i.expires_ms.is_none_or(|e| e > now)
+                    && i.max_uses.is_none_or(|m| i.uses < m)
+            })
+            .map(|(id, _)| *id)
+            .collect())
     }
 
     fn revoke_invite(

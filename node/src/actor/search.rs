@@ -239,7 +239,7 @@ impl Actor {
         let mut posts: Vec<PostView> = hits
             .iter()
             .filter_map(|h| folded.chat.post(auth, &h.id))
-            .filter(|v| plan.channels.contains(&v.channel))
+            .filter(|v| plan.channels.contains(&v.channel) && !super::chat::hidden(auth, v, &me))
             .map(|v| post_view(auth, folded, v, &me, &self.lora_marks))
             .filter(|v| before.is_none_or(|b| v.cursor < b))
             .collect();

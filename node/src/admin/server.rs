@@ -305,7 +305,7 @@ pub(super) fn from_node(e: Error) -> Failure {
     let code = match &e {
         Error::NotFound(_) => ErrorCode::NotFound,
         Error::Invalid { .. } => ErrorCode::Invalid,
-        Error::Exists(_) => ErrorCode::Exists,
+        Error::Exists(_) | Error::Conflict(_) => ErrorCode::Exists,
         Error::Author(_) | Error::Forbidden(_) => ErrorCode::Refused,
         Error::JoinRefused(_) => ErrorCode::JoinRefused,
         Error::Join(_) => ErrorCode::JoinFailed,
@@ -444,6 +444,100 @@ async fn dispatch(node: &NodeHandle, request: Request) -> Result<serde_json::Val
                 .await
                 .map_err(from_node)?;
             to_value(channel_view(&channel, &flotilla))
+        }
+        Request::InviteRegenerate {
+            flotilla,
+            uses,
+            expires_secs,
+        } => {
+            let id = resolve_flotilla(node, flotilla.as_deref()).await?;
+            let open = node.open_invites(id).await.map_err(from_node)?;
+            for invite in &open {
+                node.revoke_invite(*invite, Some(id))
+                    .await
+                    .map_err(from_node)?;
+            }
+            let id = id.to_string();
+            let mut view = invite_create(node, Some(&id), uses, expires_secs).await?;
+            view.revoked = Some(open.len());
+            to_value(view)
+        }
+        Request::FlotillaRename { name, flotilla } => {
+            check_name("flotilla name", &name)?;
+            let id = resolve_flotilla(node, flotilla.as_deref()).await?;
+            node.rename_flotilla(id, name.trim())
+                .await
+                .map_err(from_node)?;
+            to_value(FlotillaView {
+                id: id.to_string(),
+                name: name.trim().to_owned(),
+                member: true,
+            })
+        }
+        Request::PostDelete { id, flotilla } => {
+            let post = EventId::from_str(id.trim()).map_err(|e| invalid("post id", e))?;
+            let flotilla = resolve_flotilla(node, flotilla.as_deref()).await?;
+            let admin = node_admin(node).await?;
+            node.delete_post(flotilla, post, &admin)
+                .await
+                .map_err(from_node)?;
+            to_value(PostView {
+                id: post.to_string(),
+            })
+        }
+        Request::UserPassword { username, password } => {
+            let users = node.users().await.map_err(from_node)?;
+            let user = users
+                .into_iter()
+                .find(|u| u.username == username && u.account)
+                .ok_or_else(|| {
+                    (
+                        ErrorCode::NotFound,
+                        format!("no local account `{username}`"),
+                    )
+                })?;
+            crate::users::check_password(&password).map_err(from_node)?;
+            let phc = tokio::task::spawn_blocking(move || crate::users::hash_password(&password))
+                .await
+                .map_err(|e| (ErrorCode::Internal, e.to_string()))?
+                .map_err(from_node)?;
+            node.set_password(&username, phc).await.map_err(from_node)?;
+            to_value(UserView {
+                username,
+                user_key: user.key.to_string(),
+                admin: user.admin,
+            })
+        }
+        Request::ChannelModify {
+            channel,
+            name,
+            display_name,
+            private,
+            flotilla,
+        } => {
+            if let Some(name) = &name {
+                check_name("channel name", name)?;
+            }
+            let flotilla = resolve_flotilla(node, flotilla.as_deref()).await?;
+            let channel = resolve_channel(node, &flotilla, &channel).await?;
+            let admin = node_admin(node).await?;
+            let change = crate::handle::ChannelChange {
+                name,
+                display_name,
+                private,
+                ..Default::default()
+            };
+            let v = node
+                .modify_channel(flotilla, channel.id, &admin, change)
+                .await
+                .map_err(from_node)?;
+            to_value(ChannelView {
+                id: v.id.to_string(),
+                name: v.name,
+                display_name: v.display_name,
+                private: v.kind != crate::handle::views::ChannelKind::Public,
+                flotilla: flotilla.to_string(),
+            })
         }
         Request::ExportBulk {
             flotilla,
@@ -687,6 +781,7 @@ async fn invite_create(
         code: code.to_string(),
         uses,
         expires_at: expires_ms.map(rfc3339),
+        revoked: None,
     })
 }
 
@@ -729,6 +824,7 @@ async fn channel_create(
     Ok(ChannelView {
         id: id.to_string(),
         name: name.to_owned(),
+        display_name: String::new(),
         private,
         flotilla: flotilla.to_string(),
     })
@@ -767,6 +863,7 @@ fn channel_view(c: &ChannelInfo, flotilla: &FlotillaId) -> ChannelView {
     ChannelView {
         id: c.id.to_string(),
         name: c.name.clone(),
+        display_name: String::new(),
         private: c.private,
         flotilla: flotilla.to_string(),
     }

@@ -188,6 +188,60 @@ pub enum Request {
         #[serde(default)]
         flotilla: Option<String>,
     },
+    /// Renames a channel, sets its display name, or switches it between public and private,
+    /// as the node admin (`channel rename`, `channel modify`); answers [`ChannelView`].
+    ChannelModify {
+        /// The channel: a name or an id.
+        channel: String,
+        /// The new name (`[a-z0-9_-]{1,64}`).
+        #[serde(default)]
+        name: Option<String>,
+        /// The new display name (empty: none).
+        #[serde(default)]
+        display_name: Option<String>,
+        /// Private (true) or public (false).
+        #[serde(default)]
+        private: Option<bool>,
+        /// The flotilla.
+        #[serde(default)]
+        flotilla: Option<String>,
+    },
+    /// Revokes every open invite of the flotilla and makes a new one (`invite regenerate`);
+    /// answers [`InviteView`] with `revoked` set.
+    InviteRegenerate {
+        /// The flotilla.
+        #[serde(default)]
+        flotilla: Option<String>,
+        /// Admissions allowed by the new invite.
+        #[serde(default)]
+        uses: Option<u32>,
+        /// The new invite is valid for this many seconds.
+        #[serde(default)]
+        expires_secs: Option<u64>,
+    },
+    /// Renames a flotilla (`flotilla rename`); answers [`FlotillaView`].
+    FlotillaRename {
+        /// The new name.
+        name: String,
+        /// The flotilla.
+        #[serde(default)]
+        flotilla: Option<String>,
+    },
+    /// Deletes a post as the node admin (`post delete`); answers [`PostView`].
+    PostDelete {
+        /// The post's id (hex).
+        id: String,
+        /// The flotilla.
+        #[serde(default)]
+        flotilla: Option<String>,
+    },
+    /// Sets a local account's password (`user password`); answers [`UserView`].
+    UserPassword {
+        /// The local user.
+        username: String,
+        /// The new password (at least 8 characters; hashed with argon2id).
+        password: String,
+    },
     /// Writes a flotilla as a Mattermost bulk file (`flotilla export bulk`); answers
     /// [`ExportReport`](crate::import::ExportReport).
     ExportBulk {
@@ -284,6 +338,9 @@ pub struct InviteView {
     pub uses: Option<u32>,
     /// Expiry (RFC 3339 UTC), if any.
     pub expires_at: Option<String>,
+    /// `invite regenerate`: how many open invites were revoked first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked: Option<usize>,
 }
 
 /// A revoked invite.
@@ -302,6 +359,9 @@ pub struct ChannelView {
     pub id: String,
     /// Its name.
     pub name: String,
+    /// Shown instead of the name when not empty.
+    #[serde(default)]
+    pub display_name: String,
     /// Members only?
     pub private: bool,
     /// Its flotilla (hex).

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use flotilla_protocol as proto;
 use proto::id::{ChannelId, EventId, FileId, FlotillaId};
 
-use super::chat_command::{Acting, ChatCommand, NewChannel};
+use super::chat_command::{Acting, ChannelChange, ChatCommand, NewChannel};
 use super::views::{
     BoatInfo, ChannelView, Cursor, FileInfo, MemberInfo, PostPage, PostView, RadioInfo,
     UnreadCounts,
@@ -95,12 +95,34 @@ impl NodeHandle {
         header: Option<String>,
         purpose: Option<String>,
     ) -> Result<ChannelView, Error> {
+        let change = ChannelChange {
+            header,
+            purpose,
+            ..ChannelChange::default()
+        };
+        self.modify_channel(flotilla, channel, as_user, change)
+            .await
+    }
+
+    /// Changes a channel's settings: a rename, its display name, header, purpose, or a
+    /// switch between public and private (see [`ChannelChange`] for who may do what).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] (a bad name or field), [`Error::Conflict`] (the name is taken),
+    /// [`Error::Forbidden`] (not its creator or an admin; archived; a default channel or a
+    /// DM made private or public), [`Error::NotFound`].
+    pub async fn modify_channel(
+        &self,
+        flotilla: FlotillaId,
+        channel: ChannelId,
+        as_user: &str,
+        change: ChannelChange,
+    ) -> Result<ChannelView, Error> {
         let who = acting(flotilla, as_user);
         self.chat(|reply| ChatCommand::SetChannelInfo {
             who,
             channel,
-            header,
-            purpose,
+            change,
             reply,
         })
         .await

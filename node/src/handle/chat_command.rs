@@ -35,6 +35,22 @@ pub struct NewChannel {
     pub purpose: String,
 }
 
+/// Changes to a channel's settings; `None` keeps a field. The name, display name and
+/// privacy are for its creator or a flotilla admin; header and purpose for any member.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChannelChange {
+    /// New short name (a rename): `[a-z0-9_-]{1,64}`, unique in the flotilla.
+    pub name: Option<String>,
+    /// New display name (empty: none).
+    pub display_name: Option<String>,
+    /// New header.
+    pub header: Option<String>,
+    /// New purpose.
+    pub purpose: Option<String>,
+    /// Private (true) or public (false).
+    pub private: Option<bool>,
+}
+
 /// A chat request to the actor (see the module docs for the rules).
 #[derive(Debug)]
 #[non_exhaustive]
@@ -64,16 +80,14 @@ pub enum ChatCommand {
         /// The channel.
         reply: Reply<ChannelView>,
     },
-    /// Changes a channel's header and/or purpose.
+    /// Changes a channel's settings (name, display name, header, purpose, privacy).
     SetChannelInfo {
         /// Who.
         who: Acting,
         /// The channel.
         channel: ChannelId,
-        /// New header, if changed.
-        header: Option<String>,
-        /// New purpose, if changed.
-        purpose: Option<String>,
+        /// What changes.
+        change: ChannelChange,
         /// The channel.
         reply: Reply<ChannelView>,
     },

@@ -36,6 +36,8 @@ pub struct ChannelView {
     pub flotilla: FlotillaId,
     /// Its name (`@dm` for DMs; empty until its info event is known).
     pub name: String,
+    /// Shown instead of the name when not empty (set by its creator or an admin).
+    pub display_name: String,
     /// Public, private or DM.
     pub kind: ChannelKind,
     /// Shown above the timeline.

@@ -17,7 +17,7 @@ use super::error::{ApiError, ErrorBody};
 use super::flotillas::parse_id;
 use super::json::ApiJson;
 use super::render::Renderer;
-use crate::handle::NewChannel as NodeNewChannel;
+use crate::handle::{ChannelChange, NewChannel as NodeNewChannel};
 
 /// A new channel.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -42,13 +42,22 @@ pub struct NewDm {
     pub usernames: Vec<String>,
 }
 
-/// New header and/or purpose.
+/// Changes to a channel; a field left out is kept. `name`, `display_name` and `private` are
+/// for its creator or a flotilla admin.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ChannelPatch {
     /// Shown above the timeline.
     pub header: Option<String>,
     /// What it is for.
     pub purpose: Option<String>,
+    /// A new short name (a rename): 1–64 characters of `a-z 0-9 - _`, unique.
+    pub name: Option<String>,
+    /// The name shown instead of `name` (empty: none).
+    pub display_name: Option<String>,
+    /// Switch to private (a new key for its members) or public (the posts written while
+    /// private stay readable only to those who were members then). Not for DMs or the
+    /// default channels.
+    pub private: Option<bool>,
 }
 
 /// Someone to add to a private channel.
@@ -153,8 +162,10 @@ pub async fn get_channel(
 #[utoipa::path(patch, path = "/api/v1/flotillas/{f}/channels/{c}", tag = "channels",
     request_body = ChannelPatch, params(("f" = String, Path), ("c" = String, Path)),
     responses((status = 200, body = Channel), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
-/// Sets a channel's header and/or purpose.
+/// Changes a channel: header and purpose (any member who may write to it); name, display
+/// name and public/private (its creator or a flotilla admin).
 pub async fn patch_channel(
     State(state): State<AppState>,
     caller: Caller,
@@ -162,9 +173,16 @@ pub async fn patch_channel(
     ApiJson(req): ApiJson<ChannelPatch>,
 ) -> Result<Json<Channel>, ApiError> {
     let (flotilla, channel) = ids(&f, &c)?;
+    let change = ChannelChange {
+        name: req.name.map(|n| n.trim().to_owned()),
+        display_name: req.display_name,
+        header: req.header,
+        purpose: req.purpose,
+        private: req.private,
+    };
     let view = state
         .node
-        .set_channel_info(flotilla, channel, &caller.username, req.header, req.purpose)
+        .modify_channel(flotilla, channel, &caller.username, change)
         .await?;
     Ok(Json(view.into()))
 }

@@ -117,6 +117,8 @@ pub struct Channel {
     pub flotilla: String,
     /// Its name (`@dm` for a DM).
     pub name: String,
+    /// Shown instead of `name` when not empty.
+    pub display_name: String,
     /// `public`, `private` or `dm`.
     pub kind: &'static str,
     /// Shown above the timeline.
@@ -145,6 +147,7 @@ impl From<ChannelView> for Channel {
             id: c.id.to_string(),
             flotilla: c.flotilla.to_string(),
             name: c.name,
+            display_name: c.display_name,
             kind: match c.kind {
                 ChannelKind::Public => "public",
                 ChannelKind::Private => "private",

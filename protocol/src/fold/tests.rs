@@ -380,17 +380,41 @@ fn channel_info_is_last_writer_wins_with_ties_broken_by_id() {
     let winner = if first > second { "first" } else { "second" };
     let s = fold(fx.events.iter().rev());
     let view = s.channel(fx.auth(), &fx.channels[0]).expect("channel");
-    assert_eq!(view.name, winner);
     assert_eq!(view.header, format!("{winner} header"));
+    // The name (a rename) counts only from the creator or an admin: alice, not bob.
+    assert_eq!(view.name, "first");
     fx.tick();
     fx.write(BOB, 0, info("third"));
     let s = fold(&fx.events);
+    let view = s.channel(fx.auth(), &fx.channels[0]).expect("channel");
+    assert_eq!(
+        (view.name.as_str(), view.header.as_str()),
+        ("first", "third header")
+    );
+    fx.tick();
+    fx.write(ALICE, 0, info("fourth"));
+    let s = fold(&fx.events);
     assert_eq!(
         s.channel(fx.auth(), &fx.channels[0]).map(|c| c.name),
-        Some("third".into())
+        Some("fourth".into())
     );
     let other = s.channel(fx.auth(), &fx.channels[1]).expect("channel");
     assert_eq!(other.name, "off-topic");
+}
+
+#[test]
+fn display_name_counts_from_admin_or_creator_only() {
+    let mut fx = Fixture::new(2);
+    fx.tick();
+    let shown = |name: &str| Content::ChannelDisplayName {
+        display_name: name.to_owned(),
+    };
+    fx.write(ALICE, 0, shown("Centre-Ville"));
+    fx.tick();
+    fx.write(BOB, 0, shown("Chez Bob"));
+    let s = fold(&fx.events);
+    let view = s.channel(fx.auth(), &fx.channels[0]).expect("channel");
+    assert_eq!(view.display_name, "Centre-Ville");
 }
 
 #[test]

@@ -46,6 +46,8 @@ pub struct PostView {
 pub struct ChannelView {
     /// Short name; empty until a valid channel info event is known.
     pub name: String,
+    /// Shown instead of the short name when not empty.
+    pub display_name: String,
     /// Shown above the timeline; empty if never set.
     pub header: String,
     /// What the channel is for; empty if never set.
@@ -119,7 +121,7 @@ impl ChatState {
         Some(view)
     }
 
-    /// A channel's name, header, purpose and archive flag, with `pinned` left empty: costs
+    /// A channel's name, display name, header, purpose and archive flag, with `pinned` left empty: costs
     /// O(writes to those registers), not O(channel).
     pub fn channel_fields(&self, auth: &AuthState, channel: &ChannelId) -> Option<ChannelView> {
         let c = self.channels.get(channel)?;
@@ -128,17 +130,26 @@ impl ChatState {
             .winner(|s| !s.excluded(auth))
             .map(|(_, i)| i.clone())
             .unwrap_or_default();
+        let name = c
+            .info
+            .winner(|s| may_archive(auth, s))
+            .map(|(_, i)| i.name.clone())
+            .unwrap_or(info.name);
         let archived = c
             .archived
             .winner(|s| may_archive(auth, s))
             .is_some_and(|(_, a)| *a);
+        let display_name = c
+            .display_name
+            .winner(|s| may_archive(auth, s))
+            .map(|(_, d)| d.clone())
+            .unwrap_or_default();
         let Info {
-            name,
-            header,
-            purpose,
+            header, purpose, ..
         } = info;
         Some(ChannelView {
             name,
+            display_name,
             header,
             purpose,
             archived,

@@ -287,6 +287,7 @@ fn needs_admin(c: &Control, author: &PublicKey, state: &AuthState) -> bool {
     match c {
         Control::InviteCreate { .. }
         | Control::InviteRevoke { .. }
+        | Control::FlotillaRename { .. }
         | Control::RoleGrant { .. }
         | Control::RoleRevoke { .. }
         | Control::NodeRemove { .. }
@@ -294,6 +295,10 @@ fn needs_admin(c: &Control, author: &PublicKey, state: &AuthState) -> bool {
         | Control::ChannelMemberRemove { .. } => true,
         Control::NodeAdmit { proof, .. } => proof.invite.is_none(),
         Control::UserRemove { user, .. } => user != author && state.home_of(user) != Some(*author),
+        Control::ChannelPrivacy { channel, .. } => state
+            .channels
+            .get(channel)
+            .is_none_or(|c| c.creator != *author),
         _ => false,
     }
 }

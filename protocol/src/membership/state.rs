@@ -125,6 +125,33 @@ pub struct ChannelAuth {
     pub members: BTreeSet<PublicKey>,
     /// Private channels: every key id, oldest first; the last is current.
     pub keys: Vec<EventId>,
+    /// Has it ever switched between public and private ([`Control::ChannelPrivacy`])? Then
+    /// both the epoch keys and its own keys are keys of its history.
+    pub switched: bool,
+    /// After a private-to-public switch: the posts written before it are shown only to
+    /// these users (see [`ChannelAuth::hides`]).
+    pub private_history: Option<PrivateHistory>,
+}
+
+/// What was written while a channel was private, once it is public: before `until`, shown
+/// only to `readers` (its members when it was switched, and, after several switches, only
+/// those who were members at every private-to-public switch: never more than could read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrivateHistory {
+    /// The switch's time: posts ordered before it belong to the private history.
+    pub until: Hlc,
+    /// Who may read that history.
+    pub readers: BTreeSet<PublicKey>,
+}
+
+impl ChannelAuth {
+    /// Is a post at `at` (its timeline time) of this channel hidden from `user`: written
+    /// while the channel was private, and `user` was not a member then?
+    pub fn hides(&self, user: &PublicKey, at: Hlc) -> bool {
+        self.private_history
+            .as_ref()
+            .is_some_and(|h| at < h.until && !h.readers.contains(user))
+    }
 }
 
 /// The membership state of a flotilla.
@@ -276,12 +303,16 @@ impl AuthState {
             return Err(AuthError::NotChannelMember);
         }
         let key = event.sealed().map(|s| s.key).ok_or(AuthError::WrongKey)?;
-        let known = if channel.private {
-            &channel.keys
+        let own = channel.keys.contains(&key);
+        let epoch = self.epochs.contains(&key);
+        let known = if channel.switched {
+            own || epoch
+        } else if channel.private {
+            own
         } else {
-            &self.epochs
+            epoch
         };
-        if known.contains(&key) {
+        if known {
             Ok(())
         } else {
             Err(AuthError::WrongKey)
@@ -373,6 +404,11 @@ impl AuthState {
                 commit: None,
                 ..
             } => self.channels.get(channel).is_some_and(|c| c.private),
+            Control::ChannelPrivacy {
+                private: true,
+                commit: None,
+                ..
+            } => true,
             _ => false,
         };
         if uncommitted {
@@ -405,6 +441,9 @@ impl AuthState {
                 commit: Some(c), ..
             }
             | Control::ChannelMemberRemove {
+                commit: Some(c), ..
+            }
+            | Control::ChannelPrivacy {
                 commit: Some(c), ..
             } => {
                 self.key_commits.insert(id, *c);
@@ -513,6 +552,17 @@ impl AuthState {
                 rotation,
                 ..
             } => self.remove_channel_member(id, author, channel, user, rotation),
+            Control::FlotillaRename { name } => {
+                self.require_admin(&author)?;
+                self.name = name.clone();
+                Ok(())
+            }
+            Control::ChannelPrivacy {
+                channel,
+                private,
+                keys,
+                ..
+            } => self.set_privacy(id, author, env.hlc, channel, *private, keys),
             Control::Profile { display_name } => {
                 self.require_user(&author)?;
                 if let Some(u) = self.users.get_mut(&author) {
@@ -946,8 +996,69 @@ impl AuthState {
                 creator: author,
                 members,
                 keys,
+                switched: false,
+                private_history: None,
             },
         );
+        Ok(())
+    }
+
+    /// [`Control::ChannelPrivacy`]: its creator or an admin; not a default channel.
+    fn set_privacy(
+        &mut self,
+        id: EventId,
+        author: PublicKey,
+        at: Hlc,
+        channel: &ChannelId,
+        private: bool,
+        keys: &[NodeSeal],
+    ) -> Result<(), AuthError> {
+        self.require_user(&author)?;
+        let is_default = self.flotilla.is_some_and(|f| {
+            crate::author::DEFAULT_CHANNELS
+                .iter()
+                .any(|n| ChannelId::derived(&f, n) == *channel)
+        });
+        if is_default {
+            return Err(AuthError::DefaultChannel);
+        }
+        let is_admin = self.is_admin(&author);
+        let ch = self
+            .channels
+            .get(channel)
+            .ok_or(AuthError::UnknownTarget("channel"))?;
+        if ch.creator != author && !is_admin {
+            return Err(AuthError::NotAdmin);
+        }
+        if ch.private == private {
+            return Err(AuthError::UnknownTarget("a change of privacy"));
+        }
+        let mut members = ch.members.clone();
+        if private {
+            members.retain(|m| self.is_active_user(m));
+            members.insert(author);
+            let homes = self.member_homes(&members);
+            self.check_seals(keys, |_, k| homes.contains(k))?;
+            if homes.iter().any(|h| !keys.iter().any(|s| s.node == *h)) {
+                self.needs_rekey = true;
+            }
+        } else if !keys.is_empty() {
+            return Err(AuthError::BadSeals("public channels carry no keys"));
+        }
+        if let Some(ch) = self.channels.get_mut(channel) {
+            ch.switched = true;
+            ch.private = private;
+            if private {
+                ch.keys.push(id);
+            } else {
+                let readers = match &ch.private_history {
+                    Some(h) => members.intersection(&h.readers).copied().collect(),
+                    None => members.clone(),
+                };
+                ch.private_history = Some(PrivateHistory { until: at, readers });
+            }
+            ch.members = members;
+        }
         Ok(())
     }
 

@@ -499,3 +499,89 @@ proptest! {
         let _ = EventId([0; 32]);
     }
 }
+
+#[test]
+fn only_the_creator_or_an_admin_switches_a_channel_and_keys_follow() {
+    let mut fleet = Fleet::new(11);
+    let (alice, bob, n1) = (fleet.alice.clone(), fleet.bob.clone(), fleet.n1.clone());
+    let ch = ChannelId([7; 16]);
+    fleet.apply(|c| c.create_channel(&alice, ch, false, &[]));
+    // Bob, a member but neither its creator nor an admin, may not switch it.
+    let err = fleet
+        .build(|c| c.set_channel_privacy(&bob, ch, true))
+        .expect_err("bob is not an admin");
+    assert_eq!(err, AuthorError::Refused(AuthError::NotAdmin));
+    // Nobody switches a default channel.
+    let town = fleet.town;
+    let err = fleet
+        .build(|c| c.set_channel_privacy(&alice, town, true))
+        .expect_err("a default channel");
+    assert_eq!(err, AuthorError::Refused(AuthError::DefaultChannel));
+    let post = |text: &str| Content::Post {
+        text: text.into(),
+        root: None,
+        files: vec![],
+        mentions: vec![],
+    };
+    let public = fleet
+        .build(|c| c.content(&alice, ch, &post("public")))
+        .expect("post");
+    fleet.ingest(&public);
+    // To private: sealed to alice's node only (bob never joined); bob can no longer post.
+    let switch = fleet.apply(|c| c.set_channel_privacy(&alice, ch, true));
+    let auth = fleet.ledger.state().channels[&ch].clone();
+    assert!(auth.private && auth.switched);
+    assert_eq!(auth.keys, vec![switch.id()]);
+    let mut n1_ring = Keyring::new();
+    for ev in &fleet.log {
+        n1_ring.absorb(ev, &n1);
+    }
+    let secret = fleet
+        .build(|c| c.content(&alice, ch, &post("secret")))
+        .expect("post");
+    fleet.ingest(&secret);
+    assert_eq!(
+        n1_ring.open_content(&secret),
+        Err(OpenError::NoKey(switch.id()))
+    );
+    assert!(
+        n1_ring.open_content(&public).is_ok(),
+        "the public past stays"
+    );
+    assert!(fleet.build(|c| c.content(&bob, ch, &post("x"))).is_err());
+    // Back to public: epoch key again; the private past is hidden from non-members.
+    let back = fleet.apply(|c| c.set_channel_privacy(&alice, ch, false));
+    let auth = fleet.ledger.state().channels[&ch].clone();
+    assert!(!auth.private);
+    let history = auth.private_history.as_ref().expect("a private past");
+    assert_eq!(history.until, back.envelope().hlc);
+    assert!(auth.hides(&bob.public(), secret.envelope().hlc));
+    assert!(!auth.hides(&alice.public(), secret.envelope().hlc));
+    let later = fleet
+        .build(|c| c.content(&bob, ch, &post("hello")))
+        .expect("bob posts again");
+    fleet.ingest(&later);
+    assert!(n1_ring.open_content(&later).is_ok());
+    assert!(!auth.hides(&bob.public(), later.envelope().hlc));
+    // The same control log gives the same state elsewhere.
+    assert_eq!(
+        fleet.replica().state().channels[&ch],
+        fleet.ledger.state().channels[&ch]
+    );
+}
+
+#[test]
+fn only_an_admin_renames_the_flotilla() {
+    let mut fleet = Fleet::new(12);
+    let (alice, bob) = (fleet.alice.clone(), fleet.bob.clone());
+    let rename = |name: &str| Control::FlotillaRename { name: name.into() };
+    let err = fleet
+        .build(|c| c.control(&bob, &rename("Pirates")))
+        .expect_err("bob is not an admin");
+    assert_eq!(err, AuthorError::Refused(AuthError::NotAdmin));
+    assert_eq!(fleet.ledger.state().name, "Rallye");
+    fleet.apply(|c| c.control(&alice, &rename("Rallye d'automne")));
+    assert_eq!(fleet.ledger.state().name, "Rallye d'automne");
+    assert_eq!(fleet.replica().state().name, "Rallye d'automne");
+    assert!(fleet.build(|c| c.control(&alice, &rename("  "))).is_err());
+}

@@ -708,3 +708,170 @@ async fn lora_fields_are_null_without_a_radio_and_radios_need_a_session() {
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{:?}", unknown.json);
 }
+
+/// Texts of a channel's posts as `who` sees them.
+async fn texts(crew: &Crew, who: &Session, channel: &str) -> Answer {
+    crew.call(
+        Method::GET,
+        &format!("/channels/{channel}/posts"),
+        who,
+        None,
+    )
+    .await
+}
+
+fn has_text(a: &Answer, text: &str) -> bool {
+    a.json["posts"]
+        .as_array()
+        .is_some_and(|p| p.iter().any(|p| p["text"] == text))
+}
+
+#[tokio::test]
+async fn channel_rename_display_name_and_privacy_switch_are_for_admins() {
+    let crew = Crew::new().await;
+    let cook = crew.api.user(&crew.skipper, "cook").await;
+    let a = crew
+        .call(
+            Method::POST,
+            "/channels",
+            &crew.skipper,
+            Some(json!({"name": "galley"})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.json);
+    let galley = a.json["id"].as_str().unwrap().to_owned();
+    let url = format!("/channels/{galley}");
+    let a = crew
+        .call(Method::POST, &format!("{url}/join"), &crew.deckhand, None)
+        .await;
+    assert_eq!(a.json["member"], true, "{:?}", a.json);
+    crew.post(&crew.skipper, &galley, "menu public").await;
+
+    // A member who is neither its creator nor an admin changes none of the admin fields,
+    // and nothing is written.
+    for body in [
+        json!({"name": "cuisine"}),
+        json!({"display_name": "La Cuisine"}),
+        json!({"private": true}),
+    ] {
+        let a = crew
+            .call(Method::PATCH, &url, &crew.deckhand, Some(body.clone()))
+            .await;
+        a.assert_error(StatusCode::FORBIDDEN, "forbidden");
+    }
+    let a = crew.call(Method::GET, &url, &crew.deckhand, None).await;
+    assert_eq!(
+        (&a.json["name"], &a.json["display_name"], &a.json["kind"]),
+        (&json!("galley"), &json!(""), &json!("public"))
+    );
+    // Bad and taken names name the field.
+    let a = crew
+        .call(
+            Method::PATCH,
+            &url,
+            &crew.skipper,
+            Some(json!({"name": "La Cuisine"})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", a.json);
+    assert!(a.json["message"].as_str().unwrap().contains("channel name"));
+    let a = crew
+        .call(
+            Method::PATCH,
+            &url,
+            &crew.skipper,
+            Some(json!({"name": "town-square"})),
+        )
+        .await;
+    a.assert_error(StatusCode::CONFLICT, "conflict");
+
+    // The admin renames it, with a display name.
+    let a = crew
+        .call(
+            Method::PATCH,
+            &url,
+            &crew.skipper,
+            Some(json!({"name": "cuisine", "display_name": "La Cuisine à bord"})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.json);
+    assert_eq!(a.json["name"], "cuisine");
+    assert_eq!(a.json["display_name"], "La Cuisine à bord");
+    let a = crew.call(Method::GET, &url, &cook, None).await;
+    assert_eq!(a.json["name"], "cuisine", "{:?}", a.json);
+
+    // The default channels stay public; a DM keeps its people and privacy.
+    let a = crew
+        .call(
+            Method::PATCH,
+            &format!("/channels/{}", crew.town_square),
+            &crew.skipper,
+            Some(json!({"private": true})),
+        )
+        .await;
+    a.assert_error(StatusCode::FORBIDDEN, "forbidden");
+
+    // Private: members (deckhand) and the admin keep it; cook is out.
+    let a = crew
+        .call(
+            Method::PATCH,
+            &url,
+            &crew.skipper,
+            Some(json!({"private": true})),
+        )
+        .await;
+    assert_eq!(a.json["kind"], "private", "{:?}", a.json);
+    let members = a.json["members"].as_array().unwrap();
+    assert!(members.contains(&json!("deckhand")) && members.contains(&json!("skipper")));
+    assert!(!members.contains(&json!("cook")));
+    texts(&crew, &cook, &galley)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    let a = texts(&crew, &crew.deckhand, &galley).await;
+    assert!(has_text(&a, "menu public"), "{:?}", a.json);
+    crew.post(&crew.deckhand, &galley, "recette secrète").await;
+    let a = crew
+        .call(
+            Method::POST,
+            &format!("{url}/posts"),
+            &cook,
+            Some(json!({"text": "intrus"})),
+        )
+        .await;
+    a.assert_error(StatusCode::FORBIDDEN, "forbidden");
+
+    // Public again: new posts are for everyone, the private past only for its members.
+    let a = crew
+        .call(
+            Method::PATCH,
+            &url,
+            &crew.deckhand,
+            Some(json!({"private": false})),
+        )
+        .await;
+    a.assert_error(StatusCode::FORBIDDEN, "forbidden");
+    let a = crew
+        .call(
+            Method::PATCH,
+            &url,
+            &crew.skipper,
+            Some(json!({"private": false})),
+        )
+        .await;
+    assert_eq!(a.json["kind"], "public", "{:?}", a.json);
+    crew.post(&crew.skipper, &galley, "menu du soir").await;
+    let a = texts(&crew, &cook, &galley).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.json);
+    assert!(has_text(&a, "menu du soir"), "{:?}", a.json);
+    assert!(!has_text(&a, "recette secrète"), "{:?}", a.json);
+    let a = texts(&crew, &crew.deckhand, &galley).await;
+    assert!(has_text(&a, "recette secrète") && has_text(&a, "menu du soir"));
+    let search = crew
+        .call(Method::GET, "/search?q=secr%C3%A8te", &cook, None)
+        .await;
+    assert!(
+        !search.json.to_string().contains("recette"),
+        "{:?}",
+        search.json
+    );
+}
