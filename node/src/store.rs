@@ -173,6 +173,33 @@ pub struct Account {
     pub admin: bool,
 }
 
+/// How long [`SledStore::open`] waits for the store's file lock. Dropping a store does not
+/// release the lock at once: sled's background flusher holds the database until it wakes
+/// and sees it closed, which on a loaded machine can take a moment. A store reopened in the
+/// same process (a restart, a test) waits that out; one held by another process is refused
+/// after this long.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Opens sled at `path`, retrying while the file lock is still held (see [`LOCK_WAIT`]).
+fn open_db(path: &Path) -> Result<sled::Db, Error> {
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        let opened = sled::Config::new()
+            .path(path)
+            .cache_capacity(DEFAULT_CACHE_BYTES)
+            .open();
+        match opened {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
 impl SledStore {
     /// Opens (or creates) the store in directory `path`, checks its schema version and runs
     /// any migrations.
@@ -181,10 +208,7 @@ impl SledStore {
     /// [`Error::NewerSchema`] for a store from a newer flotilla, [`Error::Sled`] if sled
     /// cannot open it (for instance another process holds it).
     pub fn open(path: &Path) -> Result<Self, Error> {
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(DEFAULT_CACHE_BYTES)
-            .open()?;
+        let db = open_db(path)?;
         schema::check_and_migrate(&db, schema::MIGRATIONS)?;
         Self::from_db(db)
     }
