@@ -44,6 +44,7 @@ pub(crate) static ASSETS: &[(&str, &[u8])] = embed![
     "js/i18n.js",
     "js/keys.js",
     "js/live.js",
+    "js/lora.js",
     "js/main.js",
     "js/notify.js",
     "js/router.js",

