@@ -345,6 +345,7 @@ impl Actor {
                 Some(cmd) = self.cmd_rx.recv() => self.on_commands(cmd),
                 () = tokio::time::sleep_until(deadline) => self.on_timers(),
                 Some(batch) = self.verified_rx.recv() => self.on_verified(batch),
+                Some(done) = self.fsvc.done.recv() => self.on_files_done(done),
                 Some(found) = self.discovered_rx.recv() => self.on_discovered(found),
                 Some(input) = lora::recv(&mut self.lora) => self.on_lora(input),
                 ev = self.swarm.select_next_some() => self.on_swarm_event(ev),

@@ -18,6 +18,8 @@
 //!   `Chunk`).
 //! - [`transfers`]: the transfers this node runs (one [`flotilla_protocol::chunks::Fetch`]
 //!   per blob), the peers' "have" sets and the requests in flight.
+//! - [`worker`]: chunk disk I/O, hashing and decryption off the actor (one thread, bounded
+//!   queues), including the stream decryption of a file as its chunks arrive.
 //! - [`command`]: the actor commands of the file service.
 //! - [`policy`]: what is fetched automatically on which link.
 //! - [`budget`]: the per-flotilla storage budget and its eviction rule.
@@ -36,6 +38,7 @@ pub mod state;
 pub mod transfers;
 pub mod weather;
 pub mod wire;
+pub mod worker;
 
 pub(crate) use local::Attachments;
 pub use local::{

@@ -6,8 +6,10 @@
 //! [`Fetch::next_requests`] then picks up to [`Config::max_in_flight`] chunks:
 //!
 //! - **rarest first** (BitTorrent): among the missing chunks no request is out for, those
-//!   held by the fewest sources go first (ties by index), so a chunk only one boat holds is
-//!   copied before that boat leaves;
+//!   held by the fewest sources go first (ties by index from a start chunk each downloader
+//!   picks at random, [`Fetch::starting_at`], so boats fetching at once hold different
+//!   chunks and serve each other), so a chunk only one boat holds is copied before that
+//!   boat leaves;
 //! - **multi-source**: each chunk goes to the source holding it with the fewest requests
 //!   in flight, at most [`Config::max_per_peer`] each, so several boats serve at once;
 //! - **bounded**: never more than `max_in_flight` requests out, never two for one chunk;

@@ -187,7 +187,17 @@ async fn a_cut_transfer_resumes_after_a_restart_where_it_stopped() -> anyhow::Re
         }
     }
     net.partition(&[0], &[1]).await?;
-    let before = net.node(1).file_stats().await?;
+    // chunks received before the cut are checked and stored off the actor: wait until the
+    // count stops moving (nothing new can arrive)
+    let mut before = net.node(1).file_stats().await?;
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = net.node(1).file_stats().await?;
+        if now == before {
+            break;
+        }
+        before = now;
+    }
     let progress = net
         .node(1)
         .file_info(f, file, "bob")

@@ -5,13 +5,13 @@
 //! Hooks elsewhere in the actor are one line each: manifests accepted (`cache.rs`), peers
 //! up and down, requests and responses (`peers.rs`), the `Files` timer, the command.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use flotilla_protocol as proto;
 use libp2p::PeerId;
-use libp2p::request_response::OutboundRequestId;
+use libp2p::request_response::{InboundRequestId, OutboundRequestId, ResponseChannel};
 use proto::chunks::Failure;
 use proto::id::{ChannelId, EventId, FileId, FlotillaId};
 
@@ -22,6 +22,7 @@ use crate::files::command::FileCommand;
 use crate::files::grib::{self, GribSummary};
 use crate::files::transfers::{Received, Transfers};
 use crate::files::wire::{FilesRequest, FilesResponse, HaveEntry};
+use crate::files::worker::{Check, Done, Job, Worker};
 use crate::files::{FileState, FileStatus, budget, crypt, policy, weather};
 use crate::handle::views::FileInfo;
 use crate::handle::{Acting, Event};
@@ -36,6 +37,9 @@ const HAVE_EVERY: u32 = 4;
 const MAX_LIST_ASKS: usize = 16;
 /// The most GRIB previews kept in memory.
 const MAX_PREVIEWS: usize = 4096;
+/// Chunk answers waiting, per peer, while another one to that peer is being sent (beyond,
+/// they are sent at once, side by side).
+const MAX_SERVE_QUEUE: usize = 32;
 
 /// A manifest as the file service needs it (kept by the fold cache).
 #[derive(Debug, Clone)]
@@ -67,10 +71,40 @@ enum Pending {
     },
 }
 
+/// Where the answer to a chunk request goes once the worker has read the chunk.
+#[derive(Debug)]
+pub(super) struct Reply {
+    peer: PeerId,
+    id: InboundRequestId,
+    channel: ResponseChannel<codec::Response>,
+    /// One of the peer's answers sent one after the other (see [`Serving`]).
+    serial: bool,
+}
+
+/// The chunk answers to one peer: **one at a time**, each started as soon as the one before
+/// it has been written out (`ResponseSent`). Answers sent side by side would share the link
+/// and all end together, so the asker's next requests would find the link idle (a gap of a
+/// round trip for every few chunks); one at a time, a chunk lands every 1/rate and the
+/// asker's next request arrives while the sender still has queued answers, and the first
+/// whole chunk comes after one chunk's time instead of four.
+#[derive(Debug, Default)]
+struct Serving {
+    /// The answer being written, once handed to the swarm (`None`: being read).
+    current: Option<InboundRequestId>,
+    /// Chunks to send next, at most [`MAX_SERVE_QUEUE`].
+    queue: VecDeque<([u8; 32], Reply)>,
+}
+
 /// The file service's state (one field of the actor).
 #[derive(Debug)]
 pub(super) struct FileService {
     transfers: Transfers,
+    /// Chunk disk I/O, hashing and decryption, off the actor.
+    io: Worker<Reply>,
+    /// What the worker finished (the actor selects on it).
+    pub(super) done: tokio::sync::mpsc::Receiver<Done<Reply>>,
+    /// Chunk answers per peer (see [`Serving`]).
+    serving: HashMap<PeerId, Serving>,
     requests: HashMap<OutboundRequestId, Pending>,
     /// Indexed manifests: file → its flotilla and blob.
     by_file: BTreeMap<FileId, (FlotillaId, BlobId)>,
@@ -87,8 +121,12 @@ impl FileService {
             timeout_ms: u64::try_from(t.request.as_millis()).unwrap_or(u64::MAX),
             ..proto::chunks::Config::default()
         };
+        let (io, done) = Worker::spawn(&att.dir);
         FileService {
             transfers: Transfers::load(&att.dir, config),
+            io,
+            done,
+            serving: HashMap::new(),
             requests: HashMap::new(),
             by_file: BTreeMap::new(),
             previews: BTreeMap::new(),
@@ -188,6 +226,7 @@ impl Actor {
     /// A peer's last connection closed.
     pub(super) fn files_peer_down(&mut self, peer: &PeerId) {
         self.fsvc.exchanged.retain(|(p, _)| p != peer);
+        self.fsvc.serving.remove(peer);
         self.fsvc.transfers.peer_down(peer);
         self.files_pump();
     }
@@ -228,12 +267,26 @@ impl Actor {
         }
     }
 
-    /// A request from a peer (always answered; `NotHere` for outsiders).
-    pub(super) fn on_files_request(&mut self, peer: PeerId, req: FilesRequest) -> codec::Response {
+    /// A request from a peer, always answered (`NotHere` for outsiders): at once, or for
+    /// a chunk once the worker has read it.
+    pub(super) fn on_files_request(
+        &mut self,
+        peer: PeerId,
+        id: InboundRequestId,
+        req: FilesRequest,
+        channel: ResponseChannel<codec::Response>,
+    ) {
+        let reply = Reply {
+            peer,
+            id,
+            channel,
+            serial: false,
+        };
         let flotilla = req.flotilla();
         let member = net::node_key(&peer).is_some_and(|k| self.state.may_sync(&flotilla, &k));
         if !member || !req.in_bounds() {
-            return codec::Response::Files(FilesResponse::NotHere);
+            self.files_reply(reply, FilesResponse::NotHere);
+            return;
         }
         let answer = match req {
             FilesRequest::Have { blobs, .. } => {
@@ -245,10 +298,98 @@ impl Actor {
                 self.fsvc.transfers.serve_list(&flotilla, &blob)
             }
             FilesRequest::Chunk { blob, index, .. } => {
-                self.fsvc.transfers.serve_chunk(&flotilla, &blob, index)
+                match self.fsvc.transfers.serve_hash(&flotilla, &blob, index) {
+                    Some(hash) => return self.files_serve(hash, reply),
+                    None => FilesResponse::NotHere,
+                }
             }
         };
-        codec::Response::Files(answer)
+        self.files_reply(reply, answer);
+    }
+
+    /// Reads chunk `hash` for `reply` now, or after the answers to that peer before it.
+    fn files_serve(&mut self, hash: [u8; 32], mut reply: Reply) {
+        match self.fsvc.serving.get_mut(&reply.peer) {
+            Some(s) if s.queue.len() < MAX_SERVE_QUEUE => {
+                reply.serial = true;
+                s.queue.push_back((hash, reply));
+                return;
+            }
+            Some(_) => {} // over the bound: sent side by side
+            None => {
+                self.fsvc.serving.insert(reply.peer, Serving::default());
+                reply.serial = true;
+            }
+        }
+        if let Some(done) = self.fsvc.io.submit(Job::Serve { hash, reply }) {
+            self.on_files_done(done);
+        }
+    }
+
+    /// An answer to `peer` is written out (or failed): the next queued chunk goes.
+    pub(super) fn on_files_response_sent(&mut self, peer: PeerId, id: InboundRequestId) {
+        let Some(s) = self.fsvc.serving.get_mut(&peer) else {
+            return;
+        };
+        if s.current == Some(id) {
+            self.files_serve_next(peer);
+        }
+    }
+
+    fn files_serve_next(&mut self, peer: PeerId) {
+        let next = self.fsvc.serving.get_mut(&peer).and_then(|s| {
+            s.current = None;
+            s.queue.pop_front()
+        });
+        match next {
+            Some((hash, reply)) => {
+                if let Some(done) = self.fsvc.io.submit(Job::Serve { hash, reply }) {
+                    self.on_files_done(done);
+                }
+            }
+            None => {
+                self.fsvc.serving.remove(&peer);
+            }
+        }
+    }
+
+    fn files_reply(&mut self, reply: Reply, answer: FilesResponse) {
+        let (peer, id, serial) = (reply.peer, reply.id, reply.serial);
+        let sent = self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_response(reply.channel, codec::Response::Files(answer));
+        if !serial {
+            return;
+        }
+        match (sent, self.fsvc.serving.get_mut(&peer)) {
+            (Ok(()), Some(s)) => s.current = Some(id),
+            (Ok(()), None) => {}
+            // the peer is gone: its other answers cannot go either, but they are dropped
+            // with its state when the connection closes; go on meanwhile
+            (Err(_), _) => self.files_serve_next(peer),
+        }
+    }
+
+    /// A job of the worker is done.
+    pub(super) fn on_files_done(&mut self, done: Done<Reply>) {
+        match done {
+            Done::Served { bytes, reply } => {
+                let answer = self.fsvc.transfers.served(bytes);
+                self.files_reply(reply, answer);
+            }
+            Done::Stored {
+                peer,
+                blob,
+                index,
+                result,
+            } => {
+                self.on_chunk_stored(peer, blob, index, result);
+                self.files_pump();
+            }
+            Done::Finished { blob, result } => self.on_files_finished(&blob, result),
+        }
     }
 
     /// An answer to one of our files requests.
@@ -340,7 +481,24 @@ impl Actor {
                 .on_chunk_failed(&peer, &blob, index, Failure::Missing);
             return;
         };
-        match self.fsvc.transfers.on_chunk(peer, &blob, index, &bytes) {
+        let Some(job) = self.fsvc.transfers.incoming(peer, &blob, index, bytes) else {
+            return;
+        };
+        if let Some(done) = self.fsvc.io.submit(Job::Store(job)) {
+            self.on_files_done(done);
+        }
+    }
+
+    /// The worker checked and stored a chunk (or could not).
+    fn on_chunk_stored(
+        &mut self,
+        peer: PeerId,
+        blob: BlobId,
+        index: u32,
+        result: Result<Check, Error>,
+    ) {
+        let received = result.map(|c| self.fsvc.transfers.stored(peer, &blob, index, c));
+        match received {
             Ok(Received::Complete) => self.files_complete(&blob),
             Ok(Received::Progress) => {
                 let n = self.fsvc.since_have.entry(blob).or_default();
@@ -357,15 +515,35 @@ impl Actor {
                 tracing::warn!(%peer, index, "a peer sent a chunk that does not match its hash");
             }
             Ok(Received::Ignored) => {}
-            Err(e) => tracing::warn!(%e, "cannot store a chunk"),
+            Err(e) => {
+                tracing::warn!(%e, "cannot store a chunk");
+                self.fsvc
+                    .transfers
+                    .on_chunk_failed(&peer, &blob, index, Failure::Timeout);
+            }
         }
     }
 
-    /// A blob is complete: decrypt what this node can read, preview GRIBs, advertise,
-    /// apply the budget.
+    /// A blob is complete: advertised at once (serving needs no plaintext); the worker
+    /// finishes the files this node can read ([`Job::Finish`]), then
+    /// [`Actor::on_files_finished`].
     fn files_complete(&mut self, blob: &BlobId) {
         self.fsvc.since_have.remove(blob);
-        match self.fsvc.transfers.assemble(blob) {
+        if let Some(f) = self.fsvc.transfers.blob(blob).map(|b| b.record.flotilla) {
+            self.files_advertise(f, blob);
+        }
+        let Some(job) = self.fsvc.transfers.finish_job(blob) else {
+            return;
+        };
+        if let Some(done) = self.fsvc.io.submit(Job::Finish(job)) {
+            self.on_files_done(done);
+        }
+    }
+
+    /// A complete blob's files are written (or failed): preview GRIBs, apply the budget,
+    /// tell subscribers.
+    fn on_files_finished(&mut self, blob: &BlobId, result: Result<Vec<FileId>, Error>) {
+        match result {
             Ok(files) => {
                 for file in files {
                     self.preview(&file);
@@ -374,7 +552,6 @@ impl Actor {
             Err(e) => tracing::warn!(%e, "cannot assemble a file"),
         }
         if let Some(f) = self.fsvc.transfers.blob(blob).map(|b| b.record.flotilla) {
-            self.files_advertise(f, blob);
             self.files_budget(&f);
         }
         self.files_changed(blob);

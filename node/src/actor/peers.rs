@@ -118,11 +118,20 @@ impl Actor {
         match ev {
             request_response::Event::Message { peer, message, .. } => match message {
                 RrMessage::Request {
-                    request, channel, ..
+                    request_id,
+                    request,
+                    channel,
                 } => {
                     if let Some(p) = self.peers.get_mut(&peer) {
                         p.last_seen_ms = now_ms();
                     }
+                    let request = match request {
+                        // answered by the file service, maybe later (a chunk read off the actor)
+                        Request::Files(req) => {
+                            return self.on_files_request(peer, request_id, req, channel);
+                        }
+                        other => other,
+                    };
                     let response = self.on_request(peer, request);
                     let _ = self
                         .swarm
@@ -142,10 +151,18 @@ impl Actor {
                     self.on_request_failed(request_id, &error.to_string());
                 }
             }
-            request_response::Event::InboundFailure { peer, error, .. } => {
+            request_response::Event::InboundFailure {
+                peer,
+                error,
+                request_id,
+                ..
+            } => {
+                self.on_files_response_sent(peer, request_id);
                 tracing::debug!(%peer, %error, "inbound request failed");
             }
-            request_response::Event::ResponseSent { .. } => {}
+            request_response::Event::ResponseSent {
+                peer, request_id, ..
+            } => self.on_files_response_sent(peer, request_id),
         }
     }
 
@@ -159,7 +176,7 @@ impl Actor {
             }
             Request::Join(join) => self.on_join_request(peer, *join),
             Request::Probe(tag) => self.on_probe(peer, tag),
-            Request::Files(req) => self.on_files_request(peer, req),
+            Request::Files(_) => Response::Files(crate::files::wire::FilesResponse::NotHere),
         }
     }
 

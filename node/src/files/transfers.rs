@@ -1,6 +1,7 @@
 //! The transfers of one node: every blob it knows (relayed or readable), the chunks each
 //! connected peer advertised, and one [`Fetch`] per blob being downloaded. Owned by the
-//! actor; blocking disk calls are small (one chunk, ≤ 256 KiB+16).
+//! actor, which does no chunk disk I/O, hashing or decryption itself: [`Transfers`] hands
+//! out the jobs ([`super::worker`]) and takes their outcomes.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -12,8 +13,8 @@ use proto::crypto::SymmetricKey;
 use proto::id::{FileId, FlotillaId};
 
 use super::blobs::{BlobId, BlobRecord, BlobStore};
-use super::crypt;
 use super::wire::{FilesResponse, HaveEntry, MAX_HAVE_BLOBS, MAX_LIST_CHUNKS};
+use super::worker::{Check, Disk, Done, FinishJob, Job, StoreJob};
 use crate::Error;
 
 /// The most peers whose "have" sets are remembered (connected peers only, in practice).
@@ -164,7 +165,12 @@ impl Transfers {
             return false;
         }
         if b.fetch.is_none() {
-            let mut fetch = Fetch::new(self.config, b.have.clone());
+            // each downloader starts at its own chunk: boats fetching a file at once hold
+            // different chunks early and serve each other (any value will do if this fails)
+            let mut start = [0u8; 4];
+            let _ = getrandom::fill(&mut start);
+            let mut fetch =
+                Fetch::new(self.config, b.have.clone()).starting_at(u32::from_le_bytes(start));
             for (peer, haves) in &self.peer_haves {
                 if let Some(set) = haves.get(blob) {
                     fetch.set_source(*peer, set.clone());
@@ -239,7 +245,67 @@ impl Transfers {
         out
     }
 
-    /// A chunk arrived: checked against the chunk list, stored, counted.
+    /// A chunk arrived: the work to check and store it (off the actor: [`worker`]), or
+    /// `None` if it is not wanted (unknown blob or index, or already held). Its request
+    /// stays in flight until [`Transfers::stored`] is told the outcome.
+    pub fn incoming(
+        &mut self,
+        peer: PeerId,
+        blob: &BlobId,
+        index: u32,
+        bytes: Vec<u8>,
+    ) -> Option<StoreJob> {
+        let b = self.blobs.get_mut(blob)?;
+        let hash = *b.record.chunks.get(index as usize)?;
+        if b.have.contains(index) {
+            if let Some(f) = b.fetch.as_mut() {
+                f.received(&peer, index);
+            }
+            return None;
+        }
+        Some(StoreJob {
+            peer,
+            blob: *blob,
+            index,
+            hash,
+            len: b.record.chunk_len(index),
+            offset: u64::from(index) * u64::from(b.record.chunk_size),
+            bytes,
+            readers: b.readers.clone(),
+        })
+    }
+
+    /// The outcome of a [`StoreJob`]: counted, and the download plan told.
+    pub fn stored(&mut self, peer: PeerId, blob: &BlobId, index: u32, check: Check) -> Received {
+        let Some(b) = self.blobs.get_mut(blob) else {
+            return Received::Ignored;
+        };
+        if check == Check::Corrupt {
+            if let Some(f) = b.fetch.as_mut() {
+                f.failed(&peer, index, Failure::Corrupt);
+            }
+            return Received::Corrupt;
+        }
+        if let Some(f) = b.fetch.as_mut() {
+            f.received(&peer, index);
+        }
+        if !b.have.insert(index) {
+            return Received::Ignored;
+        }
+        self.stats.bytes_in += b.record.chunk_len(index);
+        self.stats.chunks_in += 1;
+        if b.have.is_full() {
+            b.fetch = None;
+            return Received::Complete;
+        }
+        Received::Progress
+    }
+
+    /// A chunk arrived: checked, stored and counted on the calling thread ([`incoming`],
+    /// the worker's job, [`stored`] in one).
+    ///
+    /// [`incoming`]: Transfers::incoming
+    /// [`stored`]: Transfers::stored
     ///
     /// # Errors
     /// [`Error::Io`] if it cannot be stored.
@@ -250,37 +316,13 @@ impl Transfers {
         index: u32,
         bytes: &[u8],
     ) -> Result<Received, Error> {
-        let Some(b) = self.blobs.get_mut(blob) else {
+        let Some(job) = self.incoming(peer, blob, index, bytes.to_vec()) else {
             return Ok(Received::Ignored);
         };
-        let Some(hash) = b.record.chunks.get(index as usize) else {
-            return Ok(Received::Ignored);
-        };
-        if blake3::hash(bytes).as_bytes() != hash || bytes.len() as u64 != b.record.chunk_len(index)
-        {
-            if let Some(f) = b.fetch.as_mut() {
-                f.failed(&peer, index, Failure::Corrupt);
-            }
-            return Ok(Received::Corrupt);
+        match Disk::new(&self.dir).run::<()>(Job::Store(job)) {
+            Done::Stored { result, .. } => Ok(self.stored(peer, blob, index, result?)),
+            _ => Ok(Received::Ignored),
         }
-        if b.have.contains(index) {
-            if let Some(f) = b.fetch.as_mut() {
-                f.received(&peer, index);
-            }
-            return Ok(Received::Ignored);
-        }
-        self.store.put_chunk(hash, bytes)?;
-        b.have.insert(index);
-        self.stats.bytes_in += bytes.len() as u64;
-        self.stats.chunks_in += 1;
-        if let Some(f) = b.fetch.as_mut() {
-            f.received(&peer, index);
-        }
-        if b.have.is_full() {
-            b.fetch = None;
-            return Ok(Received::Complete);
-        }
-        Ok(Received::Progress)
     }
 
     /// A chunk request failed.
@@ -290,25 +332,39 @@ impl Transfers {
         }
     }
 
-    /// The answer to a chunk request from a member of `flotilla`.
-    pub fn serve_chunk(
-        &mut self,
-        flotilla: &FlotillaId,
-        blob: &BlobId,
-        index: u32,
-    ) -> FilesResponse {
-        let hash = self
-            .blobs
+    /// The hash of chunk `index` of `blob` if this node holds it and `flotilla` may have it
+    /// (the worker reads it: [`Job::Serve`]).
+    pub fn serve_hash(&self, flotilla: &FlotillaId, blob: &BlobId, index: u32) -> Option<[u8; 32]> {
+        self.blobs
             .get(blob)
             .filter(|b| b.record.flotilla == *flotilla && b.have.contains(index))
-            .and_then(|b| b.record.chunks.get(index as usize));
-        match hash.and_then(|h| self.store.chunk(h)) {
+            .and_then(|b| b.record.chunks.get(index as usize))
+            .copied()
+    }
+
+    /// The answer to a chunk request, once its bytes were read (counted if served).
+    pub fn served(&mut self, bytes: Option<Vec<u8>>) -> FilesResponse {
+        match bytes {
             Some(bytes) => {
                 self.stats.chunks_out += 1;
                 FilesResponse::Chunk(bytes)
             }
             None => FilesResponse::NotHere,
         }
+    }
+
+    /// The answer to a chunk request from a member of `flotilla`, read on the calling
+    /// thread.
+    pub fn serve_chunk(
+        &mut self,
+        flotilla: &FlotillaId,
+        blob: &BlobId,
+        index: u32,
+    ) -> FilesResponse {
+        let bytes = self
+            .serve_hash(flotilla, blob, index)
+            .and_then(|h| self.store.chunk(&h));
+        self.served(bytes)
     }
 
     /// The answer to a chunk-list request from a member of `flotilla`.
@@ -375,47 +431,27 @@ impl Transfers {
             .collect()
     }
 
-    /// Decrypts a complete blob into `files/<file id>` for every reader; checks the
-    /// plaintext hash. Returns the files written.
+    /// The work to turn a complete blob into its readers' plaintext files (off the actor:
+    /// [`Job::Finish`]); `None` if unknown.
+    pub fn finish_job(&self, blob: &BlobId) -> Option<FinishJob> {
+        self.blobs.get(blob).map(|b| FinishJob {
+            blob: *blob,
+            record: b.record.clone(),
+            readers: b.readers.clone(),
+        })
+    }
+
+    /// Decrypts a complete blob into `files/<file id>` for every reader, on the calling
+    /// thread; checks the plaintext hash. Returns the files written.
     ///
     /// # Errors
     /// [`Error::Io`], or [`Error::Invalid`] if a chunk does not open or the plaintext
     /// does not hash to the file id.
     pub fn assemble(&self, blob: &BlobId) -> Result<Vec<FileId>, Error> {
-        let Some(b) = self.blobs.get(blob) else {
-            return Ok(Vec::new());
-        };
-        let mut done = Vec::new();
-        for r in &b.readers {
-            if super::path_of(&self.dir, &r.file).is_file() {
-                done.push(r.file);
-                continue;
-            }
-            let mut plain = Vec::with_capacity(usize::try_from(b.record.size).unwrap_or(0));
-            for (i, h) in b.record.chunks.iter().enumerate() {
-                let sealed = self
-                    .store
-                    .chunk(h)
-                    .ok_or_else(|| Error::NotFound("a chunk".into()))?;
-                let index = u32::try_from(i).unwrap_or(u32::MAX);
-                let bytes = crypt::open_chunk(&r.key, &r.file, index, &sealed).map_err(|e| {
-                    Error::Invalid {
-                        what: "chunk",
-                        reason: e.to_string(),
-                    }
-                })?;
-                plain.extend_from_slice(&bytes);
-            }
-            if blake3::hash(&plain).as_bytes() != &r.file.0 {
-                return Err(Error::Invalid {
-                    what: "file",
-                    reason: "the assembled bytes do not hash to the file id".into(),
-                });
-            }
-            super::local::write_once(&self.dir, &r.file, &plain)?;
-            done.push(r.file);
+        match self.finish_job(blob) {
+            Some(job) => Disk::new(&self.dir).finish(&job.record, &job.readers),
+            None => Ok(Vec::new()),
         }
-        Ok(done)
     }
 
     /// Removes a blob's chunks (those no other blob lists), its record and its plaintext
@@ -431,7 +467,9 @@ impl Transfers {
             }
         }
         for r in &b.readers {
-            let _ = std::fs::remove_file(super::path_of(&self.dir, &r.file)); // may be absent
+            // either may be absent
+            let _ = std::fs::remove_file(super::path_of(&self.dir, &r.file));
+            let _ = std::fs::remove_file(super::worker::part_path(&self.dir, &r.file));
         }
         self.store.remove_record(blob);
         if b.readers.is_empty() {
@@ -456,6 +494,7 @@ impl Transfers {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use super::super::crypt;
     use super::*;
 
     fn record(key: &SymmetricKey, file: &FileId, plain: &[u8], store: &BlobStore) -> BlobRecord {

@@ -52,6 +52,8 @@ pub struct Fetch<P> {
     sources: BTreeMap<P, ChunkSet>,
     banned: BTreeSet<P>,
     in_flight: BTreeMap<u32, Out<P>>,
+    /// Among equally rare chunks, the first asked (then onwards, wrapping round).
+    start: u32,
 }
 
 impl<P: Ord + Clone> Fetch<P> {
@@ -63,7 +65,17 @@ impl<P: Ord + Clone> Fetch<P> {
             sources: BTreeMap::new(),
             banned: BTreeSet::new(),
             in_flight: BTreeMap::new(),
+            start: 0,
         }
+    }
+
+    /// Equally rare chunks are asked from chunk `start` onwards, wrapping round (0 by
+    /// default). Downloaders that each pick their own start (at random) hold different
+    /// chunks early on and so can serve each other while they fetch the same file.
+    #[must_use]
+    pub fn starting_at(mut self, start: u32) -> Self {
+        self.start = start.checked_rem(self.have.len()).unwrap_or(0);
+        self
     }
 
     /// The chunks held.
@@ -170,8 +182,9 @@ impl<P: Ord + Clone> Fetch<P> {
             .collect()
     }
 
-    /// The next requests to send (marked in flight): rarest chunk first, each to the
-    /// least-busy source that holds it, within the bounds of [`Config`].
+    /// The next requests to send (marked in flight): rarest chunk first (ties from the
+    /// start chunk onwards, see [`Fetch::starting_at`]), each to the least-busy source that
+    /// holds it, within the bounds of [`Config`].
     pub fn next_requests(&mut self, now_ms: u64) -> Vec<(P, u32)> {
         let room = self
             .config
@@ -180,12 +193,17 @@ impl<P: Ord + Clone> Fetch<P> {
         if room == 0 {
             return Vec::new();
         }
-        let mut wanted: Vec<(usize, u32)> = self
+        let len = self.have.len();
+        let mut wanted: Vec<(usize, u32, u32)> = self
             .have
             .missing()
             .filter(|i| !self.in_flight.contains_key(i))
-            .map(|i| (self.sources.values().filter(|s| s.contains(i)).count(), i))
-            .filter(|(holders, _)| *holders > 0)
+            .map(|i| {
+                let holders = self.sources.values().filter(|s| s.contains(i)).count();
+                // `start` < `len`, so the rotated index neither overflows nor collides
+                (holders, (i + len - self.start) % len, i)
+            })
+            .filter(|(holders, _, _)| *holders > 0)
             .collect();
         wanted.sort_unstable();
         let mut busy: BTreeMap<P, usize> = BTreeMap::new();
@@ -193,7 +211,7 @@ impl<P: Ord + Clone> Fetch<P> {
             *busy.entry(o.peer.clone()).or_default() += 1;
         }
         let mut out = Vec::new();
-        for (_, index) in wanted {
+        for (_, _, index) in wanted {
             if out.len() == room {
                 break;
             }

@@ -54,6 +54,30 @@ fn the_rarest_chunk_goes_first_and_to_the_least_busy_source() {
 }
 
 #[test]
+fn equally_rare_chunks_go_from_the_start_chunk_round() {
+    let asked = |start: u32| -> Vec<u32> {
+        let mut f = Fetch::new(cfg(), set(10, &[8])).starting_at(start);
+        f.set_source(1u8, ChunkSet::full(10));
+        f.set_source(2u8, ChunkSet::full(10));
+        f.set_source(3u8, set(10, &[5]));
+        f.next_requests(0).into_iter().map(|r| r.1).collect()
+    };
+    assert_eq!(
+        asked(0),
+        vec![0, 1, 2, 3, 4, 6],
+        "chunk 5 has 3 holders: last"
+    );
+    assert_eq!(
+        asked(7),
+        vec![7, 9, 0, 1, 2, 3],
+        "from 7 round, the held 8 skipped"
+    );
+    assert_eq!(asked(17), asked(7), "the start wraps");
+    let mut empty = Fetch::<u8>::new(cfg(), ChunkSet::empty(0)).starting_at(3);
+    assert!(empty.next_requests(0).is_empty() && empty.is_complete());
+}
+
+#[test]
 fn bounds_hold_and_a_liar_is_banned() {
     let mut f = Fetch::new(cfg(), ChunkSet::empty(20));
     f.set_source(1u8, ChunkSet::full(20));
