@@ -527,6 +527,11 @@ impl Actor {
         text: String,
         reply_to: Option<EventId>,
     ) -> Result<EventId, Error> {
+        if self.users.account(as_user).is_some_and(|a| a.deactivated) {
+            return Err(Error::Forbidden(format!(
+                "`{as_user}` is deactivated: `flotilla user activate {as_user}` first"
+            )));
+        }
         self.check_root(flotilla, &channel, reply_to)?;
         let content = Self::post_content(text, reply_to);
         self.write_content(flotilla, channel, as_user, &content)

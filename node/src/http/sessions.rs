@@ -135,6 +135,11 @@ impl Sessions {
         Some((hash, session.clone(), stale))
     }
 
+    /// Is the session of this hash still open (not closed, ended or evicted)?
+    pub fn is_open(&self, hash: &SecretHash) -> bool {
+        self.lock().sessions.contains_key(hash)
+    }
+
     /// Writes a touched session back. Blocking.
     ///
     /// # Errors
@@ -341,6 +346,7 @@ mod tests {
         let (_, tb) = s.new_token("bob", "script").unwrap();
         assert_eq!(s.end_all_of("anne").unwrap(), 2);
         assert!(s.get(&a).is_none() && s.token(&ta).is_none());
+        assert!(!s.is_open(&hash_secret(&a)) && s.is_open(&hash_secret(&b)));
         assert!(s.get(&b).is_some() && s.token(&tb).is_some());
         assert_eq!(s.end_all_of("anne").unwrap(), 0);
     }

@@ -95,6 +95,8 @@ fn user_lifecycle_and_channel_archive_through_the_binary() -> anyhow::Result<()>
         403,
         "a deactivated account"
     );
+    let err = a.fails(&["post", "--as", "bob", "--channel", "town-square", "encore"])?;
+    assert!(err.contains("bob") && err.contains("deactivated"), "{err}");
     let err = a.fails(&["user", "deactivate", "personne"])?;
     assert!(err.contains("personne"), "{err}");
     let err = a.fails(&["user", "deactivate", "anne"])?;

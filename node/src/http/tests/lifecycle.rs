@@ -255,3 +255,26 @@ async fn unlock_clears_the_login_limit_of_a_user() {
         .await;
     assert_eq!(a.json["was_locked"], false);
 }
+
+#[tokio::test]
+async fn the_lifecycle_routes_are_described_with_their_errors() {
+    let api = Api::start().await;
+    let a = api
+        .call(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    for (path, method) in [
+        ("/api/v1/users/{username}/deactivate", "post"),
+        ("/api/v1/users/{username}/activate", "post"),
+        ("/api/v1/users/{username}/unlock", "post"),
+        ("/api/v1/users/{username}", "delete"),
+    ] {
+        let responses = &a.json["paths"][path][method]["responses"];
+        for status in ["403", "404"] {
+            assert!(
+                responses.get(status).is_some(),
+                "{method} {path} documents {status}: {responses}"
+            );
+        }
+    }
+}
