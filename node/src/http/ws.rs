@@ -20,10 +20,10 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
 use super::auth::Caller;
-use super::sessions::SecretHash;
 use super::dto::{Boat, Channel, Post};
 use super::error::ApiError;
 use super::render::Renderer;
+use super::sessions::SecretHash;
 use crate::handle::{EVENT_CAP, Event};
 
 /// Messages a connection may lag behind before it is told to resync.
