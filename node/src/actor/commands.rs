@@ -533,6 +533,17 @@ impl Actor {
             )));
         }
         self.check_root(flotilla, &channel, reply_to)?;
+        self.refresh_fold(flotilla)?;
+        let archived = self
+            .fold_of(flotilla)?
+            .chat
+            .channel_fields(self.auth(flotilla)?, &channel)
+            .is_some_and(|v| v.archived);
+        if archived {
+            return Err(Error::Forbidden(
+                "the channel is archived: `flotilla channel unarchive` it first".into(),
+            ));
+        }
         let content = Self::post_content(text, reply_to);
         self.write_content(flotilla, channel, as_user, &content)
     }
