@@ -288,7 +288,8 @@ impl Actor {
                 .map(|(_, k)| k.clone())
                 .ok_or_else(|| {
                     Error::Forbidden(format!(
-                        "cannot delete `{username}`: it is the only admin of flotilla {} on                          this boat, make another local admin first",
+                        "cannot delete `{username}`: no other local user is an admin of flotilla {} to \
+                         remove it, make one first",
                         flotilla.fmt_short()
                     ))
                 })?;

@@ -479,7 +479,7 @@ pub async fn post_activate(
 #[utoipa::path(delete, path = "/api/v1/users/{username}", tag = "accounts",
     params(("username" = String, Path)),
     responses((status = 204),
-        (status = 403, body = ErrorBody, description = "not a node admin, the last active node admin, or the only local admin of a flotilla"),
+        (status = 403, body = ErrorBody, description = "not a node admin, the last active node admin, or no other local admin of one of its flotillas"),
         (status = 404, body = ErrorBody, description = "no such account")))]
 /// A node admin deletes an account (`user delete`): the user is removed from every flotilla
 /// this node is in, its account, key, sessions and tokens are gone. Its posts stay, their
