@@ -456,6 +456,7 @@ impl Actor {
             id: event.id(),
             channel: env.channel,
             author: chat::username(ledger.state(), &env.author),
+            author_deleted: views::author_deleted(ledger.state(), &env.author),
             text: text.clone(),
             root_id: *root,
             created_at: env.hlc.ms,

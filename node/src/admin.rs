@@ -22,8 +22,11 @@
 //! - `wire`: requests, responses, views, error codes, request parsing, [`rfc3339`].
 //! - [`Server`]: binds the socket and serves it with a [`NodeHandle`](crate::NodeHandle).
 //! - `members`: member and boat lists, removal and roles.
+//! - `accounts`: deactivate, activate, delete, unlock, password (the HTTP sessions and
+//!   login limits of the node too, when served by [`Server::start_node`]).
 //! - [`Client`]: what the CLI uses.
 
+mod accounts;
 mod client;
 mod members;
 mod search;
@@ -37,8 +40,8 @@ pub use search::{DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, RebuiltView};
 pub use server::{Limits, Server, ServerError};
 pub use wire::{
     ChannelView, ErrorCode, FlotillaStatusView, FlotillaView, InviteView, MemberView, MessageView,
-    NodeView, PeerView, PostView, Request, Response, RevokedView, StatusView, UserView,
-    parse_request, rfc3339,
+    NodeView, PeerView, PostView, Request, Response, RevokedView, StatusView, UnlockedView,
+    UserDeletedView, UserView, parse_request, rfc3339,
 };
 
 /// The socket's file name in the data directory.

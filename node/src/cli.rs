@@ -189,6 +189,31 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Deactivate a local account: it cannot log in, its web sessions and tokens end (its
+    /// posts stay). `user activate` undoes it.
+    Deactivate {
+        /// The local user.
+        user: String,
+    },
+    /// Activate a deactivated account: it logs in again with its password.
+    Activate {
+        /// The local user.
+        user: String,
+    },
+    /// Delete a local account for good: it is removed from every flotilla this node is in,
+    /// its account and key are gone; its posts stay, shown as a deleted user.
+    Delete {
+        /// The local user.
+        user: String,
+        /// Required: deleting cannot be undone.
+        #[arg(long)]
+        confirm: bool,
+    },
+    /// Clear a local account's web login rate limit (after too many wrong passwords).
+    Unlock {
+        /// The local user.
+        user: String,
+    },
     /// Set a local account's password (at least 8 characters).
     Password {
         /// The local user.
@@ -556,10 +581,47 @@ impl Command {
                     list.iter()
                         .map(|u| {
                             let role = if u.admin { "  (node admin)" } else { "" };
-                            format!("{}{role}", u.username)
+                            let off = if u.deactivated { "  (deactivated)" } else { "" };
+                            format!("{}{role}{off}", u.username)
                         })
                         .collect()
                 }
+            }
+            Command::User(UserCommand::Deactivate { user }) => {
+                let u: UserView = client
+                    .call(&Request::UserDeactivate { username: user })
+                    .await?;
+                vec![format!(
+                    "user {} deactivated: it cannot log in, its sessions and tokens ended",
+                    u.username
+                )]
+            }
+            Command::User(UserCommand::Activate { user }) => {
+                let u: UserView = client
+                    .call(&Request::UserActivate { username: user })
+                    .await?;
+                vec![format!("user {} activated", u.username)]
+            }
+            Command::User(UserCommand::Delete { user, confirm }) => {
+                let req = Request::UserDelete {
+                    username: user,
+                    confirm,
+                };
+                let d: admin::UserDeletedView = client.call(&req).await?;
+                vec![format!(
+                    "user {} deleted (removed from {} flotilla(s); its posts stay)",
+                    d.username, d.flotillas
+                )]
+            }
+            Command::User(UserCommand::Unlock { user }) => {
+                let u: admin::UnlockedView =
+                    client.call(&Request::UserUnlock { username: user }).await?;
+                let was = if u.was_locked {
+                    "login unlocked"
+                } else {
+                    "was not locked; failed logins forgotten"
+                };
+                vec![format!("user {}: {was}", u.username)]
             }
             Command::User(UserCommand::Password { user, password }) => {
                 let req = Request::UserPassword {
@@ -755,8 +817,13 @@ impl Command {
                     list.iter()
                         .map(|m| {
                             let reply = if m.root_id.is_some() { "  ↳ " } else { "" };
+                            let gone = if m.author_deleted {
+                                " (deleted user)"
+                            } else {
+                                ""
+                            };
                             format!(
-                                "{} {reply}{}: {}  [{}]",
+                                "{} {reply}{}{gone}: {}  [{}]",
                                 m.created_at, m.author, m.text, m.id
                             )
                         })
@@ -919,7 +986,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let node = Node::start(config)
         .await
         .with_context(|| format!("cannot start the node in {}", data_dir.display()))?;
-    let admin = match admin::Server::start(&data_dir, node.handle().clone()) {
+    let admin = match admin::Server::start_node(&data_dir, &node) {
         Ok(admin) => admin,
         Err(e) => {
             node.shutdown().await.context("shutdown")?;
@@ -1124,6 +1191,13 @@ mod tests {
             &["flotilla", "flotilla", "create", "Rallye des Abers"],
             &["flotilla", "flotilla", "join", "fl2"],
             &["flotilla", "invite", "revoke", "ab"],
+            &["flotilla", "user", "list", "--json"],
+            &["flotilla", "user", "deactivate", "bob"],
+            &["flotilla", "user", "activate", "bob"],
+            &["flotilla", "user", "delete", "bob", "--confirm"],
+            &["flotilla", "user", "unlock", "bob"],
+            &["flotilla", "channel", "archive", "galley"],
+            &["flotilla", "channel", "unarchive", "galley"],
             &["flotilla", "channel", "create", "mouillage", "--private"],
             &["flotilla", "channel", "list", "--json"],
             &[

@@ -49,6 +49,8 @@ pub struct Message {
     pub channel: ChannelId,
     /// The author's username (or a short key if the author is unknown).
     pub author: String,
+    /// Is the author a removed or deleted user (their posts stay)?
+    pub author_deleted: bool,
     /// The text, after edits.
     pub text: String,
     /// The thread root, for a reply.
@@ -96,6 +98,8 @@ pub struct LocalUser {
     pub account: bool,
     /// A node admin?
     pub admin: bool,
+    /// Deactivated (`user deactivate`): cannot log in.
+    pub deactivated: bool,
 }
 
 /// A peer this node knows.
@@ -247,6 +251,23 @@ pub enum Command {
         password_phc: String,
         /// Done.
         reply: Reply<()>,
+    },
+    /// Deactivates an account (it cannot log in) or activates it again.
+    SetDeactivated {
+        /// Whose.
+        username: String,
+        /// Deactivated (true) or active.
+        deactivated: bool,
+        /// The user, after the change.
+        reply: Reply<LocalUser>,
+    },
+    /// Deletes an account: removes the user from every flotilla this node is an active
+    /// member of (as another local admin; its posts stay), then forgets its account and key.
+    DeleteAccount {
+        /// Whose.
+        username: String,
+        /// The user as it was, and how many flotillas it was removed from.
+        reply: Reply<(LocalUser, usize)>,
     },
     /// The local users.
     Users {
@@ -547,6 +568,38 @@ impl NodeHandle {
             reply,
         })
         .await
+    }
+
+    /// Deactivates `username`'s account (it cannot log in), or activates it again. Ending
+    /// its sessions and tokens is the caller's part (see `crate::accounts`).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] without such an account, [`Error::Forbidden`] for the last active
+    /// node admin, [`Error::Store`], [`Error::ActorGone`].
+    pub async fn set_deactivated(
+        &self,
+        username: &str,
+        deactivated: bool,
+    ) -> Result<LocalUser, Error> {
+        let username = username.to_owned();
+        self.ask(|reply| Command::SetDeactivated {
+            username,
+            deactivated,
+            reply,
+        })
+        .await
+    }
+
+    /// Deletes `username`'s account (see [`Command::DeleteAccount`]).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] without such an account, [`Error::Forbidden`] for the last active
+    /// node admin, [`Error::Author`] when a flotilla refuses the removal (its last admin),
+    /// [`Error::Store`], [`Error::ActorGone`].
+    pub async fn delete_account(&self, username: &str) -> Result<(LocalUser, usize), Error> {
+        let username = username.to_owned();
+        self.ask(|reply| Command::DeleteAccount { username, reply })
+            .await
     }
 
     /// The local users, by username.

@@ -36,6 +36,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod accounts;
 mod actor;
 pub mod admin;
 pub mod cli;

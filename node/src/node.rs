@@ -159,6 +159,12 @@ impl Node {
         self.auth.setup_code()
     }
 
+    /// The node's HTTP sessions, tokens and login limits (the admin socket ends and clears
+    /// them for `user deactivate|delete|unlock`).
+    pub fn auth(&self) -> &Arc<http::Auth> {
+        &self.auth
+    }
+
     /// A new copy of the node's HTTP app, for in-process requests (router tests).
     pub fn router(&self) -> axum::Router {
         http::router(self.state.clone())

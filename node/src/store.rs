@@ -171,6 +171,29 @@ pub struct Account {
     pub password_phc: String,
     /// A node admin (`user create --admin`): founds flotillas and acts for the node.
     pub admin: bool,
+    /// Deactivated (`user deactivate`): cannot log in until `user activate`. Accounts stored
+    /// before this field existed decode as active (see [`decode_account`]).
+    pub deactivated: bool,
+}
+
+/// An account as stored before `deactivated` (postcard has no optional trailing fields).
+#[derive(serde::Deserialize)]
+struct AccountV1 {
+    password_phc: String,
+    admin: bool,
+}
+
+/// Decodes an [`Account`], or one stored before `deactivated` existed (then active).
+fn decode_account(bytes: &[u8]) -> Result<Account, Error> {
+    if let Ok(account) = postcard::from_bytes::<Account>(bytes) {
+        return Ok(account);
+    }
+    let old: AccountV1 = postcard::from_bytes(bytes).map_err(|_| corrupt("account"))?;
+    Ok(Account {
+        password_phc: old.password_phc,
+        admin: old.admin,
+        deactivated: false,
+    })
 }
 
 /// How long [`SledStore::open`] waits for the store's file lock. Dropping a store does not
@@ -350,6 +373,16 @@ impl SledStore {
         self.flush()
     }
 
+    /// Forgets a local user: its account and its encrypted key (`user delete`). Flushed.
+    ///
+    /// # Errors
+    /// [`Error::Sled`] if sled fails.
+    pub fn remove_user(&self, username: &str) -> Result<(), Error> {
+        self.accounts.remove(username.as_bytes())?;
+        self.users.remove(username.as_bytes())?;
+        self.flush()
+    }
+
     /// Every local account, by username.
     ///
     /// # Errors
@@ -360,8 +393,7 @@ impl SledStore {
             .map(|kv| {
                 let (k, v) = kv?;
                 let name = String::from_utf8(k.to_vec()).map_err(|_| corrupt("username"))?;
-                let account = postcard::from_bytes(&v).map_err(|_| corrupt("account"))?;
-                Ok((name, account))
+                Ok((name, decode_account(&v)?))
             })
             .collect()
     }

@@ -152,7 +152,7 @@ impl Users {
             .ok_or_else(|| Error::NotFound(format!("account {name}")))?;
         let updated = Account {
             password_phc,
-            admin: account.admin,
+            ..account.clone()
         };
         store.put_account(name, &updated)?;
         *account = updated;
@@ -181,11 +181,70 @@ impl Users {
             ));
         }
         let updated = Account {
-            password_phc: account.password_phc.clone(),
             admin,
+            ..account.clone()
         };
         store.put_account(name, &updated)?;
         *account = updated;
+        Ok(())
+    }
+
+    /// Deactivates `name`'s account (it cannot log in), or activates it again.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] without such an account, [`Error::Forbidden`] to deactivate the
+    /// last active node admin, [`Error::Store`] if the store fails.
+    pub(crate) fn set_deactivated(
+        &mut self,
+        name: &str,
+        deactivated: bool,
+        store: &SledStore,
+    ) -> Result<(), Error> {
+        if deactivated {
+            self.check_keeps_an_admin(name, "deactivate")?;
+        }
+        let account = self
+            .accounts
+            .get_mut(name)
+            .ok_or_else(|| Error::NotFound(format!("account `{name}` on this node")))?;
+        let updated = Account {
+            deactivated,
+            ..account.clone()
+        };
+        store.put_account(name, &updated)?;
+        *account = updated;
+        Ok(())
+    }
+
+    /// Refuses to take `name` away when it is the node's last active node admin.
+    pub(crate) fn check_keeps_an_admin(&self, name: &str, verb: &str) -> Result<(), Error> {
+        let Some(account) = self.accounts.get(name) else {
+            return Err(Error::NotFound(format!("account `{name}` on this node")));
+        };
+        let others = self
+            .accounts
+            .iter()
+            .any(|(n, a)| n != name && a.admin && !a.deactivated);
+        if account.admin && !others {
+            return Err(Error::Forbidden(format!(
+                "cannot {verb} `{name}`: the node must keep an active node admin, make another one first"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Forgets `name`: its account and its key (`user delete`; the caller removed it from
+    /// the flotillas first). A new account of that name gets a new key.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] without such an account, [`Error::Store`] if the store fails.
+    pub(crate) fn remove(&mut self, name: &str, store: &SledStore) -> Result<(), Error> {
+        if !self.accounts.contains_key(name) {
+            return Err(Error::NotFound(format!("account `{name}` on this node")));
+        }
+        store.remove_user(name)?;
+        self.accounts.remove(name);
+        self.by_name.remove(name);
         Ok(())
     }
 
@@ -305,6 +364,7 @@ mod tests {
         let account = Account {
             password_phc: phc,
             admin: true,
+            deactivated: false,
         };
         let anne = users
             .create_account("anne", account.clone(), &store, &node, &mut rng)

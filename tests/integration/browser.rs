@@ -21,6 +21,7 @@ mod admin;
 mod bench;
 mod crew;
 mod driver;
+mod first_run;
 mod harness;
 mod http;
 mod scenario;

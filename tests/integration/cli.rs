@@ -247,15 +247,23 @@ pub(crate) struct Serve {
     child: Child,
     dir: PathBuf,
     pub(crate) mesh: String,
+    /// The HTTP address, `127.0.0.1:PORT`.
+    pub(crate) http: String,
 }
 
 impl Serve {
     pub(crate) fn start(dir: &Path, extra: &[&str]) -> anyhow::Result<Serve> {
-        let (child, _url, mesh) = spawn_serve_mesh(dir, extra)?;
+        let (child, url, mesh) = spawn_serve_mesh(dir, extra)?;
+        let http = url
+            .split("://")
+            .nth(1)
+            .map(|a| a.trim_end_matches('/').to_owned())
+            .unwrap_or_default();
         Ok(Serve {
             child,
             dir: dir.to_path_buf(),
             mesh,
+            http,
         })
     }
 
@@ -730,5 +738,6 @@ fn three_nodes_join_post_and_catch_up_after_a_restart() -> anyhow::Result<()> {
     Ok(())
 }
 
+mod accounts;
 mod mmctl;
 mod removal;

@@ -58,6 +58,7 @@ pub(crate) static ASSETS: &[(&str, &[u8])] = embed![
     "js/views/crew.js",
     "js/views/dialogs.js",
     "js/views/emoji.js",
+    "js/views/firstrun.js",
     "js/views/fleet.js",
     "js/views/files.js",
     "js/views/login.js",

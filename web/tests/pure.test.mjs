@@ -223,3 +223,27 @@ test('lora: a post that crossed the radio is marked with its hops; junk is no ma
     assert.ok(k in en && k in fr, k);
   }
 });
+
+test('default channels show in the UI language, their URL names unchanged', async () => {
+  const { DEFAULT_CHANNELS, channelTitle, channelPurpose } = await import('../static/js/state.js');
+  const fr = readJson('i18n/fr.json');
+  const en = readJson('i18n/en.json');
+  for (const key of Object.values(DEFAULT_CHANNELS)) {
+    for (const table of [fr, en]) {
+      assert.ok(table[`channel.name.${key}`], key);
+      assert.ok(table[`channel.purpose.${key}`], key);
+    }
+  }
+  const inFrench = (k) => lookup(fr, k);
+  const inEnglish = (k) => lookup(en, k);
+  const town = { name: 'town-square', kind: 'public', purpose: '' };
+  assert.equal(channelTitle(town, inFrench), 'Centre-Ville');
+  assert.equal(channelTitle({ name: 'off-topic', kind: 'public' }, inFrench), 'Hors-sujet');
+  assert.equal(channelTitle(town, inEnglish), 'Town Square');
+  assert.equal(channelTitle({ name: 'off-topic', kind: 'public' }, inEnglish), 'Off-Topic');
+  assert.equal(channelTitle({ name: 'meteo', kind: 'public' }, inFrench), 'meteo');
+  assert.equal(channelTitle({ name: 'cuisine', display_name: 'La Cuisine', kind: 'public' }, inFrench), 'La Cuisine');
+  assert.ok(channelPurpose(town, inFrench).includes('flottille'));
+  assert.equal(channelPurpose({ ...town, purpose: 'Rendez-vous à 18 h' }, inFrench), 'Rendez-vous à 18 h');
+  assert.equal(channelPurpose({ name: 'meteo', kind: 'public' }, inFrench), '');
+});

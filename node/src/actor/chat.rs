@@ -360,6 +360,7 @@ impl Actor {
                 id: p.id,
                 channel: p.channel,
                 author: username(auth, &p.author),
+                author_deleted: super::views::author_deleted(auth, &p.author),
                 text: p.text,
                 root_id: p.root,
                 created_at: p.hlc.ms,

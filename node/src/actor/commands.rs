@@ -27,6 +27,7 @@ impl Actor {
                 let account = Account {
                     password_phc,
                     admin,
+                    deactivated: false,
                 };
                 let _ = reply.send(self.create_account(&username, account));
             }
@@ -39,6 +40,20 @@ impl Actor {
                     self.users
                         .set_password(&username, password_phc, &self.store),
                 );
+            }
+            Command::SetDeactivated {
+                username,
+                deactivated,
+                reply,
+            } => {
+                let res = self
+                    .users
+                    .set_deactivated(&username, deactivated, &self.store)
+                    .and_then(|()| self.local_user(&username));
+                let _ = reply.send(res);
+            }
+            Command::DeleteAccount { username, reply } => {
+                let _ = reply.send(self.delete_account(&username));
             }
             Command::Users { reply } => {
                 let _ = reply.send(Ok(self.user_list()));
@@ -236,9 +251,53 @@ impl Actor {
                     key: key.public(),
                     account: account.is_some(),
                     admin: account.is_some_and(|a| a.admin),
+                    deactivated: account.is_some_and(|a| a.deactivated),
                 }
             })
             .collect()
+    }
+
+    /// Local user `username` as the API lists it.
+    pub(super) fn local_user(&self, username: &str) -> Result<LocalUser, Error> {
+        self.user_list()
+            .into_iter()
+            .find(|u| u.username == username)
+            .ok_or_else(|| Error::NotFound(format!("user `{username}`")))
+    }
+
+    /// `user delete`: removes the user from every flotilla this node is an active member of,
+    /// signed by another local admin of it (content up to the removal's cut stays, shown as
+    /// a removed author), then forgets the account and its key.
+    fn delete_account(&mut self, username: &str) -> Result<(LocalUser, usize), Error> {
+        self.users.check_keeps_an_admin(username, "delete")?;
+        let user = self.local_user(username)?;
+        let key = user.key;
+        let flotillas: Vec<FlotillaId> = self
+            .state
+            .flotillas()
+            .copied()
+            .filter(|f| self.is_member(f))
+            .filter(|f| self.auth(f).is_ok_and(|a| a.is_active_user(&key)))
+            .collect();
+        for flotilla in &flotillas {
+            let auth = self.auth(flotilla)?;
+            let admin = self
+                .users
+                .iter()
+                .find(|(n, k)| n.as_str() != username && auth.is_admin(&k.public()))
+                .map(|(_, k)| k.clone())
+                .ok_or_else(|| {
+                    Error::Forbidden(format!(
+                        "cannot delete `{username}`: no other local user is an admin of flotilla {} to \
+                         remove it, make one first",
+                        flotilla.fmt_short()
+                    ))
+                })?;
+            self.publish_built(flotilla, |ctx, _| ctx.remove_user(&admin, key))?;
+        }
+        self.users.remove(username, &self.store)?;
+        tracing::info!(user = %username, flotillas = flotillas.len(), "account deleted");
+        Ok((user, flotillas.len()))
     }
 
     pub(super) fn user(&self, username: &str) -> Result<SecretKey, Error> {
@@ -469,7 +528,23 @@ impl Actor {
         text: String,
         reply_to: Option<EventId>,
     ) -> Result<EventId, Error> {
+        if self.users.account(as_user).is_some_and(|a| a.deactivated) {
+            return Err(Error::Forbidden(format!(
+                "`{as_user}` is deactivated: `flotilla user activate {as_user}` first"
+            )));
+        }
         self.check_root(flotilla, &channel, reply_to)?;
+        self.refresh_fold(flotilla)?;
+        let archived = self
+            .fold_of(flotilla)?
+            .chat
+            .channel_fields(self.auth(flotilla)?, &channel)
+            .is_some_and(|v| v.archived);
+        if archived {
+            return Err(Error::Forbidden(
+                "the channel is archived: `flotilla channel unarchive` it first".into(),
+            ));
+        }
         let content = Self::post_content(text, reply_to);
         self.write_content(flotilla, channel, as_user, &content)
     }

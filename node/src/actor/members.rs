@@ -172,12 +172,6 @@ impl Actor {
 
     fn set_node_admin(&mut self, username: &str, admin: bool) -> Result<LocalUser, Error> {
         self.users.set_admin(username, admin, &self.store)?;
-        let key = self.user(username)?.public();
-        Ok(LocalUser {
-            username: username.to_owned(),
-            key,
-            account: true,
-            admin,
-        })
+        self.local_user(username)
     }
 }

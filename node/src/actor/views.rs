@@ -21,6 +21,12 @@ pub(crate) fn username(auth: &AuthState, key: &PublicKey) -> String {
     key.fmt_short()
 }
 
+/// Was `key` a user who is removed now (`member remove`, `user delete`)? Their posts stay,
+/// shown as a deleted user's.
+pub(crate) fn author_deleted(auth: &AuthState, key: &PublicKey) -> bool {
+    auth.users.get(key).is_some_and(|u| u.removed.is_some())
+}
+
 /// A post as `me` sees it.
 pub(super) fn post_view(
     auth: &AuthState,
@@ -59,6 +65,7 @@ pub(super) fn post_view(
         id: v.id,
         channel: v.channel,
         author: username(auth, &v.author),
+        author_deleted: author_deleted(auth, &v.author),
         author_key: v.author,
         mentions_me: proto::mention::mentions(&v.text, &v.mentions, me),
         text: v.text,

@@ -5,7 +5,7 @@
 use flotilla_protocol::id::FlotillaId;
 
 use super::server::{Failure, from_node, invalid, resolve_flotilla, to_value};
-use super::wire::{ErrorCode, MemberView, NodeView, UserView, rfc3339};
+use super::wire::{ErrorCode, MemberView, NodeView, rfc3339};
 use crate::handle::NodeHandle;
 use crate::handle::views::{BoatInfo, MemberInfo};
 
@@ -84,11 +84,7 @@ pub(super) async fn roles(
 ) -> Result<serde_json::Value, Failure> {
     if role == "system_admin" {
         let u = node.set_node_admin(user, true).await.map_err(from_node)?;
-        return to_value(UserView {
-            username: u.username,
-            user_key: u.key.to_string(),
-            admin: u.admin,
-        });
+        return to_value(super::accounts::user_view(u));
     }
     let admin = match role {
         "admin" => true,

@@ -57,6 +57,7 @@ pub(super) async fn search(
             id: p.id.to_string(),
             channel: name_of(p.channel),
             author: p.author,
+            author_deleted: p.author_deleted,
             text: p.text,
             root_id: p.root_id.map(|r| r.to_string()),
             created_at: rfc3339(p.created_at),

@@ -25,6 +25,11 @@ use super::{
 };
 use crate::Error;
 use crate::handle::{ChannelInfo, NodeHandle};
+use crate::http::Auth;
+
+/// The node's HTTP sessions and login limits, when the server was started for a whole
+/// [`crate::Node`] ([`Server::start_node`]).
+pub(super) type HttpAuth = Option<Arc<Auth>>;
 
 /// How often a join waits again for a connected peer, or retries a peer that is not a member
 /// yet.
@@ -100,6 +105,22 @@ impl Server {
         Self::start_with(&data_dir.join(SOCKET_FILE), node, Limits::default())
     }
 
+    /// Serves `admin.sock` in `data_dir` for a running node, with the default [`Limits`]:
+    /// account requests also end the HTTP sessions and tokens of a deactivated, deleted or
+    /// re-passworded account, and `user unlock` clears the HTTP login limit (with
+    /// [`Server::start`], they change the account only and `user unlock` is unavailable).
+    ///
+    /// # Errors
+    /// [`ServerError`].
+    pub fn start_node(data_dir: &Path, node: &crate::Node) -> Result<Server, ServerError> {
+        Self::serve(
+            &data_dir.join(SOCKET_FILE),
+            node.handle().clone(),
+            Some(Arc::clone(node.auth())),
+            Limits::default(),
+        )
+    }
+
     /// Serves the socket at `path` with `limits`.
     ///
     /// # Errors
@@ -109,9 +130,18 @@ impl Server {
         node: NodeHandle,
         limits: Limits,
     ) -> Result<Server, ServerError> {
+        Self::serve(path, node, None, limits)
+    }
+
+    fn serve(
+        path: &Path,
+        node: NodeHandle,
+        auth: HttpAuth,
+        limits: Limits,
+    ) -> Result<Server, ServerError> {
         let listener = bind(path)?;
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(accept_loop(listener, node, limits, stopped));
+        let task = tokio::spawn(accept_loop(listener, node, auth, limits, stopped));
         tracing::debug!(path = %path.display(), "admin socket listening");
         Ok(Server {
             path: path.to_path_buf(),
@@ -182,6 +212,7 @@ fn bind(path: &Path) -> Result<UnixListener, ServerError> {
 async fn accept_loop(
     listener: UnixListener,
     node: NodeHandle,
+    auth: HttpAuth,
     limits: Limits,
     mut stopped: oneshot::Receiver<()>,
 ) {
@@ -194,8 +225,9 @@ async fn accept_loop(
                 Ok((stream, _)) => match slots.clone().try_acquire_owned() {
                     Ok(slot) => {
                         let node = node.clone();
+                        let auth = auth.clone();
                         clients.spawn(async move {
-                            serve_client(stream, &node, limits).await;
+                            serve_client(stream, &node, auth.as_ref(), limits).await;
                             drop(slot);
                         });
                     }
@@ -254,7 +286,12 @@ pub(super) async fn read_line<R: AsyncBufRead + Unpin>(
     Ok(Line::Request(buf))
 }
 
-async fn serve_client(stream: UnixStream, node: &NodeHandle, limits: Limits) {
+async fn serve_client(
+    stream: UnixStream,
+    node: &NodeHandle,
+    auth: Option<&Arc<Auth>>,
+    limits: Limits,
+) {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     loop {
@@ -272,7 +309,7 @@ async fn serve_client(stream: UnixStream, node: &NodeHandle, limits: Limits) {
             Ok(Ok(Line::Request(bytes))) if bytes.iter().all(u8::is_ascii_whitespace) => continue,
             Ok(Ok(Line::Request(bytes))) => {
                 let response = match parse_request(&bytes) {
-                    Ok(request) => answer(node, request).await,
+                    Ok(request) => answer(node, auth, request).await,
                     Err((code, message)) => failure(code, &message),
                 };
                 (response, false)
@@ -322,8 +359,8 @@ pub(super) fn invalid(what: &str, reason: impl std::fmt::Display) -> Failure {
     (ErrorCode::Invalid, format!("invalid {what}: {reason}"))
 }
 
-async fn answer(node: &NodeHandle, request: Request) -> Response {
-    match dispatch(node, request).await {
+async fn answer(node: &NodeHandle, auth: Option<&Arc<Auth>>, request: Request) -> Response {
+    match dispatch(node, auth, request).await {
         Ok(ok) => Response::Ok { ok },
         Err((error, message)) => Response::Error { error, message },
     }
@@ -333,8 +370,27 @@ pub(super) fn to_value(view: impl Serialize) -> Result<serde_json::Value, Failur
     serde_json::to_value(view).map_err(|e| (ErrorCode::Internal, e.to_string()))
 }
 
-async fn dispatch(node: &NodeHandle, request: Request) -> Result<serde_json::Value, Failure> {
+async fn dispatch(
+    node: &NodeHandle,
+    auth: Option<&Arc<Auth>>,
+    request: Request,
+) -> Result<serde_json::Value, Failure> {
     match request {
+        Request::UserDeactivate { username } => {
+            to_value(super::accounts::set_deactivated(node, auth, &username, true).await?)
+        }
+        Request::UserActivate { username } => {
+            to_value(super::accounts::set_deactivated(node, auth, &username, false).await?)
+        }
+        Request::UserDelete { username, confirm } => {
+            to_value(super::accounts::delete(node, auth, &username, confirm).await?)
+        }
+        Request::UserUnlock { username } => {
+            to_value(super::accounts::unlock(node, auth, &username).await?)
+        }
+        Request::UserPassword { username, password } => {
+            to_value(super::accounts::password(node, auth, username, password).await?)
+        }
         Request::UserCreate {
             username,
             password,
@@ -424,11 +480,7 @@ async fn dispatch(node: &NodeHandle, request: Request) -> Result<serde_json::Val
             let views: Vec<UserView> = users
                 .into_iter()
                 .filter(|u| u.account)
-                .map(|u| UserView {
-                    username: u.username,
-                    user_key: u.key.to_string(),
-                    admin: u.admin,
-                })
+                .map(super::accounts::user_view)
                 .collect();
             to_value(views)
         }
@@ -483,29 +535,6 @@ async fn dispatch(node: &NodeHandle, request: Request) -> Result<serde_json::Val
                 .map_err(from_node)?;
             to_value(PostView {
                 id: post.to_string(),
-            })
-        }
-        Request::UserPassword { username, password } => {
-            let users = node.users().await.map_err(from_node)?;
-            let user = users
-                .into_iter()
-                .find(|u| u.username == username && u.account)
-                .ok_or_else(|| {
-                    (
-                        ErrorCode::NotFound,
-                        format!("no local account `{username}`"),
-                    )
-                })?;
-            crate::users::check_password(&password).map_err(from_node)?;
-            let phc = tokio::task::spawn_blocking(move || crate::users::hash_password(&password))
-                .await
-                .map_err(|e| (ErrorCode::Internal, e.to_string()))?
-                .map_err(from_node)?;
-            node.set_password(&username, phc).await.map_err(from_node)?;
-            to_value(UserView {
-                username,
-                user_key: user.key.to_string(),
-                admin: user.admin,
             })
         }
         Request::ChannelModify {
@@ -656,6 +685,7 @@ async fn user_create(
         username,
         user_key: key.to_string(),
         admin,
+        deactivated: false,
     })
 }
 
@@ -852,6 +882,7 @@ async fn messages(
             id: m.id.to_string(),
             channel: channel.name.clone(),
             author: m.author,
+            author_deleted: m.author_deleted,
             text: m.text,
             root_id: m.root_id.map(|r| r.to_string()),
             created_at: rfc3339(m.created_at),

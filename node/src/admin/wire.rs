@@ -242,6 +242,33 @@ pub enum Request {
         /// The new password (at least 8 characters; hashed with argon2id).
         password: String,
     },
+    /// Deactivates a local account (`user deactivate`): it cannot log in, its sessions and
+    /// tokens end; answers [`UserView`].
+    UserDeactivate {
+        /// The local user.
+        username: String,
+    },
+    /// Activates a deactivated account again (`user activate`); answers [`UserView`].
+    UserActivate {
+        /// The local user.
+        username: String,
+    },
+    /// Deletes a local account (`user delete --confirm`): removed from every flotilla this
+    /// node is in (its posts stay, shown as a deleted user), its account and key forgotten;
+    /// answers [`UserDeletedView`].
+    UserDelete {
+        /// The local user.
+        username: String,
+        /// Must be true: deleting cannot be undone.
+        #[serde(default)]
+        confirm: bool,
+    },
+    /// Clears a local account's HTTP login rate limit (`user unlock`); answers
+    /// [`UnlockedView`].
+    UserUnlock {
+        /// The local user.
+        username: String,
+    },
     /// Writes a flotilla as a Mattermost bulk file (`flotilla export bulk`); answers
     /// [`ExportReport`](crate::import::ExportReport).
     ExportBulk {
@@ -312,6 +339,29 @@ pub struct UserView {
     pub user_key: String,
     /// A node admin?
     pub admin: bool,
+    /// Deactivated (`user deactivate`): cannot log in.
+    #[serde(default)]
+    pub deactivated: bool,
+}
+
+/// A deleted account (`user delete`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserDeletedView {
+    /// Login name it had.
+    pub username: String,
+    /// The key it had (hex): its posts keep it.
+    pub user_key: String,
+    /// How many flotillas it was removed from.
+    pub flotillas: usize,
+}
+
+/// A login rate limit cleared (`user unlock`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnlockedView {
+    /// Login name.
+    pub username: String,
+    /// Was it locked out (too many failed logins in the window)?
+    pub was_locked: bool,
 }
 
 /// A flotilla.
@@ -384,6 +434,9 @@ pub struct MessageView {
     pub channel: String,
     /// The author's username.
     pub author: String,
+    /// Is the author a removed or deleted user (`user delete`; their posts stay)?
+    #[serde(default)]
+    pub author_deleted: bool,
     /// The text, after edits.
     pub text: String,
     /// The thread root (hex), for a reply.

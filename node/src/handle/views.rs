@@ -98,6 +98,8 @@ pub struct PostView {
     pub author: String,
     /// The author's key.
     pub author_key: PublicKey,
+    /// Is the author a removed or deleted user (their posts stay)?
+    pub author_deleted: bool,
     /// The markdown text, after edits.
     pub text: String,
     /// The thread root, for a reply.

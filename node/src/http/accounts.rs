@@ -79,6 +79,28 @@ pub struct User {
     pub key: String,
     /// A node admin?
     pub admin: bool,
+    /// Deactivated (cannot log in until a node admin activates it)?
+    pub deactivated: bool,
+}
+
+impl From<crate::handle::LocalUser> for User {
+    fn from(u: crate::handle::LocalUser) -> Self {
+        User {
+            username: u.username,
+            key: u.key.to_string(),
+            admin: u.admin,
+            deactivated: u.deactivated,
+        }
+    }
+}
+
+/// A login rate limit cleared.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Unlocked {
+    /// Username.
+    pub username: String,
+    /// Was the username locked out (too many failed logins in the window)?
+    pub was_locked: bool,
 }
 
 /// A new account.
@@ -196,7 +218,7 @@ fn check_limits(state: &AppState, keys: &[String], now: Instant) -> Result<(), A
 }
 
 fn limit_keys(addr: ClientAddr, username: &str) -> Vec<String> {
-    let mut keys = vec![format!("user:{}", username.to_lowercase())];
+    let mut keys = vec![super::ratelimit::login_key(username)];
     if let Some(addr) = addr.0 {
         keys.push(format!("addr:{}", addr.ip()));
     }
@@ -279,6 +301,7 @@ pub async fn post_setup(
 
 #[utoipa::path(post, path = "/api/v1/login", tag = "accounts", request_body = LoginRequest,
     responses((status = 200, body = Me), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "the account is deactivated"),
         (status = 429, body = ErrorBody)))]
 /// Logs in: sets the session cookie and answers the caller with their CSRF token.
 pub async fn post_login(
@@ -294,6 +317,11 @@ pub async fn post_login(
         return Err(ApiError::unauthorized("wrong username or password"));
     };
     state.auth.limiter.clear(&keys[0]);
+    if account.deactivated {
+        return Err(ApiError::forbidden(
+            "this account is deactivated: ask a node admin",
+        ));
+    }
     logged_in(&state, req.username, account.admin).await
 }
 
@@ -335,7 +363,7 @@ pub async fn put_my_password(
     caller: Caller,
     ApiJson(req): ApiJson<ChangePassword>,
 ) -> Result<StatusCode, ApiError> {
-    let keys = vec![format!("user:{}", caller.username.to_lowercase())];
+    let keys = vec![super::ratelimit::login_key(&caller.username)];
     let now = Instant::now();
     check_limits(&state, &keys, now)?;
     if verify(&state, &caller.username, req.current)
@@ -367,11 +395,7 @@ pub async fn get_users(
         users
             .into_iter()
             .filter(|u| u.account)
-            .map(|u| User {
-                username: u.username,
-                key: u.key.to_string(),
-                admin: u.admin,
-            })
+            .map(User::from)
             .collect(),
     ))
 }
@@ -396,6 +420,7 @@ pub async fn post_user(
         username: req.username,
         key: key.to_string(),
         admin: req.admin,
+        deactivated: false,
     };
     Ok((StatusCode::CREATED, Json(user)))
 }
@@ -415,6 +440,77 @@ pub async fn put_user_password(
     state.node.set_password(&username, phc).await?;
     with_sessions(&state, move |s| s.close_all_of(&username, None)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{username}/deactivate", tag = "accounts",
+    params(("username" = String, Path)),
+    responses((status = 200, body = User),
+        (status = 403, body = ErrorBody, description = "not a node admin, or the last active node admin"),
+        (status = 404, body = ErrorBody, description = "no such account")))]
+/// A node admin deactivates an account (`user deactivate`): it cannot log in, its sessions
+/// and tokens end. Its posts stay.
+pub async fn post_deactivate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(username): Path<String>,
+) -> Result<Json<User>, ApiError> {
+    caller.require_admin()?;
+    let user = crate::accounts::set_deactivated(&state.node, &state.auth, &username, true).await?;
+    Ok(Json(user.into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{username}/activate", tag = "accounts",
+    params(("username" = String, Path)),
+    responses((status = 200, body = User),
+        (status = 403, body = ErrorBody, description = "not a node admin"),
+        (status = 404, body = ErrorBody, description = "no such account")))]
+/// A node admin activates a deactivated account again (`user activate`): it logs in with its
+/// password.
+pub async fn post_activate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(username): Path<String>,
+) -> Result<Json<User>, ApiError> {
+    caller.require_admin()?;
+    let user = crate::accounts::set_deactivated(&state.node, &state.auth, &username, false).await?;
+    Ok(Json(user.into()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/users/{username}", tag = "accounts",
+    params(("username" = String, Path)),
+    responses((status = 204),
+        (status = 403, body = ErrorBody, description = "not a node admin, the last active node admin, or no other local admin of one of its flotillas"),
+        (status = 404, body = ErrorBody, description = "no such account")))]
+/// A node admin deletes an account (`user delete`): the user is removed from every flotilla
+/// this node is in, its account, key, sessions and tokens are gone. Its posts stay, their
+/// author shown as deleted (`author_deleted`).
+pub async fn delete_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(username): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require_admin()?;
+    crate::accounts::delete(&state.node, &state.auth, &username).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{username}/unlock", tag = "accounts",
+    params(("username" = String, Path)),
+    responses((status = 200, body = Unlocked),
+        (status = 403, body = ErrorBody, description = "not a node admin"),
+        (status = 404, body = ErrorBody, description = "no such account")))]
+/// A node admin clears an account's login rate limit (`user unlock`).
+pub async fn post_unlock(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(username): Path<String>,
+) -> Result<Json<Unlocked>, ApiError> {
+    caller.require_admin()?;
+    let was_locked = crate::accounts::unlock(&state.node, &state.auth, &username).await?;
+    Ok(Json(Unlocked {
+        username,
+        was_locked,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts",

@@ -201,6 +201,9 @@ impl FromRequestParts<AppState> for Caller {
             .await?
             .map_err(|e| ApiError::internal(&e))?
             .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
+        if account.deactivated {
+            return Err(ApiError::unauthorized("this account is deactivated"));
+        }
         Ok(Caller {
             username,
             admin: account.admin,

@@ -233,6 +233,9 @@ pub struct Post {
     pub author: String,
     /// The author's key, hex.
     pub author_key: String,
+    /// Is the author a removed or deleted user? Their posts stay; the UI shows
+    /// "(deleted user)" beside the name.
+    pub author_deleted: bool,
     /// Markdown source, after edits.
     pub text: String,
     /// Sanitized HTML rendering of `text` for the caller.
@@ -319,6 +322,7 @@ impl Post {
             html: r.render(&p.text),
             author: p.author,
             author_key: p.author_key.to_string(),
+            author_deleted: p.author_deleted,
             text: p.text,
             root_id: p.root_id.map(|id| id.to_string()),
             created_at: p.created_at,

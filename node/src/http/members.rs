@@ -118,9 +118,5 @@ pub async fn put_user_role(
         }
     };
     let u = state.node.set_node_admin(&username, admin).await?;
-    Ok(Json(User {
-        username: u.username,
-        key: u.key.to_string(),
-        admin: u.admin,
-    }))
+    Ok(Json(User::from(u)))
 }

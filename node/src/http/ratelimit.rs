@@ -13,6 +13,11 @@ pub const WINDOW: Duration = Duration::from_secs(60);
 /// Keys tracked at most; past it, expired windows are swept, then the oldest dropped.
 pub const MAX_KEYS: usize = 4096;
 
+/// The limiter's key for logins as `username` (case-insensitive).
+pub fn login_key(username: &str) -> String {
+    format!("user:{}", username.to_lowercase())
+}
+
 /// Failed attempts per key.
 #[derive(Debug, Default)]
 pub struct RateLimiter {
@@ -52,12 +57,13 @@ impl RateLimiter {
         entry.1 += 1;
     }
 
-    /// Forgets `key`'s failures (after a success).
-    pub fn clear(&self, key: &str) {
+    /// Forgets `key`'s failures (after a success, or `user unlock`); true if it had any.
+    pub fn clear(&self, key: &str) -> bool {
         self.windows
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
+            .remove(key)
+            .is_some()
     }
 }
 

@@ -135,6 +135,11 @@ impl Sessions {
         Some((hash, session.clone(), stale))
     }
 
+    /// Is the session of this hash still open (not closed, ended or evicted)?
+    pub fn is_open(&self, hash: &SecretHash) -> bool {
+        self.lock().sessions.contains_key(hash)
+    }
+
     /// Writes a touched session back. Blocking.
     ///
     /// # Errors
@@ -171,6 +176,41 @@ impl Sessions {
             gone
         };
         Ok(self.store.remove_sessions(&gone)?)
+    }
+
+    /// Ends every session and revokes every token of `username` (a deactivated or deleted
+    /// account); returns how many. Blocking.
+    ///
+    /// # Errors
+    /// [`Error::Store`] if the store fails.
+    pub fn end_all_of(&self, username: &str) -> Result<usize, Error> {
+        let (sessions, tokens) = {
+            let mut inner = self.lock();
+            let sessions: Vec<SecretHash> = inner
+                .sessions
+                .iter()
+                .filter(|(_, s)| s.username == username)
+                .map(|(h, _)| *h)
+                .collect();
+            let tokens: Vec<SecretHash> = inner
+                .tokens
+                .iter()
+                .filter(|(_, t)| t.username == username)
+                .map(|(h, _)| *h)
+                .collect();
+            for h in &sessions {
+                inner.sessions.remove(h);
+            }
+            for h in &tokens {
+                inner.tokens.remove(h);
+            }
+            (sessions, tokens)
+        };
+        self.store.remove_sessions(&sessions)?;
+        for h in &tokens {
+            self.store.remove_token(h)?;
+        }
+        Ok(sessions.len() + tokens.len())
     }
 
     /// Makes a token for `username`: `(its record, the secret shown once)`. Blocking.
@@ -295,6 +335,20 @@ mod tests {
         assert!(s.get(&a).is_some());
         assert!(s.get(&b).is_none());
         assert!(s.get(&c).is_some());
+    }
+
+    #[test]
+    fn ending_all_of_a_user_closes_sessions_and_tokens() {
+        let (_dir, s) = sessions();
+        let (a, _) = s.open("anne").unwrap();
+        let (_, ta) = s.new_token("anne", "script").unwrap();
+        let (b, _) = s.open("bob").unwrap();
+        let (_, tb) = s.new_token("bob", "script").unwrap();
+        assert_eq!(s.end_all_of("anne").unwrap(), 2);
+        assert!(s.get(&a).is_none() && s.token(&ta).is_none());
+        assert!(!s.is_open(&hash_secret(&a)) && s.is_open(&hash_secret(&b)));
+        assert!(s.get(&b).is_some() && s.token(&tb).is_some());
+        assert_eq!(s.end_all_of("anne").unwrap(), 0);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 mod accounts;
 mod chat;
 mod harness;
+mod lifecycle;
 mod live;
 mod members;
 mod search;

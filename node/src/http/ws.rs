@@ -23,6 +23,7 @@ use super::auth::Caller;
 use super::dto::{Boat, Channel, Post};
 use super::error::ApiError;
 use super::render::Renderer;
+use super::sessions::SecretHash;
 use crate::handle::{EVENT_CAP, Event};
 
 /// Messages a connection may lag behind before it is told to resync.
@@ -52,7 +53,7 @@ pub async fn get_ws(
     })?;
     Ok(upgrade
         .max_message_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| serve(state, caller.username, socket)))
+        .on_upgrade(move |socket| serve(state, caller.username, caller.session, socket)))
 }
 
 /// A browser always sends `Origin` on a WebSocket: it must be this host (no other site may
@@ -73,7 +74,15 @@ fn check_origin(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-async fn serve(state: AppState, username: String, mut socket: WebSocket) {
+/// Serves one live connection until the client leaves, or its session ends (logout, a
+/// password reset, `user deactivate` or `user delete`: checked at each event and ping).
+async fn serve(
+    state: AppState,
+    username: String,
+    session: Option<SecretHash>,
+    mut socket: WebSocket,
+) {
+    let ended = |state: &AppState| session.is_some_and(|h| !state.auth.sessions.is_open(&h));
     let mut events = state.node.subscribe();
     let mut ping = tokio::time::interval(PING_EVERY);
     if send(&mut socket, json!({"type": "hello", "username": username}))
@@ -94,6 +103,9 @@ async fn serve(state: AppState, username: String, mut socket: WebSocket) {
                 Some(Err(_)) | None => return,
             },
             event = events.recv() => {
+                if ended(&state) {
+                    return;
+                }
                 let messages = match event {
                     Ok(event) => messages_for(&state, &username, event).await,
                     Err(RecvError::Lagged(_)) => vec![json!({"type": "resync"})],
@@ -106,6 +118,9 @@ async fn serve(state: AppState, username: String, mut socket: WebSocket) {
                 }
             }
             _ = ping.tick() => {
+                if ended(&state) {
+                    return;
+                }
                 if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
                     return;
                 }

@@ -120,7 +120,7 @@ impl SledStore {
     pub fn account(&self, username: &str) -> Result<Option<super::Account>, Error> {
         self.accounts
             .get(username.as_bytes())?
-            .map(|v| postcard::from_bytes(&v).map_err(|_| corrupt("account")))
+            .map(|v| super::decode_account(&v))
             .transpose()
     }
 }

@@ -412,3 +412,33 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 }
+
+#[test]
+fn accounts_stored_before_deactivation_load_active_and_users_are_removed() {
+    #[derive(serde::Serialize)]
+    struct Old<'a> {
+        password_phc: &'a str,
+        admin: bool,
+    }
+    let (_dir, store) = open();
+    let old = postcard::to_stdvec(&Old {
+        password_phc: "$argon2id$x",
+        admin: true,
+    })
+    .unwrap();
+    store.accounts.insert(b"anne", old).unwrap();
+    let anne = store.account("anne").unwrap().unwrap();
+    assert!(anne.admin && !anne.deactivated);
+    let bob = Account {
+        password_phc: "$argon2id$y".into(),
+        admin: false,
+        deactivated: true,
+    };
+    store.put_account("bob", &bob).unwrap();
+    store.put_user_key("bob", b"sealed").unwrap();
+    assert_eq!(store.accounts().unwrap().len(), 2);
+    assert_eq!(store.account("bob").unwrap(), Some(bob));
+    store.remove_user("bob").unwrap();
+    assert_eq!(store.account("bob").unwrap(), None);
+    assert!(store.user_keys().unwrap().is_empty());
+}

@@ -71,13 +71,13 @@ async fn search_opens_an_old_post_highlighted_and_lists_mentions() -> anyhow::Re
         .type_into("#switcher-input", "off", false, UI)
         .await?;
     browser
-        .wait_for_text("#switcher-list [data-kind=\"channel\"]", "off-topic", UI)
+        .wait_for_text("#switcher-list [data-kind=\"channel\"]", "Off-Topic", UI)
         .await?;
     browser
         .type_into("#switcher-input", keys::ENTER, false, UI)
         .await?;
     browser
-        .wait_for_text("#channel-title", "off-topic", UI)
+        .wait_for_text("#channel-title", "Off-Topic", UI)
         .await?;
     browser.screenshot("search-jump").await?;
     browser.close().await?;

@@ -2,6 +2,8 @@
 // known posts) and a small event bus views subscribe to. Only app.js and the WebSocket
 // handlers write here; views read and re-render on events.
 
+import { t } from './i18n.js';
+
 /** At most this many posts are kept in the post cache (older entries are dropped). */
 export const MAX_CACHED_POSTS = 20000;
 
@@ -76,9 +78,31 @@ export function emojiChar(code) {
 }
 
 /** The name shown for a channel: `name` for channels, the other members for a DM. */
+/**
+ * The default channels every flotilla has, by URL name: their i18n key suffix. The UI shows
+ * them as "Town Square" / "Centre-Ville" and "Off-Topic" / "Hors-sujet"; their names (links,
+ * `~town-square`, the API) stay.
+ */
+export const DEFAULT_CHANNELS = { 'town-square': 'townSquare', 'off-topic': 'offTopic' };
+
+/** How a public or private channel is shown: its display name, a default channel's name in the UI language, else its name. */
+export function channelTitle(channel, translate = t) {
+  if (channel.display_name) return channel.display_name;
+  const key = DEFAULT_CHANNELS[channel.name];
+  return key ? translate(`channel.name.${key}`) : channel.name;
+}
+
+/** A channel's purpose, or a default channel's own in the UI language when none was set. */
+export function channelPurpose(channel, translate = t) {
+  if (!channel || channel.kind === 'dm') return '';
+  if (channel.purpose) return channel.purpose;
+  const key = DEFAULT_CHANNELS[channel.name];
+  return key ? translate(`channel.purpose.${key}`) : '';
+}
+
 export function channelLabel(channel) {
   if (!channel) return '';
-  if (channel.kind !== 'dm') return channel.name;
+  if (channel.kind !== 'dm') return channelTitle(channel);
   const me = store.me ? store.me.username : '';
   const others = (channel.members || []).filter((u) => u !== me);
   return others.length ? others.join(', ') : me;

@@ -165,3 +165,55 @@ async fn posts_edits_deletes_and_unread_counts_are_pushed() {
     .await;
     assert_eq!(next_of(&mut socket, "unread").await["unread"], 0);
 }
+
+#[tokio::test]
+async fn a_deactivated_users_socket_closes_at_the_next_event() {
+    let api = Api::start().await;
+    let skipper = api.setup("skipper").await;
+    let a = api
+        .call(
+            Method::POST,
+            "/api/v1/flotillas",
+            Some(&skipper),
+            Some(json!({"name": "Glénans"})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.json);
+    let flotilla = a.json["id"].as_str().unwrap().to_owned();
+    let bob = api.user(&skipper, "bob").await;
+    let mut socket = open(&api, Some(&bob), None).await.unwrap();
+    next_of(&mut socket, "hello").await;
+    let a = api
+        .call(
+            Method::POST,
+            "/api/v1/users/bob/deactivate",
+            Some(&skipper),
+            None,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.json);
+    // Any event now: the channel list changes when skipper makes a channel.
+    let a = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/flotillas/{flotilla}/channels"),
+            Some(&skipper),
+            Some(json!({"name": "galley"})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.json);
+    let ended = tokio::time::timeout(TIMEOUT, async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Text(t))) => {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    assert_ne!(v["type"], "channel", "a deactivated user heard {v}");
+                }
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the socket stayed open");
+}

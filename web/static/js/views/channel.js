@@ -4,7 +4,7 @@
 import { h, icon, ICONS } from '../dom.js';
 import { t } from '../i18n.js';
 import { api, fpath } from '../api.js';
-import { store, on, channelLabel, isMine } from '../state.js';
+import { store, on, channelLabel, channelPurpose, isMine } from '../state.js';
 import { markRead, userIsLooking, upsertChannel } from '../session.js';
 import { createTimeline } from './timeline.js';
 import { createComposer } from './composer.js';
@@ -34,7 +34,7 @@ function headerBar(channel, onBack) {
     'header',
     { class: 'pane-head channel-head' },
     h('button', { type: 'button', class: 'icon-button back', 'aria-label': t('action.back'), onclick: onBack }, icon(ICONS.back)),
-    h('div', { class: 'channel-titles' }, title, h('p', { id: 'channel-header', class: 'channel-header' }, channel.header || ''), channel.purpose ? h('p', { class: 'channel-purpose' }, channel.purpose) : null),
+    h('div', { class: 'channel-titles' }, title, h('p', { id: 'channel-header', class: 'channel-header' }, channel.header || ''), channelPurpose(channel) ? h('p', { class: 'channel-purpose', id: 'channel-purpose' }, channelPurpose(channel)) : null),
     searchTools(),
     h('button', { type: 'button', class: 'icon-button', id: 'pins-button', title: t('channel.pinned'), 'aria-label': t('channel.pinned'), onclick: () => openPins(channel) }, icon(ICONS.pin)),
     h('button', { type: 'button', class: 'icon-button', id: 'channel-menu-button', title: t('channel.menu'), 'aria-label': t('channel.menu'), onclick: () => openChannelMenu(store.channels.get(channel.id) || channel) }, icon(ICONS.menu)),

@@ -66,9 +66,9 @@ export function confirmDialog({ title, message, okLabel, danger }) {
   });
 }
 
-/** A labelled form field. `field` = {name, label, type, value, required, options, hint, autocomplete}. */
+/** A labelled form field. `field` = {name, label, type, value, required, options, hint, autocomplete, id (default `field-<name>`)}. */
 export function formField(field) {
-  const id = `field-${field.name}`;
+  const id = field.id || `field-${field.name}`;
   let input;
   if (field.type === 'select') {
     input = h('select', { id, name: field.name }, field.options.map(([value, label]) => h('option', { value, selected: value === field.value }, label)));

@@ -99,7 +99,8 @@ export function renderPost(post, opts) {
   const text = h('div', { class: 'post-text markdown' });
   text.innerHTML = post.html || '';
   const classes = ['post', grouped ? 'grouped' : '', isMine(post) ? 'mine' : '', post.pinned ? 'pinned' : '', post.mentions_me ? 'mentions-me' : ''];
-  const author = h('span', { class: `post-author ${grouped ? 'sr-only' : ''}` }, post.author);
+  const gone = post.author_deleted ? h('span', { class: 'post-author-deleted tag' }, t('post.deletedUser')) : null;
+  const author = h('span', { class: `post-author ${grouped ? 'sr-only' : ''}` }, post.author, gone);
   const meta = grouped
     ? h('div', { class: 'post-meta sr-only-meta' }, author)
     : h('div', { class: 'post-meta' }, author, timeElement(post.created_at), loraBadge(post), post.pinned ? h('span', { class: 'pin-marker' }, '📌 ', t('post.pinned')) : null);

@@ -44,6 +44,36 @@ function passwordForm() {
   });
 }
 
+/** Open a flotilla just founded or joined: reload the list, then go to it (its Town Square). */
+async function openNew(flotilla, form) {
+  form.reset();
+  await loadFlotillas();
+  location.hash = `#/f/${flotilla.id}`;
+}
+
+/** The node admin's "create a flotilla" form; `idPrefix` names its fields (`<prefix>name`). */
+export function createFlotillaForm(idPrefix = 'field-') {
+  return actionForm({
+    fields: [{ name: 'name', id: `${idPrefix}name`, label: t('admin.flotillaName'), required: true }],
+    submitLabel: t('admin.createFlotilla'),
+    onSubmit: (v) => api.post('/flotillas', { name: v.name.trim() }),
+    onDone: openNew,
+  });
+}
+
+/** The node admin's "join with a code" form; `idPrefix` names its fields (`<prefix>code`, `<prefix>via`). */
+export function joinFlotillaForm(idPrefix = 'field-') {
+  return actionForm({
+    fields: [
+      { name: 'code', id: `${idPrefix}code`, label: t('admin.inviteCode'), required: true },
+      { name: 'via', id: `${idPrefix}via`, label: t('admin.via'), hint: t('admin.viaHint') },
+    ],
+    submitLabel: t('admin.joinFlotilla'),
+    onSubmit: (v) => api.post('/flotillas/join', v.via.trim() ? { code: v.code.trim(), via: v.via.trim() } : { code: v.code.trim() }),
+    onDone: openNew,
+  });
+}
+
 function adminForms() {
   const createUser = actionForm({
     fields: [
@@ -70,29 +100,8 @@ function adminForms() {
       toast(t('settings.passwordChanged'));
     },
   });
-  const createFlotilla = actionForm({
-    fields: [{ name: 'name', label: t('admin.flotillaName'), required: true }],
-    submitLabel: t('admin.createFlotilla'),
-    onSubmit: (v) => api.post('/flotillas', { name: v.name.trim() }),
-    onDone: async (flotilla, form) => {
-      form.reset();
-      await loadFlotillas();
-      location.hash = `#/f/${flotilla.id}`;
-    },
-  });
-  const join = actionForm({
-    fields: [
-      { name: 'code', label: t('admin.inviteCode'), required: true },
-      { name: 'via', label: t('admin.via'), hint: t('admin.viaHint') },
-    ],
-    submitLabel: t('admin.joinFlotilla'),
-    onSubmit: (v) => api.post('/flotillas/join', v.via.trim() ? { code: v.code.trim(), via: v.via.trim() } : { code: v.code.trim() }),
-    onDone: async (flotilla, form) => {
-      form.reset();
-      await loadFlotillas();
-      location.hash = `#/f/${flotilla.id}`;
-    },
-  });
+  const createFlotilla = createFlotillaForm();
+  const join = joinFlotillaForm();
   return [group(t('admin.createUser'), createUser), group(t('admin.resetPassword'), reset), group(t('admin.createFlotilla'), createFlotilla), group(t('admin.joinFlotilla'), join)];
 }
 

@@ -10,6 +10,7 @@ import { renderChannelView } from './channel.js';
 import { renderThread } from './thread.js';
 import { renderFleet } from './fleet.js';
 import { renderWeather } from './weather.js';
+import { renderFirstRun } from './firstrun.js';
 
 /** Build #app in `root`. Returns {show(route), dispose()}. */
 export function renderShell(root, onLogout) {
@@ -52,7 +53,9 @@ export function renderShell(root, onLogout) {
     }
     if (centre) centre.dispose();
     centre = channel ? renderChannelView(main, channel, showSidebar, route.post) : null;
-    if (!channel) main.replaceChildren(h('div', { class: 'empty-pane' }, h('p', {}, store.flotillaId ? t('channel.pick') : t('sidebar.noFlotilla'))));
+    if (channel) return;
+    if (store.flotillaId) main.replaceChildren(h('div', { class: 'empty-pane' }, h('p', {}, t('channel.pick'))));
+    else renderFirstRun(main);
   }
 
   function showThread(route) {

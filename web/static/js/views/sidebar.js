@@ -81,11 +81,13 @@ export function renderSidebar(nav, onLogout) {
   nav.replaceChildren(top, scroll, bottom);
   const draw = () => {
     top.replaceChildren(h('span', { class: 'brand', 'aria-hidden': 'true' }, '⛵'), flotillaSelect());
-    scroll.replaceChildren(
+    // replaceChildren would show a null as the text "null": leave the absent parts out.
+    const parts = [
       store.flotillaId ? h('a', { href: fleetHash(store.flotillaId), class: `channel-entry fleet-link ${route.name === 'fleet' ? 'current' : ''}`, id: 'fleet-link' }, h('span', { class: 'channel-icon' }, icon(ICONS.anchor)), h('span', {}, t('fleet.title'))) : h('p', { class: 'hint' }, t('sidebar.noFlotilla')),
       store.flotillaId ? h('a', { href: weatherHash(store.flotillaId), class: `channel-entry fleet-link ${route.name === 'weather' ? 'current' : ''}`, id: 'weather-link' }, h('span', { class: 'channel-icon', 'aria-hidden': 'true' }, '🌬'), h('span', {}, t('weather.title'))) : null,
       ...(store.flotillaId ? SECTIONS.map((spec) => section(spec, route)) : []),
-    );
+    ];
+    scroll.replaceChildren(...parts.filter(Boolean));
     drawConnection();
   };
   const drawConnection = () => {
