@@ -95,20 +95,26 @@ impl<R: Entropy> Ctx<'_, R> {
         let deps = self.ledger.heads();
         let hlc = self.stamp(&deps);
         let flotilla = self.flotilla()?;
+        let last = self.ledger.head_of(&key.public());
         let env = Envelope {
             v: ENVELOPE_VERSION,
             flotilla,
             channel,
             author: key.public(),
             hlc,
-            seq: self.ledger.next_seq(key.public()),
+            seq: last.seq + 1,
+            prev: last.head,
             deps,
             kind,
             payload,
         };
         let event = SignedEvent::sign(env, key)?;
         match self.ledger.check(&event) {
-            Verdict::Accept => Ok(event),
+            Verdict::Accept => {
+                // Counted at once: the author's next event chains after this one.
+                self.ledger.observe(&event);
+                Ok(event)
+            }
             Verdict::Reject(e) => Err(AuthorError::Refused(e)),
             Verdict::MissingDeps(_) => Err(AuthorError::NotReady("missing deps")),
         }
@@ -221,7 +227,7 @@ impl<R: Entropy> Ctx<'_, R> {
         user: PublicKey,
         role: Role,
     ) -> Result<SignedEvent, AuthorError> {
-        let cut = self.ledger.seq_of(&user);
+        let cut = self.ledger.head_of(&user);
         self.control(admin, &Control::RoleRevoke { user, role, cut })
     }
 
@@ -277,7 +283,7 @@ impl<R: Entropy> Ctx<'_, R> {
             .users
             .iter()
             .chain([&node])
-            .map(|k| (*k, self.ledger.seq_of(k)))
+            .map(|k| (*k, self.ledger.head_of(k)))
             .collect();
         self.control(
             admin,
@@ -303,7 +309,7 @@ impl<R: Entropy> Ctx<'_, R> {
     ) -> Result<SignedEvent, AuthorError> {
         let plan = removal::plan(self.ledger.state(), Target::User(user));
         let (rotation, commit, channels) = self.seal_plan(&plan)?;
-        let cut = self.ledger.seq_of(&user);
+        let cut = self.ledger.head_of(&user);
         self.control(
             key,
             &Control::UserRemove {
@@ -553,6 +559,7 @@ pub fn found(
         author: node.public(),
         hlc,
         seq: 1,
+        prev: None,
         deps: vec![],
         kind: Kind::CONTROL,
         payload,
@@ -560,7 +567,6 @@ pub fn found(
     let genesis = SignedEvent::sign(env, node)?;
     let mut ledger = Ledger::new(genesis.id());
     ledger.insert(&genesis);
-    ledger.observe_seq(node.public(), 1);
     let mut keyring = Keyring::new();
     keyring.absorb(&genesis, node);
     let mut events = vec![genesis.clone()];

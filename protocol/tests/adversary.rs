@@ -252,7 +252,7 @@ impl World {
         let key = self.users[user].public();
         Control::UserRemove {
             user: key,
-            cut: self.ledger.seq_of(&key),
+            cut: self.ledger.head_of(&key),
             rotation: vec![],
             commit: [0; 32],
             channels: vec![],
@@ -282,6 +282,7 @@ impl World {
             author: key.public(),
             hlc,
             seq: self.ledger.seq_of(&key.public()) + 1,
+            prev: self.ledger.head_of(&key.public()).head,
             deps: deps.to_vec(),
             kind,
             payload,

@@ -396,6 +396,7 @@ fn non_member_events_are_rejected_everywhere_and_outsiders_read_nothing() {
             author: net.node(outsider).secret.public(),
             hlc: Hlc::at(net.now_ms() + 1_000),
             seq: 1,
+            prev: None,
             deps: ledger.heads(),
             kind: Kind::SEALED,
             payload: postcard::to_stdvec(&sealed).expect("encodes"),

@@ -9,6 +9,7 @@
 //! deps:u8, n × 4   prefixes of the control deps (sorted)
 //! hlc:             zigzag varint (ms − max ms of the deps), varint logical
 //! seq:             varint, the author's sequence number
+//! prev:32          the id of the author's previous event (only when seq > 1)
 //! key:2, nonce:24  prefix of the content key id, the AEAD nonce (forms 0 and 1)
 //! form 0:          compact content (below)
 //! form 1:          varint length, ciphertext
@@ -180,6 +181,9 @@ fn encode_compact(event: &SignedEvent, lookup: &impl Lookup) -> Option<Vec<u8>> 
     w.zigzag(env.hlc.ms as i64 - base as i64);
     w.varint(u64::from(env.hlc.logical));
     w.varint(env.seq);
+    if let Some(prev) = &env.prev {
+        w.raw(&prev.0);
+    }
     match (form, sealed, plain) {
         (FORM_CONTROL, _, _) => w.bytes(&env.payload),
         (_, Some(s), Some(content)) => {
@@ -390,6 +394,11 @@ pub fn decode(
     let delta = r.zigzag("hlc")?;
     let logical = u32::try_from(r.varint("hlc logical")?).map_err(|_| LoraError::Invalid("hlc"))?;
     let seq = r.varint("seq")?;
+    let prev = if seq > 1 {
+        Some(EventId(r.array("prev")?))
+    } else {
+        None
+    };
     let (key, nonce) = if form == FORM_CONTROL {
         (None, [0u8; NONCE_LEN])
     } else {
@@ -480,6 +489,7 @@ pub fn decode(
             key: keys[pick[2]],
             hlc: Hlc { ms, logical },
             seq,
+            prev,
             deps: dep_ids,
             nonce,
         };
@@ -500,6 +510,7 @@ struct Parts {
     key: Option<EventId>,
     hlc: Hlc,
     seq: u64,
+    prev: Option<EventId>,
     deps: Vec<EventId>,
     nonce: [u8; NONCE_LEN],
 }
@@ -542,6 +553,7 @@ fn build(
         author: p.author,
         hlc: p.hlc,
         seq: p.seq,
+        prev: p.prev,
         deps,
         kind,
         payload,

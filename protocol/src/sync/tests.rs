@@ -328,6 +328,7 @@ fn a_non_members_event_is_rejected_and_not_stored() {
         author: other.me(),
         hlc: crate::hlc::Hlc::at(NOW + 1_000),
         seq: 1,
+        prev: None,
         deps: ledger.heads(),
         kind: crate::event::Kind::SEALED,
         payload: postcard::to_stdvec(&sealed).expect("encodes"),
