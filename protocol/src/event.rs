@@ -392,7 +392,9 @@ pub struct UserInfo {
 /// Where a removal or a demotion ends an author's history: the last of its events the
 /// remover had seen, by number and by id. What counts of the author afterwards is the hash
 /// chain that ends at `head` (the head, its `prev`, that one's `prev`, …), nothing else.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Cut {
     /// The author's sequence number at the cut (0: none of its events counts).
     pub seq: u64,

@@ -200,13 +200,19 @@ impl Ledger {
 
     /// The lowest number down to which the chain of `cut` is known: below it, an event of
     /// the author may still join the chain when the missing links arrive; at or above it,
-    /// an event not on the chain never counts.
+    /// an event not on the chain never counts. When the chain's lowest link is held, the
+    /// chain is complete (it reached the author's first event, or a link the author broke
+    /// by naming as `prev` an event of another number): the floor is 1.
     pub fn chain_floor(&self, cut: &Cut) -> u64 {
-        cut.head
+        let lowest = cut
+            .head
             .and_then(|h| self.state.chains.get(&h))
-            .and_then(|c| c.values().min().copied())
-            .unwrap_or(cut.seq)
-            .max(1)
+            .and_then(|c| c.iter().min_by_key(|(_, s)| **s));
+        match lowest {
+            Some((id, _)) if self.links.contains_key(id) => 1,
+            Some((_, seq)) => (*seq).max(1),
+            None => cut.seq.max(1),
+        }
     }
 
     /// Recomputes [`AuthState::chains`] for the cut heads it does not hold yet, and drops
@@ -365,9 +371,7 @@ impl Ledger {
                 // Content counts only on the chain that ends at the cut, as far as this
                 // node holds it: an earlier event of that chain is refused until its
                 // successor is here, and fetched again by the next reconciliation.
-                None => {
-                    env.kind == Kind::CONTROL || self.state.counts(&cut, &event.id(), env.seq)
-                }
+                None => env.kind == Kind::CONTROL || self.state.counts(&cut, &event.id(), env.seq),
             };
             if !allowed {
                 return Verdict::Reject(AuthError::Removed);

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::crypto::{PublicKey, Signature};
 use crate::event::{
-    Cut,
-    ChannelRotation, Control, Envelope, KeyCommit, NodeInfo, NodeSeal, Role, SignedEvent, UserInfo,
+    ChannelRotation, Control, Cut, Envelope, KeyCommit, NodeInfo, NodeSeal, Role, SignedEvent,
+    UserInfo,
 };
 use crate::hlc::Hlc;
 use crate::id::{ChannelId, EventId, FlotillaId, InviteId};
