@@ -17,7 +17,9 @@ use crate::event::{
 };
 use crate::hlc::{Clock, Hlc};
 use crate::id::{ChannelId, EventId, FlotillaId, InviteId, from_hex, to_hex};
-use crate::keyring::{KeyBundle, Keyring, OpenError, key_commitment, seal_bundle, seal_to_nodes};
+use crate::keyring::{
+    KeyBundle, Keyring, OpenError, content_nonce, key_commitment, seal_bundle, seal_to_nodes,
+};
 use crate::membership::removal::{self, Recipient, Target};
 use crate::membership::{AuthError, Ledger, Verdict};
 use crate::proof::{self, AdmitProof};
@@ -157,13 +159,16 @@ impl<R: Entropy> Ctx<'_, R> {
             state.epoch()
         };
         let key_id = key_id.ok_or(AuthorError::NotReady("no key"))?;
-        let sealed = self.keyring.seal_content(
+        // The nonce of the number `sign` gives this event (seq + 1 after the author's head).
+        let seq = self.ledger.head_of(&key.public()).seq + 1;
+        let nonce = content_nonce(&flotilla, &channel, &key_id, &key.public(), seq);
+        let sealed = self.keyring.seal_content_with(
             &flotilla,
             &channel,
             key_id,
             &key.public(),
             content,
-            self.rng,
+            nonce,
         )?;
         let payload =
             postcard::to_stdvec(&sealed).map_err(|_| InvalidEvent::Malformed("sealed"))?;
