@@ -6,7 +6,7 @@
 //!
 //! # Layout
 //! - [`behaviour`]: the protocols ([`Behaviour`]) and the gossipsub settings.
-//! - [`codec`]: the request-response codec of `/flotilla/sync/3`.
+//! - [`codec`]: the request-response codec of `/flotilla/sync/4`.
 //! - [`liveness`]: which connections to close (missed pings, a newer path to the same peer).
 
 // The NetworkBehaviour derive generates `BehaviourEvent` without docs.

@@ -559,7 +559,10 @@ impl Store for SledStore {
     }
 
     /// One read per author: the last key under each author's prefix, then a jump past it.
-    fn author_seqs(&self, flotilla: &FlotillaId) -> Result<Vec<(PublicKey, u64)>, StoreError> {
+    fn author_seqs(
+        &self,
+        flotilla: &FlotillaId,
+    ) -> Result<Vec<(PublicKey, u64, EventId)>, StoreError> {
         let mut out = Vec::new();
         let mut from = flotilla.0.to_vec();
         loop {
@@ -577,8 +580,8 @@ impl Store for SledStore {
                 break;
             };
             let (k, _) = last.map_err(Error::from)?;
-            let (_, seq, _) = keys::decode_authored(&k).ok_or_else(|| corrupt("author key"))?;
-            out.push((who, seq));
+            let (_, seq, id) = keys::decode_authored(&k).ok_or_else(|| corrupt("author key"))?;
+            out.push((who, seq, id));
             // The next author: the prefix with its last byte bumped (carrying); past the
             // all-ones key nothing of this flotilla follows.
             match next_prefix(&prefix) {

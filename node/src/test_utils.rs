@@ -68,7 +68,8 @@ impl EventMaker {
         self.numbered(channel, hlc, 1)
     }
 
-    /// [`Self::event`] with the author's sequence number `seq` (at least 1).
+    /// [`Self::event`] with the author's sequence number `seq` (at least 1); its `prev` is
+    /// a made-up id (none for 1): these events are stored, never judged by a ledger.
     ///
     /// # Panics
     /// If signing fails (`seq` 0, or a bug in this helper).
@@ -88,6 +89,7 @@ impl EventMaker {
             author: self.key.public(),
             hlc,
             seq,
+            prev: (seq > 1).then_some(EventId([3; 32])),
             deps: vec![EventId([2; 32])],
             kind: Kind::SEALED,
             payload: postcard::to_stdvec(&sealed).expect("a Sealed always encodes"),

@@ -17,7 +17,9 @@ use crate::event::{
 };
 use crate::hlc::{Clock, Hlc};
 use crate::id::{ChannelId, EventId, FlotillaId, InviteId, from_hex, to_hex};
-use crate::keyring::{KeyBundle, Keyring, OpenError, key_commitment, seal_bundle, seal_to_nodes};
+use crate::keyring::{
+    KeyBundle, Keyring, OpenError, content_nonce, key_commitment, seal_bundle, seal_to_nodes,
+};
 use crate::membership::removal::{self, Recipient, Target};
 use crate::membership::{AuthError, Ledger, Verdict};
 use crate::proof::{self, AdmitProof};
@@ -95,20 +97,26 @@ impl<R: Entropy> Ctx<'_, R> {
         let deps = self.ledger.heads();
         let hlc = self.stamp(&deps);
         let flotilla = self.flotilla()?;
+        let last = self.ledger.head_of(&key.public());
         let env = Envelope {
             v: ENVELOPE_VERSION,
             flotilla,
             channel,
             author: key.public(),
             hlc,
-            seq: self.ledger.next_seq(key.public()),
+            seq: last.seq + 1,
+            prev: last.head,
             deps,
             kind,
             payload,
         };
         let event = SignedEvent::sign(env, key)?;
         match self.ledger.check(&event) {
-            Verdict::Accept => Ok(event),
+            Verdict::Accept => {
+                // Counted at once: the author's next event chains after this one.
+                self.ledger.observe(&event);
+                Ok(event)
+            }
             Verdict::Reject(e) => Err(AuthorError::Refused(e)),
             Verdict::MissingDeps(_) => Err(AuthorError::NotReady("missing deps")),
         }
@@ -151,13 +159,16 @@ impl<R: Entropy> Ctx<'_, R> {
             state.epoch()
         };
         let key_id = key_id.ok_or(AuthorError::NotReady("no key"))?;
-        let sealed = self.keyring.seal_content(
+        // The nonce of the number `sign` gives this event (seq + 1 after the author's head).
+        let seq = self.ledger.head_of(&key.public()).seq + 1;
+        let nonce = content_nonce(&flotilla, &channel, &key_id, &key.public(), seq);
+        let sealed = self.keyring.seal_content_with(
             &flotilla,
             &channel,
             key_id,
             &key.public(),
             content,
-            self.rng,
+            nonce,
         )?;
         let payload =
             postcard::to_stdvec(&sealed).map_err(|_| InvalidEvent::Malformed("sealed"))?;
@@ -221,7 +232,7 @@ impl<R: Entropy> Ctx<'_, R> {
         user: PublicKey,
         role: Role,
     ) -> Result<SignedEvent, AuthorError> {
-        let cut = self.ledger.seq_of(&user);
+        let cut = self.ledger.head_of(&user);
         self.control(admin, &Control::RoleRevoke { user, role, cut })
     }
 
@@ -277,7 +288,7 @@ impl<R: Entropy> Ctx<'_, R> {
             .users
             .iter()
             .chain([&node])
-            .map(|k| (*k, self.ledger.seq_of(k)))
+            .map(|k| (*k, self.ledger.head_of(k)))
             .collect();
         self.control(
             admin,
@@ -303,7 +314,7 @@ impl<R: Entropy> Ctx<'_, R> {
     ) -> Result<SignedEvent, AuthorError> {
         let plan = removal::plan(self.ledger.state(), Target::User(user));
         let (rotation, commit, channels) = self.seal_plan(&plan)?;
-        let cut = self.ledger.seq_of(&user);
+        let cut = self.ledger.head_of(&user);
         self.control(
             key,
             &Control::UserRemove {
@@ -553,6 +564,7 @@ pub fn found(
         author: node.public(),
         hlc,
         seq: 1,
+        prev: None,
         deps: vec![],
         kind: Kind::CONTROL,
         payload,
@@ -560,7 +572,6 @@ pub fn found(
     let genesis = SignedEvent::sign(env, node)?;
     let mut ledger = Ledger::new(genesis.id());
     ledger.insert(&genesis);
-    ledger.observe_seq(node.public(), 1);
     let mut keyring = Keyring::new();
     keyring.absorb(&genesis, node);
     let mut events = vec![genesis.clone()];

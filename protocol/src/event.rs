@@ -29,7 +29,8 @@ use crate::proof::AdmitProof;
 /// The envelope format this code writes.
 /// Version 2 added the per-author sequence number (`seq`), invite keypairs and admission
 /// proofs, user key proofs, removal cuts and the rotation of private channel keys on removal.
-pub const ENVELOPE_VERSION: u8 = 2;
+/// Version 3 added the per-author hash chain (`prev`) and the head id in every cut ([`Cut`]).
+pub const ENVELOPE_VERSION: u8 = 3;
 /// The largest encoded event (envelope + signature) accepted anywhere.
 pub const MAX_EVENT_SIZE: usize = 64 * 1024;
 /// The longest post text, in characters (Mattermost's limit).
@@ -75,6 +76,10 @@ pub struct Envelope {
     /// for each event it signs. A removal records how far it had seen the removed author
     /// (its cut); later numbers are refused whatever their timestamps.
     pub seq: u64,
+    /// The id of the author's event numbered `seq - 1` in this flotilla (`None` iff `seq` is
+    /// 1): the author's events form a hash chain, so a removal's cut names one history and
+    /// a fork of the numbering (a reused or skipped number) never counts after it (§5.3).
+    pub prev: Option<EventId>,
     /// The control-DAG heads the author had seen (sorted, deduplicated).
     pub deps: Vec<EventId>,
     /// What `payload` is.
@@ -310,6 +315,9 @@ fn check_envelope(env: &Envelope) -> Result<(), InvalidEvent> {
     if env.seq == 0 {
         return Err(InvalidEvent::BadField("seq (zero)"));
     }
+    if (env.seq == 1) != env.prev.is_none() {
+        return Err(InvalidEvent::BadField("prev (set iff seq > 1)"));
+    }
     let is_control_channel = env.channel.is_control();
     match env.kind {
         Kind::CONTROL => {
@@ -381,6 +389,31 @@ pub struct UserInfo {
     pub home: PublicKey,
 }
 
+/// Where a removal or a demotion ends an author's history: the last of its events the
+/// remover had seen, by number and by id. What counts of the author afterwards is the hash
+/// chain that ends at `head` (the head, its `prev`, that one's `prev`, …), nothing else.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct Cut {
+    /// The author's sequence number at the cut (0: none of its events counts).
+    pub seq: u64,
+    /// The id of the author's event numbered `seq` (`None` iff `seq` is 0).
+    pub head: Option<EventId>,
+}
+
+impl Cut {
+    /// No event of the author counts.
+    pub const NONE: Cut = Cut { seq: 0, head: None };
+
+    fn check(&self) -> Result<(), InvalidEvent> {
+        if (self.seq == 0) != self.head.is_none() {
+            return Err(InvalidEvent::BadField("cut (head set iff seq > 0)"));
+        }
+        Ok(())
+    }
+}
+
 /// A secret sealed to one node.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeSeal {
@@ -446,8 +479,8 @@ pub enum Control {
     NodeRemove {
         /// The node removed.
         node: PublicKey,
-        /// For the node and each of its users: the last sequence number that still counts.
-        cuts: Vec<(PublicKey, u64)>,
+        /// For the node and each of its users: the last event that still counts.
+        cuts: Vec<(PublicKey, Cut)>,
         /// The new epoch key sealed to every remaining node.
         rotation: Vec<NodeSeal>,
         /// Commitment to the new epoch key.
@@ -468,8 +501,8 @@ pub enum Control {
     UserRemove {
         /// The user removed.
         user: PublicKey,
-        /// The last sequence number of the user that still counts.
-        cut: u64,
+        /// The last event of the user that still counts.
+        cut: Cut,
         /// The new epoch key sealed to every remaining node.
         rotation: Vec<NodeSeal>,
         /// Commitment to the new epoch key.
@@ -490,8 +523,8 @@ pub enum Control {
         user: PublicKey,
         /// Which role.
         role: Role,
-        /// The last sequence number of the user whose acts still count with the role.
-        cut: u64,
+        /// The last event of the user whose acts still count with the role.
+        cut: Cut,
     },
     /// An admin creates an invite: a keypair whose public half is published here and whose
     /// secret half travels only in the invite code.
@@ -598,11 +631,18 @@ impl Control {
             } => {
                 check_count("rotation", rotation, MAX_RECIPIENTS)?;
                 check_count("cuts", cuts, MAX_RECIPIENTS)?;
+                for (_, cut) in cuts {
+                    cut.check()?;
+                }
                 check_rotations(channels)?;
             }
             Control::UserRemove {
-                rotation, channels, ..
+                rotation,
+                channels,
+                cut,
+                ..
             } => {
+                cut.check()?;
                 check_count("rotation", rotation, MAX_RECIPIENTS)?;
                 check_rotations(channels)?;
             }
@@ -639,7 +679,8 @@ impl Control {
                 check_len("display name", display_name, MAX_NAME_CHARS)?
             }
             Control::FlotillaRename { name } => check_name("flotilla name", name)?,
-            Control::RoleGrant { .. } | Control::RoleRevoke { .. } => {}
+            Control::RoleRevoke { cut, .. } => cut.check()?,
+            Control::RoleGrant { .. } => {}
             Control::InviteCreate { max_uses, .. } => {
                 if *max_uses == Some(0) {
                     return Err(InvalidEvent::BadField("max_uses (zero)"));

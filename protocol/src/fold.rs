@@ -12,10 +12,12 @@
 //!
 //! Authority is judged at view time, against the [`AuthState`] the caller passes in, so a
 //! removal or a role learnt later changes what views show without refolding:
-//! - content by a removed author beyond its removal's cut (the last of the author's
-//!   sequence numbers the remover had seen: `seq > auth.cut_of(author)`) is left out of every
-//!   view and every register, even if it was applied before the removal was known, and
-//!   whatever timestamp it carries;
+//! - content by a removed author that is not on its hash chain ending at the removal's cut
+//!   (the last of the author's events the remover had seen: [`AuthState::counts`]) is left
+//!   out of every view and every register, even if it was applied before the removal was
+//!   known, and whatever timestamp or number it carries: events after the cut, and forks of
+//!   the author's numbering (a reused or skipped number). An earlier event of the chain
+//!   whose successor this node does not hold yet is left out until it arrives;
 //! - an edit counts only if it is the post's author's, in the post's channel, and later than
 //!   the post; the latest such edit by `(hlc, id)` sets the text;
 //! - a delete counts if it is by the post's author or by a user holding the admin role for
@@ -86,12 +88,13 @@ impl Stamp {
 
     /// Is this event beyond its author's removal cut?
     fn excluded(&self, auth: &AuthState) -> bool {
-        auth.cut_of(&self.author).is_some_and(|cut| self.seq > cut)
+        auth.cut_of(&self.author)
+            .is_some_and(|cut| !auth.counts(&cut, &self.id, self.seq))
     }
 
     /// Did its author hold the admin role for it?
     fn by_admin(&self, auth: &AuthState) -> bool {
-        auth.admin_for(&self.author, self.hlc, self.seq)
+        auth.admin_for(&self.author, self.hlc, self.seq, &self.id)
     }
 }
 

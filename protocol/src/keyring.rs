@@ -22,7 +22,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::{CryptoError, PublicKey, SealedBox, SecretKey, SymmetricKey, X25519Public};
+use crate::crypto::{
+    CryptoError, NONCE_LEN, PublicKey, SealedBox, SecretKey, SymmetricKey, X25519Public,
+};
 use crate::entropy::Entropy;
 use crate::event::{
     Content, Control, InvalidEvent, KeyCommit, NodeSeal, Sealed, SignedEvent, decode_exact,
@@ -111,6 +113,29 @@ pub fn seal_bundle(
     let bytes =
         zeroize::Zeroizing::new(postcard::to_stdvec(bundle).map_err(|_| CryptoError::Encrypt)?);
     SealedBox::seal(to, &bytes, &seal_context(flotilla), rng)
+}
+
+/// The nonce of an author's content event numbered `seq`: derived, not random, so that a LoRa
+/// frame need not carry it (docs/protocol.md §6.2). XChaCha20-Poly1305 asks only that a nonce
+/// never repeat under one key: the key id, channel and author are in the derivation, and an
+/// author numbers its events once each (a hash chain, §5.3); a node stores an event before it
+/// leaves the node, so a number is never reused for other content after a crash.
+pub fn content_nonce(
+    flotilla: &FlotillaId,
+    channel: &ChannelId,
+    key_id: &EventId,
+    author: &PublicKey,
+    seq: u64,
+) -> [u8; NONCE_LEN] {
+    let mut h = blake3::Hasher::new_derive_key("flotilla/v3 content nonce");
+    h.update(&flotilla.0);
+    h.update(&channel.0);
+    h.update(&key_id.0);
+    h.update(&author.0);
+    h.update(&seq.to_le_bytes());
+    let mut nonce = [0u8; NONCE_LEN];
+    h.finalize_xof().fill(&mut nonce);
+    nonce
 }
 
 /// The group keys one node holds, by key id.
@@ -347,12 +372,28 @@ impl Keyring {
         content: &Content,
         rng: &mut impl Entropy,
     ) -> Result<Sealed, OpenError> {
+        self.seal_content_with(flotilla, channel, key_id, author, content, rng.array())
+    }
+
+    /// Encrypts a content event with a given nonce: [`content_nonce`] for the author's next
+    /// event (what [`crate::author`] does), or the nonce a LoRa frame carried.
+    ///
+    /// # Errors
+    /// [`OpenError`]: no key for the channel, or content over a limit.
+    pub fn seal_content_with(
+        &self,
+        flotilla: &FlotillaId,
+        channel: &ChannelId,
+        key_id: EventId,
+        author: &PublicKey,
+        content: &Content,
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<Sealed, OpenError> {
         content.check()?;
         let key = self.content_key(flotilla, channel, &key_id)?;
         let plain = zeroize::Zeroizing::new(
             postcard::to_stdvec(content).map_err(|_| InvalidEvent::Malformed("content"))?,
         );
-        let nonce = rng.array();
         let ciphertext = key.encrypt(
             &nonce,
             &plain,

@@ -14,9 +14,14 @@
 //! - and its author must not be removed in the state this node knows now: a removed
 //!   author's control events are refused (they cannot be in the removal's causal past, which
 //!   this node holds), except a removal of its remover (mutual removal); its content is
-//!   refused beyond the removal's cut (the last sequence number of the author the remover
-//!   had seen), whatever deps and timestamps it names. This is what stops a stale peer
-//!   relaying a removed member's later events.
+//!   refused unless it is on the author's hash chain that ends at the removal's cut (the
+//!   last event of the author the remover had seen, by number and id), whatever deps,
+//!   timestamps and numbers it names. This is what stops a stale peer relaying a removed
+//!   member's later events, and a removed member forking its own numbering.
+//!
+//! The ledger also keeps, per author, its latest event (what a local author's next event
+//! names as `prev`, what a removal cuts at) and the chain links of the events it has seen,
+//! from which it computes [`AuthState::chains`]: the events that count under each cut.
 //!
 //! The state is a function of the set of events, not of their arrival order.
 
@@ -35,7 +40,7 @@ pub use state::{
 };
 
 use crate::crypto::PublicKey;
-use crate::event::{Control, Kind, SignedEvent};
+use crate::event::{Control, Cut, Kind, SignedEvent};
 use crate::hlc::Hlc;
 use crate::id::{EventId, FlotillaId};
 
@@ -64,9 +69,36 @@ pub struct Ledger {
     /// Control events void under the resolution rules (in the full set).
     void: BTreeSet<EventId>,
     cache: HashMap<Vec<EventId>, Arc<AuthState>>,
-    /// The highest sequence number seen (or used) per author: the next event of a local
-    /// author takes one more; a removal records the removed author's as its cut.
-    seqs: BTreeMap<PublicKey, u64>,
+    /// The latest event seen (or signed) per author, by number then id: the next event of a
+    /// local author takes one more and names it as `prev`; a removal cuts there.
+    seqs: BTreeMap<PublicKey, Cut>,
+    /// The chain links of the events seen: id to (author, seq, prev).
+    links: HashMap<EventId, Link>,
+    /// The authors whose stored links the caller has loaded ([`Self::needs_links`]).
+    loaded: BTreeSet<PublicKey>,
+}
+
+/// One event's place in its author's hash chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link {
+    /// Its author.
+    pub author: PublicKey,
+    /// Its number.
+    pub seq: u64,
+    /// The id of the author's previous event.
+    pub prev: Option<EventId>,
+}
+
+impl Link {
+    /// The link of `event`.
+    pub fn of(event: &SignedEvent) -> Self {
+        let env = event.envelope();
+        Link {
+            author: env.author,
+            seq: env.seq,
+            prev: env.prev,
+        }
+    }
 }
 
 impl Ledger {
@@ -82,25 +114,145 @@ impl Ledger {
             void: BTreeSet::new(),
             cache: HashMap::new(),
             seqs: BTreeMap::new(),
+            links: HashMap::new(),
+            loaded: BTreeSet::new(),
         }
     }
 
     /// The highest sequence number of `author` this ledger has seen or used.
     pub fn seq_of(&self, author: &PublicKey) -> u64 {
-        self.seqs.get(author).copied().unwrap_or(0)
+        self.head_of(author).seq
     }
 
-    /// Records that an event of `author` numbered `seq` was accepted.
-    pub fn observe_seq(&mut self, author: PublicKey, seq: u64) {
-        let s = self.seqs.entry(author).or_insert(0);
-        *s = (*s).max(seq);
+    /// The latest event of `author` this ledger has seen or signed: what a removal or a
+    /// demotion of the author cuts at.
+    pub fn head_of(&self, author: &PublicKey) -> Cut {
+        self.seqs.get(author).copied().unwrap_or(Cut::NONE)
     }
 
-    /// The sequence number for `author`'s next event (and counts it as used).
-    pub fn next_seq(&mut self, author: PublicKey) -> u64 {
-        let s = self.seqs.entry(author).or_insert(0);
-        *s += 1;
-        *s
+    /// Records the latest event of `author` known from the store after a restart (its
+    /// number and id), without its link.
+    pub fn observe_head(&mut self, author: PublicKey, seq: u64, id: EventId) {
+        let s = self.seqs.entry(author).or_insert(Cut::NONE);
+        *s = (*s).max(Cut {
+            seq,
+            head: Some(id),
+        });
+    }
+
+    /// Records an accepted (or locally signed) event: its author's latest event and its
+    /// chain link. Returns whether it extended a cut author's chain (the caller then looks
+    /// again for what that withdraws, [`Self::is_withdrawn`]).
+    pub fn observe(&mut self, event: &SignedEvent) -> bool {
+        let env = event.envelope();
+        self.observe_head(env.author, env.seq, event.id());
+        self.add_link(event.id(), Link::of(event))
+    }
+
+    /// Records the link of a stored event of an author that a cut names (loaded by the
+    /// caller when [`Self::needs_links`] says so). Returns whether it extended a chain.
+    pub fn add_link(&mut self, id: EventId, link: Link) -> bool {
+        if self.links.insert(id, link).is_some() {
+            return false;
+        }
+        let below = link.prev.unwrap_or(id);
+        let waiting: Vec<EventId> = self
+            .state
+            .chains
+            .iter()
+            .filter(|(_, c)| c.contains_key(&id) && !c.contains_key(&below))
+            .map(|(h, _)| *h)
+            .collect();
+        if waiting.is_empty() {
+            return false;
+        }
+        let cut_heads = self.state.cut_heads();
+        let heads: Vec<(EventId, PublicKey)> = waiting
+            .into_iter()
+            .filter_map(|h| Some((h, cut_heads.get(&h)?.0)))
+            .collect();
+        for (head, author) in &heads {
+            // Go on down from the chain's lowest known link.
+            let chain = &self.state.chains[head];
+            let Some((low, seq)) = chain.iter().min_by_key(|(_, s)| **s).map(|(i, s)| (*i, *s))
+            else {
+                continue;
+            };
+            let more = self.walk(low, *author, seq);
+            Arc::make_mut(&mut self.state)
+                .chains
+                .entry(*head)
+                .or_default()
+                .extend(more);
+        }
+        !heads.is_empty()
+    }
+
+    /// The cut authors whose stored events' links the caller must still pass to
+    /// [`Self::add_link`] (events stored before this ledger was built, or before the cut
+    /// was known); they count as loaded from this call on.
+    pub fn needs_links(&mut self) -> Vec<PublicKey> {
+        let authors: BTreeSet<PublicKey> = self.state.cut_heads().values().map(|v| v.0).collect();
+        let new: Vec<PublicKey> = authors.difference(&self.loaded).copied().collect();
+        self.loaded.extend(new.iter().copied());
+        new
+    }
+
+    /// The lowest number down to which the chain of `cut` is known: below it, an event of
+    /// the author may still join the chain when the missing links arrive; at or above it,
+    /// an event not on the chain never counts. When the chain's lowest link is held, the
+    /// chain is complete (it reached the author's first event, or a link the author broke
+    /// by naming as `prev` an event of another number): the floor is 1.
+    pub fn chain_floor(&self, cut: &Cut) -> u64 {
+        let lowest = cut
+            .head
+            .and_then(|h| self.state.chains.get(&h))
+            .and_then(|c| c.iter().min_by_key(|(_, s)| **s));
+        match lowest {
+            Some((id, _)) if self.links.contains_key(id) => 1,
+            Some((_, seq)) => (*seq).max(1),
+            None => cut.seq.max(1),
+        }
+    }
+
+    /// Recomputes [`AuthState::chains`] for the cut heads it does not hold yet, and drops
+    /// those of heads no cut names any more (after a control event changed the state).
+    fn refresh_chains(&mut self) {
+        let heads = self.state.cut_heads();
+        let current = &self.state.chains;
+        if heads.len() == current.len() && heads.keys().all(|h| current.contains_key(h)) {
+            return;
+        }
+        let mut chains = BTreeMap::new();
+        for (head, (author, seq)) in heads {
+            let chain = match current.get(&head) {
+                Some(c) => c.clone(),
+                None => self.walk(head, author, seq),
+            };
+            chains.insert(head, chain);
+        }
+        Arc::make_mut(&mut self.state).chains = chains;
+    }
+
+    /// The chain that ends at `head` (`author`'s event numbered `seq`), down through the
+    /// links held: each id with the number it must have. It stops at a link not held, or
+    /// held with another author or number (that event does not count).
+    fn walk(&self, head: EventId, author: PublicKey, seq: u64) -> BTreeMap<EventId, u64> {
+        let mut chain = BTreeMap::new();
+        let (mut want, mut seq) = (Some(head), seq);
+        while let Some(id) = want
+            && seq > 0
+        {
+            chain.insert(id, seq);
+            match self.links.get(&id) {
+                Some(l) if l.author == author && l.seq == seq => {
+                    want = l.prev;
+                    seq -= 1;
+                }
+                _ => break,
+            }
+        }
+        chain
     }
 
     /// The control events void under the resolution rules, in id order.
@@ -114,8 +266,10 @@ impl Ledger {
     }
 
     /// Should a stored event be withdrawn, now that its author is known to be removed? True
-    /// for content beyond the author's cut, and for the author's control events that the
-    /// removal voided.
+    /// for the author's control events that the removal voided, and for content that can
+    /// never count: beyond the cut, or not on the cut's chain at a number the chain already
+    /// reaches ([`Self::chain_floor`]). Content below that floor that is not on the chain
+    /// yet is not withdrawn (its successors may still arrive) but does not count in views.
     pub fn is_withdrawn(&self, event: &SignedEvent) -> bool {
         let env = event.envelope();
         let Some(cut) = self.state.cut_of(&env.author) else {
@@ -124,7 +278,7 @@ impl Ledger {
         if env.kind == Kind::CONTROL {
             self.void.contains(&event.id())
         } else {
-            env.seq > cut
+            !self.state.counts(&cut, &event.id(), env.seq) && env.seq >= self.chain_floor(&cut)
         }
     }
 
@@ -214,7 +368,10 @@ impl Ledger {
                 // A removed author's control event cannot be in its removal's causal past
                 // (which this ledger holds): only a removal of its remover counts.
                 Some(c) => self.state.is_mutual_removal(&env.author, &c),
-                None => env.kind == Kind::CONTROL || env.seq <= cut,
+                // Content counts only on the chain that ends at the cut, as far as this
+                // node holds it: an earlier event of that chain is refused until its
+                // successor is here, and fetched again by the next reconciliation.
+                None => env.kind == Kind::CONTROL || self.state.counts(&cut, &event.id(), env.seq),
             };
             if !allowed {
                 return Verdict::Reject(AuthError::Removed);
@@ -264,7 +421,7 @@ impl Ledger {
             .max()
             .unwrap_or(0);
         let control = event.control();
-        self.observe_seq(env.author, env.seq);
+        self.observe(event);
         self.nodes.insert(
             event.id(),
             Node {
@@ -287,10 +444,15 @@ impl Ledger {
             None => {
                 let all = self.nodes.keys().copied().collect();
                 let resolved = resolve::resolve(&self.nodes, &all);
-                self.state = Arc::new(resolved.state);
+                let chains = std::mem::take(&mut Arc::make_mut(&mut self.state).chains);
+                self.state = Arc::new(AuthState {
+                    chains,
+                    ..resolved.state
+                });
                 self.void = resolved.void;
             }
         }
+        self.refresh_chains();
         true
     }
 

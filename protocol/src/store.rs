@@ -103,24 +103,28 @@ pub trait Store {
         Ok(out)
     }
 
-    /// The highest sequence number stored per author of `flotilla` (what a restarted node
-    /// numbers its authors' next events after, and removals cut at). The default walks the
-    /// flotilla; an index by author and number answers with one read per author.
+    /// The latest event stored per author of `flotilla`, by number then id (what a
+    /// restarted node numbers its authors' next events after and names as their `prev`, and
+    /// removals cut at). The default walks the flotilla; an index by author and number
+    /// answers with one read per author.
     ///
     /// # Errors
     /// [`StoreError`] if the backend fails or stored bytes are corrupt.
-    fn author_seqs(&self, flotilla: &FlotillaId) -> Result<Vec<(PublicKey, u64)>, StoreError> {
-        let mut seqs: BTreeMap<PublicKey, u64> = BTreeMap::new();
+    fn author_seqs(
+        &self,
+        flotilla: &FlotillaId,
+    ) -> Result<Vec<(PublicKey, u64, EventId)>, StoreError> {
+        let mut seqs: BTreeMap<PublicKey, (u64, EventId)> = BTreeMap::new();
         for channel in self.channels(flotilla)? {
             for (_, id) in self.channel_items(flotilla, &channel)? {
                 if let Some(event) = self.get(&id)? {
                     let env = event.envelope();
-                    let s = seqs.entry(env.author).or_insert(0);
-                    *s = (*s).max(env.seq);
+                    let s = seqs.entry(env.author).or_insert((env.seq, id));
+                    *s = (*s).max((env.seq, id));
                 }
             }
         }
-        Ok(seqs.into_iter().collect())
+        Ok(seqs.into_iter().map(|(k, (s, id))| (k, s, id)).collect())
     }
 }
 

@@ -14,7 +14,8 @@ use crate::crypto::SealedBox;
 use crate::id::{ChannelId, EventId, FlotillaId};
 
 /// The frame format this code writes and reads (2: the rekey messages
-/// [`PeerMsg::KeyWant`] and [`PeerMsg::Keys`], and envelope v2 events inside).
+/// [`PeerMsg::KeyWant`] and [`PeerMsg::Keys`]). The events inside are envelope v3 since
+/// `/flotilla/sync/4`; an older envelope is refused event by event.
 pub const WIRE_VERSION: u8 = 2;
 /// The largest frame, version byte included (1 MiB: a few hundred events, far more than a
 /// negentropy round at the default frame limit).

@@ -106,6 +106,7 @@ impl World {
             Verdict::Accept,
             "honest event refused"
         );
+        self.ledger.observe(ev);
         self.ledger.insert(ev);
         self.log.push(ev.clone());
     }
@@ -252,7 +253,7 @@ impl World {
         let key = self.users[user].public();
         Control::UserRemove {
             user: key,
-            cut: self.ledger.seq_of(&key),
+            cut: self.ledger.head_of(&key),
             rotation: vec![],
             commit: [0; 32],
             channels: vec![],
@@ -282,6 +283,7 @@ impl World {
             author: key.public(),
             hlc,
             seq: self.ledger.seq_of(&key.public()) + 1,
+            prev: self.ledger.head_of(&key.public()).head,
             deps: deps.to_vec(),
             kind,
             payload,
@@ -289,7 +291,59 @@ impl World {
         SignedEvent::sign(env, key).expect("sign")
     }
 
+    /// Signs an event with a chosen sequence number and `prev` (a fork of the author's
+    /// own numbering: a reused or skipped number).
+    #[allow(clippy::too_many_arguments)]
+    fn forge_numbered(
+        &self,
+        key: &SecretKey,
+        seq: u64,
+        prev: Option<EventId>,
+        deps: &[EventId],
+        hlc: Hlc,
+        channel: ChannelId,
+        payload: Vec<u8>,
+    ) -> SignedEvent {
+        let env = Envelope {
+            v: ENVELOPE_VERSION,
+            flotilla: self.flotilla,
+            channel,
+            author: key.public(),
+            hlc,
+            seq,
+            prev,
+            deps: deps.to_vec(),
+            kind: Kind::SEALED,
+            payload,
+        };
+        SignedEvent::sign(env, key).expect("sign")
+    }
+
     // ----- end of port points -----
+
+    /// `content` by user `user` in town-square, sealed with the epoch key as of `deps`.
+    fn sealed_by(&mut self, user: usize, deps: &[EventId], content: &Content) -> Vec<u8> {
+        let key = self.users[user].public();
+        let keyring = self.keyring(0);
+        let epoch = self.ledger.state_at(deps).epoch().expect("epoch");
+        let sealed = keyring
+            .seal_content(
+                &self.flotilla,
+                &self.town,
+                epoch,
+                &key,
+                content,
+                &mut self.rng,
+            )
+            .expect("seal");
+        postcard::to_stdvec(&sealed).expect("encode")
+    }
+
+    /// User `user` posts `text` in town-square (honestly).
+    fn post(&mut self, user: usize, text: &str) -> SignedEvent {
+        let (key, town) = (self.user(user), self.town);
+        self.apply(|c| c.content(&key, town, &post(text)))
+    }
 
     fn forge_control(
         &self,
@@ -320,6 +374,32 @@ impl World {
     }
 }
 
+fn post(text: &str) -> Content {
+    Content::Post {
+        text: text.into(),
+        root: None,
+        files: vec![],
+        mentions: vec![],
+    }
+}
+
+/// A node's chat after receiving `events` in this order (retried as [`honest`] does): the
+/// texts of the town-square posts it shows, with its ledger's final state.
+fn shown(w: &World, events: &[SignedEvent]) -> BTreeSet<String> {
+    let (ledger, refused) = honest(w.ledger.genesis(), events);
+    let keyring = w.keyring(0);
+    let mut chat = ChatState::new();
+    for e in events.iter().filter(|e| !refused.contains(&e.id())) {
+        if let Ok(c) = keyring.open_content(e) {
+            chat.apply(e, &c);
+        }
+    }
+    chat.timeline(ledger.state(), &w.town)
+        .iter()
+        .map(|p| p.text.clone())
+        .collect()
+}
+
 /// Just before `t`, but after `floor` (a forged timestamp that still passes the deps rule).
 fn just_before(t: Hlc, floor: Hlc) -> Hlc {
     let h = Hlc {
@@ -331,7 +411,8 @@ fn just_before(t: Hlc, floor: Hlc) -> Hlc {
 }
 
 /// An honest node's ledger after receiving `events` in the given order (retrying those
-/// whose deps came later); returns it with the ids it refused.
+/// whose deps came later, and those refused, as the next reconciliation offers them
+/// again); returns it with the ids it still refuses.
 fn honest(genesis: EventId, events: &[SignedEvent]) -> (Ledger, BTreeSet<EventId>) {
     let mut ledger = Ledger::new(genesis);
     let mut waiting: Vec<SignedEvent> = events.to_vec();
@@ -339,14 +420,17 @@ fn honest(genesis: EventId, events: &[SignedEvent]) -> (Ledger, BTreeSet<EventId
     loop {
         let mut progress = false;
         let mut still = Vec::new();
+        refused.clear();
         for e in waiting {
             match ledger.check(&e) {
                 Verdict::Accept => {
+                    ledger.observe(&e);
                     progress |= ledger.insert(&e) || e.control().is_none();
                 }
                 Verdict::MissingDeps(_) => still.push(e),
                 Verdict::Reject(_) => {
                     refused.insert(e.id());
+                    still.push(e);
                 }
             }
         }
@@ -1007,5 +1091,189 @@ fn resolution_cost() {
         println!(
             "{n} control events: check + insert of a concurrent event {full:?}; state as of old deps (cache miss) {per_state:?}"
         );
+    }
+}
+
+#[test]
+fn removed_member_forks_an_old_number_after_removal() {
+    let mut w = World::new(13);
+    let p1 = w.post(1, "un");
+    let p2 = w.post(1, "deux");
+    let before = w.heads();
+    let (alice, bob_key) = (w.user(0), w.users[1].public());
+    let removal = w.apply(|c| c.remove_user(&alice, bob_key));
+    // Bob signs new content under numbers the removal's cut covers, naming old deps and
+    // an old time: a second event 2 after event 1, and a second event 1.
+    let bob = w.user(1);
+    let hlc = just_before(removal.hlc(), p2.hlc());
+    let payload = w.sealed_by(1, &before, &post("fourche deux"));
+    let fork2 = w.forge_numbered(&bob, 2, Some(p1.id()), &before, hlc, w.town, payload);
+    let payload = w.sealed_by(1, &before, &post("fourche un"));
+    let fork1 = w.forge_numbered(&bob, 1, None, &before, hlc, w.town, payload);
+    let forks = [fork2, fork1];
+    for (ledger, refused) in both_orders(&w, &forks) {
+        for f in &forks {
+            // Refused, or (held before the removal was known) withdrawn.
+            assert!(
+                refused.contains(&f.id()) || ledger.is_withdrawn(f),
+                "a fork of a removed author was kept"
+            );
+            assert!(
+                matches!(ledger.clone().check(f), Verdict::Reject(_)),
+                "a fork of a removed author is accepted"
+            );
+        }
+    }
+    // A node that held the forks before it heard of the removal never shows them.
+    let mut early = w.log.clone();
+    let at = early
+        .iter()
+        .position(|e| e.id() == removal.id())
+        .expect("removal");
+    for f in &forks {
+        early.insert(at, f.clone());
+    }
+    for order in [early.clone(), early.iter().rev().cloned().collect()] {
+        let texts = shown(&w, &order);
+        assert!(texts.contains("un") && texts.contains("deux"), "{texts:?}");
+        assert!(
+            !texts.contains("fourche deux") && !texts.contains("fourche un"),
+            "a removed author's fork is shown: {texts:?}"
+        );
+    }
+    // And a fork held before the removal is withdrawn once it is known.
+    let (ledger, _) = honest(w.ledger.genesis(), &early);
+    for f in &forks {
+        assert!(ledger.is_withdrawn(f), "a held fork is not withdrawn");
+    }
+    assert!(!ledger.is_withdrawn(&p1) && !ledger.is_withdrawn(&p2));
+}
+
+#[test]
+fn removed_member_fills_the_numbers_it_skipped_after_removal() {
+    let mut w = World::new(14);
+    w.post(1, "un");
+    let p2 = w.post(1, "deux");
+    // Bob's software skips from 2 to 1000 (its own choice), before the removal.
+    let bob = w.user(1);
+    let deps = w.heads();
+    w.now += 1_000;
+    let hlc = w.clock.tick(w.now);
+    let payload = w.sealed_by(1, &deps, &post("mille"));
+    let p1000 = w.forge_numbered(&bob, 1000, Some(p2.id()), &deps, hlc, w.town, payload);
+    w.ingest(&p1000);
+    let (alice, bob_key) = (w.user(0), w.users[1].public());
+    let removal = w.apply(|c| c.remove_user(&alice, bob_key));
+    assert_eq!(w.ledger.state().cut_of(&bob_key).map(|c| c.seq), Some(1000));
+    // After the removal he fills the gap: 3 after 2, and 500 after nothing he wrote.
+    let hlc = just_before(removal.hlc(), p1000.hlc());
+    let payload = w.sealed_by(1, &deps, &post("trois"));
+    let f3 = w.forge_numbered(&bob, 3, Some(p2.id()), &deps, hlc, w.town, payload);
+    let payload = w.sealed_by(1, &deps, &post("cinq cents"));
+    let f500 = w.forge_numbered(
+        &bob,
+        500,
+        Some(EventId([9; 32])),
+        &deps,
+        hlc,
+        w.town,
+        payload,
+    );
+    let fills = [f3, f500];
+    // Refused by every node that knows the removal. (A node that stored them before, and
+    // never holds bob's 2 because it learnt the removal first, cannot tell that his chain is
+    // broken below 999: it keeps them stored but never counts them, below.)
+    for (ledger, _) in both_orders(&w, &fills) {
+        for f in &fills {
+            assert!(matches!(ledger.clone().check(f), Verdict::Reject(_)));
+        }
+    }
+    let mut early = w.log.clone();
+    let at = early
+        .iter()
+        .position(|e| e.id() == removal.id())
+        .expect("removal");
+    for f in &fills {
+        early.insert(at, f.clone());
+    }
+    for order in [early.clone(), early.iter().rev().cloned().collect()] {
+        let texts = shown(&w, &order);
+        // 1000 counts (the cut's head); 1 and 2 do not: bob's 1000 names 2 as its `prev`,
+        // which is not the event numbered 999, so bob broke his own chain there.
+        assert!(texts.contains("mille"), "{texts:?}");
+        assert!(
+            !texts.contains("un") && !texts.contains("deux"),
+            "{texts:?}"
+        );
+        assert!(
+            !texts.contains("trois") && !texts.contains("cinq cents"),
+            "a removed author's filled gap is shown: {texts:?}"
+        );
+    }
+}
+
+#[test]
+fn demoted_admin_forks_a_number_within_its_cut_to_delete() {
+    let mut w = World::new(15);
+    w.grant_admin(1);
+    let b1 = w.post(1, "b1");
+    w.post(1, "b2");
+    let target = w.post(2, "bonjour");
+    let before = w.heads();
+    let revoke = w.revoke_admin(0, 1);
+    assert_eq!(
+        w.ledger.state().users[&w.users[1].public()].admin_periods[0]
+            .1
+            .map(|c| c.seq),
+        Some(2)
+    );
+    // Bob, demoted at his event 2, signs a second event 2 that deletes carol's post.
+    let bob = w.user(1);
+    let hlc = just_before(revoke.hlc(), target.hlc());
+    let payload = w.sealed_by(
+        1,
+        &before,
+        &Content::Delete {
+            target: target.id(),
+        },
+    );
+    let delete = w.forge_numbered(&bob, 2, Some(b1.id()), &before, hlc, w.town, payload);
+    let mut all = w.log.clone();
+    all.push(delete.clone());
+    for order in [all.clone(), all.iter().rev().cloned().collect()] {
+        let texts = shown(&w, &order);
+        assert!(
+            texts.contains("bonjour"),
+            "a demoted admin deleted a post with a fork of its numbering"
+        );
+        assert!(texts.contains("b1") && texts.contains("b2"));
+    }
+}
+
+/// A removed author's posts written before its removal reach nodes in any order (gossip):
+/// every node ends up showing all of them.
+#[test]
+fn removed_authors_earlier_posts_in_any_order_are_all_shown() {
+    let count = if cfg!(debug_assertions) { 8 } else { 32 };
+    for seed in seeds(count) {
+        let _guard = SeedGuard(seed);
+        let mut w = World::new(100 + seed);
+        let texts: Vec<String> = (0..6).map(|i| format!("avant {i}")).collect();
+        for t in &texts {
+            w.post(1, t);
+        }
+        let (alice, bob_key) = (w.user(0), w.users[1].public());
+        w.apply(|c| c.remove_user(&alice, bob_key));
+        let mut order = w.log.clone();
+        let mut rng = SeededEntropy::new(seed);
+        for i in (1..order.len()).rev() {
+            let j =
+                (flotilla_protocol::entropy::Entropy::next_u64(&mut rng) % (i as u64 + 1)) as usize;
+            order.swap(i, j);
+        }
+        let shown = shown(&w, &order);
+        for t in &texts {
+            assert!(shown.contains(t), "seed {seed}: {t} is missing: {shown:?}");
+        }
     }
 }

@@ -396,6 +396,7 @@ fn non_member_events_are_rejected_everywhere_and_outsiders_read_nothing() {
             author: net.node(outsider).secret.public(),
             hlc: Hlc::at(net.now_ms() + 1_000),
             seq: 1,
+            prev: None,
             deps: ledger.heads(),
             kind: Kind::SEALED,
             payload: postcard::to_stdvec(&sealed).expect("encodes"),
@@ -465,6 +466,24 @@ fn removed_nodes_later_events_are_rejected_even_when_relayed_late() {
             .expect("it does not know");
         let ok = net.run_until(|n| n.has_event(stale, &after.id()), CONVERGE_MS);
         assert!(ok, "the stale peer accepts it while it does not know");
+        // It also forks its own numbering: a second event under the number of the post the
+        // remover had seen, chained where that one was (docs/protocol.md §5.3).
+        let fork = net
+            .publish_with(removed, |_, _, users| {
+                let author = users
+                    .iter()
+                    .find(|u| u.public() == before.author())
+                    .expect("the author of the earlier post");
+                let env = Envelope {
+                    seq: before.envelope().seq,
+                    prev: before.envelope().prev,
+                    ..after.envelope().clone()
+                };
+                Ok(SignedEvent::sign(env, author)?)
+            })
+            .expect("its node does not know");
+        let ok = net.run_until(|n| n.has_event(stale, &fork.id()), CONVERGE_MS);
+        assert!(ok, "the stale peer accepts the fork while it does not know");
         for j in 0..n - 1 {
             net.disconnect(removed, j);
         }
@@ -479,6 +498,10 @@ fn removed_nodes_later_events_are_rejected_even_when_relayed_late() {
             assert!(
                 net.has_event(j, &before.id()),
                 "node {j} lacks the earlier post"
+            );
+            assert!(
+                !net.has_event(j, &fork.id()),
+                "node {j} keeps the removed node's fork"
             );
         }
         let revoked = net

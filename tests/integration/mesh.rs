@@ -222,6 +222,7 @@ fn forged_event(f: FlotillaId, genesis: EventId) -> anyhow::Result<proto::Signed
         author: key.public(),
         hlc: proto::hlc::Hlc::at(1_800_000_000_000),
         seq: 1,
+        prev: None,
         deps: vec![genesis],
         kind: Kind::SEALED,
         payload: postcard::to_stdvec(&sealed)?,

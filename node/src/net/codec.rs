@@ -1,4 +1,4 @@
-//! The request-response codec of `/flotilla/sync/3`: one length-prefixed frame per request
+//! The request-response codec of `/flotilla/sync/4`: one length-prefixed frame per request
 //! and per response.
 //!
 //! ```text
@@ -25,8 +25,9 @@ use proto::wire::{self, PeerMsg};
 use serde::{Deserialize, Serialize};
 
 /// The protocol name and version negotiated by multistream-select.
-/// Version 2: envelope v2, invite proofs instead of invite secrets, membership probes.
-pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/flotilla/sync/3");
+/// Version 2: envelope v2, invite proofs instead of invite secrets, membership probes; 3: the
+/// round numbers echoed in `Reconcile` answers; 4: envelope v3 (per-author hash chains).
+pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/flotilla/sync/4");
 /// The largest body: a wire frame plus its one-byte tag.
 pub const MAX_BODY: usize = wire::MAX_FRAME_SIZE + 1;
 

@@ -110,6 +110,7 @@ fn authored_after_is_a_range_by_number_and_survives_migration() {
     let mut bob = EventMaker::new(5);
     let f = alice.flotilla();
     let mut mine = Vec::new();
+    let (mut alice_last, mut bob_last) = (EventId([0; 32]), EventId([0; 32]));
     for t in 0..20u32 {
         let seq = u64::from(t) + 1;
         // Alice's clock runs backwards: the index must follow her numbers, not her HLC.
@@ -117,10 +118,11 @@ fn authored_after_is_a_range_by_number_and_survives_migration() {
         if seq > 10 {
             mine.push((e.id(), e.envelope().channel));
         }
+        alice_last = e.id();
         store.insert(&e).unwrap();
-        store
-            .insert(&bob.numbered(bob.channel(0), hlc(u64::from(t), 0), seq * 2))
-            .unwrap();
+        let b = bob.numbered(bob.channel(0), hlc(u64::from(t), 0), seq * 2);
+        bob_last = b.id();
+        store.insert(&b).unwrap();
     }
     mine.sort();
     let found = |store: &SledStore| {
@@ -139,12 +141,12 @@ fn authored_after_is_a_range_by_number_and_survives_migration() {
     }
     assert_eq!(
         store.author_seqs(&f).unwrap(),
-        vec![(alice.author(), 20)],
+        vec![(alice.author(), 20, alice_last)],
         "one author in alice's flotilla"
     );
     assert_eq!(
         store.author_seqs(&bob.flotilla()).unwrap(),
-        vec![(bob.author(), 40)]
+        vec![(bob.author(), 40, bob_last)]
     );
     // The default (a walk) answers the same.
     let mut mem = MemStore::new();
@@ -187,7 +189,10 @@ fn authored_after_is_a_range_by_number_and_survives_migration() {
     drop((store, meta));
     let store = SledStore::open(&dir.path().join("store")).unwrap();
     assert_eq!(found(&store), mine);
-    assert_eq!(store.author_seqs(&f).unwrap(), vec![(alice.author(), 20)]);
+    assert_eq!(
+        store.author_seqs(&f).unwrap(),
+        vec![(alice.author(), 20, alice_last)]
+    );
 }
 
 #[test]

@@ -83,6 +83,16 @@ fn arb_node() -> impl Strategy<Value = NodeInfo> {
     })
 }
 
+fn arb_cut() -> impl Strategy<Value = crate::event::Cut> {
+    prop_oneof![
+        Just(crate::event::Cut::NONE),
+        (1..u64::MAX, arb_id()).prop_map(|(seq, id)| crate::event::Cut {
+            seq,
+            head: Some(id)
+        }),
+    ]
+}
+
 fn arb_control() -> impl Strategy<Value = Control> {
     let ch = any::<[u8; 16]>().prop_map(ChannelId);
     prop_oneof![
@@ -107,7 +117,7 @@ fn arb_control() -> impl Strategy<Value = Control> {
             proof,
             keys
         }),
-        (arb_pk(), any::<u64>(), arb_seals(), arb_rotations()).prop_map(
+        (arb_pk(), arb_cut(), arb_seals(), arb_rotations()).prop_map(
             |(node, cut, rotation, channels)| Control::NodeRemove {
                 node,
                 cuts: vec![(node, cut)],
@@ -126,7 +136,7 @@ fn arb_control() -> impl Strategy<Value = Control> {
                 sig,
             }
         }),
-        (arb_pk(), any::<u64>(), arb_seals(), arb_rotations()).prop_map(
+        (arb_pk(), arb_cut(), arb_seals(), arb_rotations()).prop_map(
             |(user, cut, rotation, channels)| Control::UserRemove {
                 user,
                 cut,
@@ -139,7 +149,7 @@ fn arb_control() -> impl Strategy<Value = Control> {
             user,
             role: Role::Admin
         }),
-        (arb_pk(), any::<u64>()).prop_map(|(user, cut)| Control::RoleRevoke {
+        (arb_pk(), arb_cut()).prop_map(|(user, cut)| Control::RoleRevoke {
             user,
             role: Role::Admin,
             cut
@@ -265,6 +275,7 @@ fn envelope(channel: ChannelId, kind: Kind, payload: Vec<u8>, genesis: bool) -> 
             logical: 2,
         },
         seq: 1,
+        prev: None,
         deps,
         kind,
         payload,

@@ -220,9 +220,15 @@ struct Heard<'a> {
 struct Window {
     /// How many of the newest ids the next older inventory skips.
     next: usize,
-    /// The other's item count when every window had been sent: no more until it changes.
-    exhausted_at: Option<u64>,
+    /// The other's item count when every window had been sent, and when: no more until it
+    /// changes or [`EXHAUSTED_RETRY_MS`] has passed (an answer lost on the air is offered again).
+    exhausted_at: Option<(u64, u64)>,
 }
+
+/// After every inventory window of a channel was shown to a boat that still holds fewer
+/// events, how long before the windows are shown again: the events it asked for may have been
+/// lost on the air (frames are not acknowledged).
+pub const EXHAUSTED_RETRY_MS: u64 = 30 * 60_000;
 
 /// Channels whose inventory window is remembered.
 pub const MAX_WINDOWS: usize = 256;
@@ -739,14 +745,16 @@ impl<R: Entropy> Bridge<R> {
                 }
                 Some(d) => {
                     let w = self.window(key);
-                    if w.exhausted_at == Some(d.items) {
+                    if w.exhausted_at
+                        .is_some_and(|(n, at)| n == d.items && now_ms < at + EXHAUSTED_RETRY_MS)
+                    {
                         continue; // shown them all: the rest does not cross the air
                     }
                     let skip = w.next.max(len);
                     if skip >= items.len().min(depth) {
                         *w = Window {
                             next: len,
-                            exhausted_at: Some(d.items),
+                            exhausted_at: Some((d.items, now_ms)),
                         };
                         continue;
                     }

@@ -1,7 +1,8 @@
 //! The compact transcoding of a signed event, and the [`Lookup`] it resolves against.
 //!
 //! ```text
-//! form:u8          0 content in clear, 1 content ciphertext, 2 control, 3 whole event
+//! form:u8          0 content in clear, 1 content ciphertext, 2 control, 3 whole event;
+//!                  + 0x10 when the nonce is the derived one (`keyring::content_nonce`)
 //! id:4             prefix of the event id (asks for the whole event if rebuilding fails)
 //! form 3:          varint length, the event's wire bytes; nothing else
 //! author:2         prefix of the author's key
@@ -9,7 +10,9 @@
 //! deps:u8, n × 4   prefixes of the control deps (sorted)
 //! hlc:             zigzag varint (ms − max ms of the deps), varint logical
 //! seq:             varint, the author's sequence number
-//! key:2, nonce:24  prefix of the content key id, the AEAD nonce (forms 0 and 1)
+//! prev:32          the id of the author's previous event (only when seq > 1)
+//! key:2, nonce:24  prefix of the content key id, the AEAD nonce (forms 0 and 1; no nonce
+//!                  when the form says it is derived: the receiver derives it again)
 //! form 0:          compact content (below)
 //! form 1:          varint length, ciphertext
 //! form 2:          varint length, postcard of the control payload
@@ -29,11 +32,10 @@
 use serde::Serialize;
 
 use crate::crypto::{NONCE_LEN, PublicKey, Signature};
-use crate::entropy::Entropy;
 use crate::event::{Content, ENVELOPE_VERSION, Envelope, Kind, SignedEvent};
 use crate::hlc::Hlc;
 use crate::id::{ChannelId, EventId, FileId, FlotillaId};
-use crate::keyring::Keyring;
+use crate::keyring::{Keyring, content_nonce};
 use crate::store::Item;
 
 use super::LoraError;
@@ -55,6 +57,8 @@ pub const EVENT_PREFIX: usize = 4;
 pub const MAX_COMBINATIONS: usize = 16;
 
 const FORM_PLAIN: u8 = 0;
+/// Set on the form byte when the nonce is left out because it is the derived one.
+const NONCE_DERIVED: u8 = 0x10;
 const FORM_CIPHER: u8 = 1;
 const FORM_CONTROL: u8 = 2;
 const FORM_WHOLE: u8 = 3;
@@ -166,8 +170,11 @@ fn encode_compact(event: &SignedEvent, lookup: &impl Lookup) -> Option<Vec<u8>> 
     for dep in &env.deps {
         base = base.max(lookup.event(dep)?.hlc().ms);
     }
+    let derived = sealed.as_ref().is_some_and(|s| {
+        s.nonce == content_nonce(&env.flotilla, &env.channel, &s.key, &env.author, env.seq)
+    });
     let mut w = Writer::default();
-    w.u8(form);
+    w.u8(if derived { form | NONCE_DERIVED } else { form });
     w.raw(&id_prefix(&event.id()));
     w.raw(&env.author.0[..AUTHOR_PREFIX]);
     if form != FORM_CONTROL {
@@ -180,16 +187,23 @@ fn encode_compact(event: &SignedEvent, lookup: &impl Lookup) -> Option<Vec<u8>> 
     w.zigzag(env.hlc.ms as i64 - base as i64);
     w.varint(u64::from(env.hlc.logical));
     w.varint(env.seq);
+    if let Some(prev) = &env.prev {
+        w.raw(&prev.0);
+    }
     match (form, sealed, plain) {
         (FORM_CONTROL, _, _) => w.bytes(&env.payload),
         (_, Some(s), Some(content)) => {
             w.raw(&s.key.0[..KEY_PREFIX]);
-            w.raw(&s.nonce);
+            if !derived {
+                w.raw(&s.nonce);
+            }
             encode_content(&content, &mut w)?;
         }
         (_, Some(s), None) => {
             w.raw(&s.key.0[..KEY_PREFIX]);
-            w.raw(&s.nonce);
+            if !derived {
+                w.raw(&s.nonce);
+            }
             w.bytes(&s.ciphertext);
         }
         _ => return None,
@@ -332,17 +346,6 @@ enum Body {
     Control(Vec<u8>),
 }
 
-/// Entropy that yields a given nonce (to re-encrypt exactly as the author did).
-struct FixedNonce([u8; NONCE_LEN]);
-
-impl Entropy for FixedNonce {
-    fn fill(&mut self, buf: &mut [u8]) {
-        for (b, n) in buf.iter_mut().zip(self.0.iter().cycle()) {
-            *b = *n;
-        }
-    }
-}
-
 #[derive(Serialize)]
 struct RawMirror {
     envelope: Vec<u8>,
@@ -361,7 +364,9 @@ pub fn decode(
     lookup: &impl Lookup,
 ) -> Result<SignedEvent, LoraError> {
     let mut r = Reader::new(bytes);
-    let form = r.u8("form")?;
+    let form_byte = r.u8("form")?;
+    let derived = form_byte & NONCE_DERIVED != 0;
+    let form = form_byte & !NONCE_DERIVED;
     let want: IdPrefix = r.array("id")?;
     if form == FORM_WHOLE {
         let raw = r.bytes(crate::event::MAX_EVENT_SIZE, "event")?;
@@ -371,7 +376,7 @@ pub fn decode(
         }
         return Ok(event);
     }
-    if form > FORM_CONTROL {
+    if form > FORM_CONTROL || (derived && form == FORM_CONTROL) {
         return Err(LoraError::Invalid("form"));
     }
     let author: [u8; AUTHOR_PREFIX] = r.array("author")?;
@@ -390,10 +395,17 @@ pub fn decode(
     let delta = r.zigzag("hlc")?;
     let logical = u32::try_from(r.varint("hlc logical")?).map_err(|_| LoraError::Invalid("hlc"))?;
     let seq = r.varint("seq")?;
-    let (key, nonce) = if form == FORM_CONTROL {
-        (None, [0u8; NONCE_LEN])
+    let prev = if seq > 1 {
+        Some(EventId(r.array("prev")?))
     } else {
-        (Some(r.array::<KEY_PREFIX>("key")?), r.array("nonce")?)
+        None
+    };
+    let (key, nonce): (_, Option<[u8; NONCE_LEN]>) = if form == FORM_CONTROL {
+        (None, None)
+    } else if derived {
+        (Some(r.array::<KEY_PREFIX>("key")?), None)
+    } else {
+        (Some(r.array::<KEY_PREFIX>("key")?), Some(r.array("nonce")?))
     };
     let body = match form {
         FORM_PLAIN => Body::Plain(decode_content(&mut r)?),
@@ -473,13 +485,21 @@ pub fn decode(
             base = base.max(lookup.event(dep).map_or(0, |e| e.hlc().ms));
         }
         let ms = u64::try_from(base as i64 + delta).map_err(|_| LoraError::Invalid("hlc"))?;
+        let (author, channel, key) = (authors[pick[0]], channels[pick[1]], keys[pick[2]]);
+        // Derived nonces depend on the picks; a control event has none.
+        let nonce = match (nonce, key) {
+            (Some(n), _) => n,
+            (None, Some(k)) => content_nonce(flotilla, &channel, &k, &author, seq),
+            (None, None) => [0u8; NONCE_LEN],
+        };
         let parts = Parts {
             flotilla: *flotilla,
-            author: authors[pick[0]],
-            channel: channels[pick[1]],
-            key: keys[pick[2]],
+            author,
+            channel,
+            key,
             hlc: Hlc { ms, logical },
             seq,
+            prev,
             deps: dep_ids,
             nonce,
         };
@@ -500,6 +520,7 @@ struct Parts {
     key: Option<EventId>,
     hlc: Hlc,
     seq: u64,
+    prev: Option<EventId>,
     deps: Vec<EventId>,
     nonce: [u8; NONCE_LEN],
 }
@@ -520,14 +541,7 @@ fn build(
                 .keyring(&p.flotilla)
                 .ok_or(LoraError::Unresolved("keyring"))?;
             let sealed = keyring
-                .seal_content(
-                    &p.flotilla,
-                    &p.channel,
-                    key,
-                    &p.author,
-                    &content,
-                    &mut FixedNonce(p.nonce),
-                )
+                .seal_content_with(&p.flotilla, &p.channel, key, &p.author, &content, p.nonce)
                 .map_err(|_| LoraError::Unresolved("content key"))?;
             let payload = postcard::to_stdvec(&sealed).map_err(|_| LoraError::Invalid("sealed"))?;
             (Kind::SEALED, payload)
@@ -542,6 +556,7 @@ fn build(
         author: p.author,
         hlc: p.hlc,
         seq: p.seq,
+        prev: p.prev,
         deps,
         kind,
         payload,

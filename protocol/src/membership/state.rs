@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::crypto::{PublicKey, Signature};
 use crate::event::{
-    ChannelRotation, Control, Envelope, KeyCommit, NodeInfo, NodeSeal, Role, SignedEvent, UserInfo,
+    ChannelRotation, Control, Cut, Envelope, KeyCommit, NodeInfo, NodeSeal, Role, SignedEvent,
+    UserInfo,
 };
 use crate::hlc::Hlc;
 use crate::id::{ChannelId, EventId, FlotillaId, InviteId};
@@ -94,7 +95,7 @@ pub struct UserState {
     /// last of the user's sequence numbers that still counts), oldest first; an open period
     /// has no cut. Lets the fold judge an admin's act by the role held when it acted, with
     /// the end decided by the sequence number the revoker had seen, not by a timestamp.
-    pub admin_periods: Vec<(Hlc, Option<u64>)>,
+    pub admin_periods: Vec<(Hlc, Option<Cut>)>,
     /// When it was removed, if it was.
     pub removed: Option<Hlc>,
 }
@@ -163,8 +164,12 @@ pub struct AuthState {
     pub flotilla: Option<FlotillaId>,
     /// The founder's first admin (the only creator of the default channels).
     pub founder_admin: Option<PublicKey>,
-    /// Removed keys (users and nodes): the last sequence number of theirs that counts.
-    pub cuts: BTreeMap<PublicKey, u64>,
+    /// Removed keys (users and nodes): the last event of theirs that counts.
+    pub cuts: BTreeMap<PublicKey, Cut>,
+    /// For each cut head (removals and demotions): the events on the hash chain that ends
+    /// there, as far down as this node holds it, with their sequence numbers. Not part of
+    /// the resolution: [`super::Ledger`] fills it from the events it has seen.
+    pub chains: BTreeMap<EventId, BTreeMap<EventId, u64>>,
     /// Removed keys: who removed them (a removal of one of these is a mutual removal).
     pub removers: BTreeMap<PublicKey, BTreeSet<PublicKey>>,
     /// Channel ids claimed concurrently by different authors: nobody owns them.
@@ -219,20 +224,53 @@ impl AuthState {
     /// The act must be later than a grant and within the revocation's cut, if any: a
     /// demoted admin's later acts do not count, whatever timestamps they carry. A removed
     /// admin keeps its history, so what it did before its cut stands.
-    pub fn admin_for(&self, key: &PublicKey, at: Hlc, seq: u64) -> bool {
-        if self.cut_of(key).is_some_and(|c| seq > c) {
+    /// Within a cut means on the hash chain that ends at the cut's head (`id` is the act's).
+    pub fn admin_for(&self, key: &PublicKey, at: Hlc, seq: u64, id: &EventId) -> bool {
+        if self.cut_of(key).is_some_and(|c| !self.counts(&c, id, seq)) {
             return false;
         }
         self.users.get(key).is_some_and(|u| {
             u.admin_periods
                 .iter()
-                .any(|(from, cut)| *from <= at && cut.is_none_or(|c| seq <= c))
+                .any(|(from, cut)| *from <= at && cut.is_none_or(|c| self.counts(&c, id, seq)))
         })
     }
 
     /// The cut of a removed key (user or node; a user also by its home node's removal).
-    pub fn cut_of(&self, key: &PublicKey) -> Option<u64> {
+    pub fn cut_of(&self, key: &PublicKey) -> Option<Cut> {
         self.cuts.get(key).copied()
+    }
+
+    /// Does the author's event `id` numbered `seq` count under `cut`? Only if it is on the
+    /// hash chain that ends at the cut's head: the head itself, or the `prev` of an event
+    /// that counts (as far as this node holds the chain; see [`Self::chains`]). A reused or
+    /// skipped number (a fork of the author's numbering) never does.
+    pub fn counts(&self, cut: &Cut, id: &EventId, seq: u64) -> bool {
+        let Some(head) = cut.head.filter(|_| seq <= cut.seq) else {
+            return false;
+        };
+        match self.chains.get(&head) {
+            Some(chain) => chain.get(id) == Some(&seq),
+            None => head == *id && seq == cut.seq,
+        }
+    }
+
+    /// Every cut head (removals and demotions) with its author and number.
+    pub fn cut_heads(&self) -> BTreeMap<EventId, (PublicKey, u64)> {
+        let mut heads = BTreeMap::new();
+        for (key, cut) in &self.cuts {
+            if let Some(h) = cut.head {
+                heads.insert(h, (*key, cut.seq));
+            }
+        }
+        for (key, u) in &self.users {
+            for cut in u.admin_periods.iter().filter_map(|p| p.1) {
+                if let Some(h) = cut.head {
+                    heads.insert(h, (*key, cut.seq));
+                }
+            }
+        }
+        heads
     }
 
     /// Is `control` by `author` a removal of one of the author's removers (a mutual removal,
@@ -698,7 +736,7 @@ impl AuthState {
         &mut self,
         r: &Removal<'_>,
         node: &PublicKey,
-        cuts: &[(PublicKey, u64)],
+        cuts: &[(PublicKey, Cut)],
     ) -> Result<(), AuthError> {
         let author = r.author;
         self.require_admin(&author)?;
@@ -723,15 +761,19 @@ impl AuthState {
             n.removed = Some(r.at);
         }
         for k in users.iter().chain([node]) {
-            let cut = cuts.iter().find(|(c, _)| c == k).map_or(0, |(_, s)| *s);
+            let cut = cuts
+                .iter()
+                .find(|(c, _)| c == k)
+                .map_or(Cut::NONE, |(_, s)| *s);
             self.cut(*k, cut, author);
         }
         self.rotate_epoch(r.id, r.rotation)?;
         self.rotate_channels(r, &users)
     }
 
-    /// Records a removal's cut (the lowest wins when several removals name the key).
-    fn cut(&mut self, key: PublicKey, cut: u64, by: PublicKey) {
+    /// Records a removal's cut (the lowest wins when several removals name the key; at the
+    /// same number, the lowest head id).
+    fn cut(&mut self, key: PublicKey, cut: Cut, by: PublicKey) {
         let c = self.cuts.entry(key).or_insert(cut);
         *c = (*c).min(cut);
         self.removers.entry(key).or_default().insert(by);
@@ -834,7 +876,7 @@ impl AuthState {
         &mut self,
         r: &Removal<'_>,
         user: &PublicKey,
-        cut: u64,
+        cut: Cut,
     ) -> Result<(), AuthError> {
         let author = r.author;
         let target = self
@@ -892,7 +934,7 @@ impl AuthState {
         author: PublicKey,
         user: &PublicKey,
         role: Role,
-        cut: u64,
+        cut: Cut,
     ) -> Result<(), AuthError> {
         self.require_admin_over(&author, user)?;
         if role == Role::Admin && self.is_admin(user) && self.admin_count() == 1 {

@@ -204,7 +204,7 @@ fn non_admin_cannot_grant_roles_or_remove_members() {
     let revoke = Control::RoleRevoke {
         user: alice,
         role: Role::Admin,
-        cut: 0,
+        cut: crate::event::Cut::NONE,
     };
     assert_eq!(
         fleet.build(|c| c.control(&bob, &revoke)),
@@ -230,7 +230,7 @@ fn removed_member_is_rejected_after_removal_even_when_relayed_late() {
     // Bob's node keeps writing without hearing of the removal: a stale view of the ledger.
     let mut stale = fleet.replica();
     // Bob's node stored what bob wrote: it numbers his next event after it.
-    stale.observe_seq(bob.public(), before.envelope().seq);
+    stale.observe(&before);
     let alice = fleet.alice.clone();
     let removal = fleet.apply(|c| c.remove_user(&alice, bob.public()));
     fleet.now += 5_000;

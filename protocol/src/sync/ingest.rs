@@ -179,13 +179,19 @@ impl<S: Store, R: Entropy> State<S, R> {
         for (event, local) in accepted {
             let env = event.envelope();
             if let Some(f) = self.flotillas.get_mut(&flotilla) {
-                f.ledger.observe_seq(env.author, env.seq);
+                // A link that extends a cut author's chain can make more of its stored
+                // events count, or show that others never will.
+                removal |= f.ledger.observe(&event);
             }
             let is_control = event.control().is_some();
             control |= is_control;
             removal |= matches!(
                 event.control(),
-                Some(Control::NodeRemove { .. } | Control::UserRemove { .. })
+                Some(
+                    Control::NodeRemove { .. }
+                        | Control::UserRemove { .. }
+                        | Control::RoleRevoke { .. }
+                )
             );
             if let Some(f) = self.flotillas.get_mut(&flotilla) {
                 f.clock.observe(env.hlc, now_ms);
@@ -230,6 +236,9 @@ impl<S: Store, R: Entropy> State<S, R> {
     /// Withdraws stored events of removed authors that their removal voids (content beyond
     /// the removal's cut, control events concurrent with it).
     fn revoke_after_removal(&mut self, flotilla: FlotillaId) {
+        if let Err(e) = self.load_links(flotilla) {
+            return self.deliver(Event::StoreFailed(e));
+        }
         let revoked = match self.find_revoked(flotilla) {
             Ok(r) => r,
             Err(e) => return self.deliver(Event::StoreFailed(e)),
@@ -244,12 +253,30 @@ impl<S: Store, R: Entropy> State<S, R> {
         }
     }
 
+    /// Gives the ledger the chain links of the stored events of every author a cut newly
+    /// names (stored before the ledger was rebuilt or before the cut was known): one range
+    /// read of the store's author index per such author, and one read per event of it.
+    fn load_links(&mut self, flotilla: FlotillaId) -> Result<(), crate::store::StoreError> {
+        let Some(f) = self.flotillas.get_mut(&flotilla) else {
+            return Ok(());
+        };
+        for author in f.ledger.needs_links() {
+            for (id, _) in self.store.authored_after(&flotilla, &author, 0)? {
+                if let Some(event) = self.store.get(&id)? {
+                    f.ledger.add_link(id, crate::membership::Link::of(&event));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Stored events of `flotilla` that their authors' removals withdraw and that are not
     /// revoked yet (`Ledger::is_withdrawn`, by the causal rule of §5.3, never by an
-    /// author-chosen timestamp): for each removed key, the content it numbered after its
-    /// cut, one range read of the store's author index; and the removed keys' control
-    /// events that the resolution voids, from the ledger in memory. Never a walk of the
-    /// flotilla.
+    /// author-chosen timestamp or number): for each removed key, the content that is not on
+    /// the hash chain ending at its cut, at numbers the chain already reaches (after the
+    /// cut, or forks), one range read of the store's author index; and the removed keys'
+    /// control events that the resolution voids, from the ledger in memory. Never a walk of
+    /// the flotilla.
     fn find_revoked(
         &self,
         flotilla: FlotillaId,
@@ -260,12 +287,24 @@ impl<S: Store, R: Entropy> State<S, R> {
         let ledger = &f.ledger;
         let mut out = Vec::new();
         for (author, cut) in &ledger.state().cuts {
-            for (id, channel) in self.store.authored_after(&flotilla, author, *cut)? {
+            let floor = ledger.chain_floor(cut);
+            for (id, channel) in self.store.authored_after(&flotilla, author, floor - 1)? {
                 // Control events are judged by the resolution (below), not by number.
                 if channel.is_control() || f.revoked.contains(&id) {
                     continue;
                 }
-                out.push((id, channel));
+                let on_chain = cut.head.and_then(|h| ledger.state().chains.get(&h));
+                let withdrawn = match on_chain.filter(|c| c.contains_key(&id)) {
+                    // On the chain: withdrawn only if held with another number.
+                    Some(_) => self
+                        .store
+                        .get(&id)?
+                        .is_some_and(|e| ledger.is_withdrawn(&e)),
+                    None => true,
+                };
+                if withdrawn {
+                    out.push((id, channel));
+                }
             }
         }
         for id in ledger.void_ids() {
@@ -312,10 +351,11 @@ impl<S: Store, R: Entropy> State<S, R> {
                 rebuilt.clock.observe(event.hlc(), event.hlc().ms);
             }
         }
-        for (author, seq) in self.store.author_seqs(&flotilla)? {
-            rebuilt.ledger.observe_seq(author, seq);
+        for (author, seq, id) in self.store.author_seqs(&flotilla)? {
+            rebuilt.ledger.observe_head(author, seq, id);
         }
         self.flotillas.insert(flotilla, rebuilt);
+        self.load_links(flotilla)?;
         self.store_written(&flotilla);
         let revoked = self.find_revoked(flotilla)?;
         if let Some(f) = self.flotillas.get_mut(&flotilla) {

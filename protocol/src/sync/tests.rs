@@ -328,6 +328,7 @@ fn a_non_members_event_is_rejected_and_not_stored() {
         author: other.me(),
         hlc: crate::hlc::Hlc::at(NOW + 1_000),
         seq: 1,
+        prev: None,
         deps: ledger.heads(),
         kind: crate::event::Kind::SEALED,
         payload: postcard::to_stdvec(&sealed).expect("encodes"),
@@ -522,7 +523,7 @@ fn a_failed_store_write_leaves_the_ledger_as_the_store_is_and_the_event_comes_ag
 #[test]
 fn resume_rebuilds_a_flotilla_from_the_store() {
     let (mut a, f) = founded();
-    user_add(&mut a, f, 7);
+    let last = user_add(&mut a, f, 7);
     let genesis = a.ledger(&f).expect("follows").genesis();
     let key = SecretKey::generate(&mut SeededEntropy::new(1));
     let mut b = State::new(
@@ -544,8 +545,11 @@ fn resume_rebuilds_a_flotilla_from_the_store() {
     assert_eq!(b.event_ids(&f), a.event_ids(&f));
     // The same node key writes again: the rebuilt ledger and clock accept its next event.
     let before = b.event_ids(&f).expect("store works").len();
-    user_add(&mut b, f, 8);
+    let next = user_add(&mut b, f, 8);
     assert_eq!(b.event_ids(&f).expect("store works").len(), before + 1);
+    // It chains after the node's last stored event (its number and id, from the store).
+    assert_eq!(next.envelope().seq, last.envelope().seq + 1);
+    assert_eq!(next.envelope().prev, Some(last.id()));
     b.resume(genesis, f).expect("twice is a no-op");
 }
 
