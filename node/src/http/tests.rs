@@ -8,4 +8,5 @@ mod chat;
 mod harness;
 mod live;
 mod members;
+mod openapi;
 mod search;

@@ -202,8 +202,20 @@ async fn post_message(
     flotilla: FlotillaId,
     post: EventId,
 ) -> Option<Value> {
-    let view = state.node.post_view(flotilla, post, user).await.ok()?;
-    let renderer = Renderer::load(state, flotilla, user).await.ok()?;
+    let view = match state.node.post_view(flotilla, post, user).await {
+        Ok(view) => view,
+        Err(e) => {
+            tracing::debug!(%e, post = %post.fmt_short(), user, "post not pushed");
+            return None;
+        }
+    };
+    let renderer = match Renderer::load(state, flotilla, user).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(?e, post = %post.fmt_short(), user, "post not pushed: no renderer");
+            return None;
+        }
+    };
     Some(json!({
         "type": "post", "flotilla": flotilla.to_string(), "post": Post::new(view, &renderer),
     }))
