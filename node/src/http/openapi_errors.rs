@@ -7,6 +7,8 @@
 //!   ([`super::json::ApiJson`]: malformed JSON, a missing or mistyped field).
 //! - `401 unauthorized`: every operation but the [`PUBLIC`] ones (the [`super::auth::Caller`]
 //!   extractor: no session, an unknown or revoked token).
+//! - `404 not_found`: an operation with path parameters: each names a flotilla, channel,
+//!   post, file, user, node or token, and one that is not on this boat is a 404.
 //! - `413 too_large`, `415 unsupported_media_type`: an operation with a JSON body (over
 //!   [`super::json::MAX_JSON_BODY`]; not `application/json`). A file upload's body is not
 //!   JSON and documents its own 413.
@@ -15,7 +17,7 @@
 //! `405 method_not_allowed` is no operation's: it answers a method the description does not
 //! list for a path (the router's fallback).
 
-use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr, Response};
 
 /// Operations anyone may call: `(method, path)` as the description spells them. Every other
@@ -40,7 +42,12 @@ pub fn document(spec: &mut OpenApi) {
                 .request_body
                 .as_ref()
                 .is_some_and(|b| b.content.contains_key(JSON));
-            let params = path_params || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let in_path = path_params
+                || op.parameters.as_ref().is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| matches!(p.parameter_in, ParameterIn::Path))
+                });
+            let params = in_path || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
             if params || json_body {
                 add(
                     op,
@@ -54,6 +61,14 @@ pub fn document(spec: &mut OpenApi) {
                     op,
                     "401",
                     "`unauthorized`: no session cookie or bearer token, or one that ended",
+                );
+            }
+            if in_path {
+                add(
+                    op,
+                    "404",
+                    "`not_found`: no such flotilla, channel, post, file, user, node or token \
+                     on this boat",
                 );
             }
             if json_body {
