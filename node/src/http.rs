@@ -9,7 +9,9 @@
 //!   [`dto`] shapes it, [`render`] renders markdown for the reader.
 //! - [`members`]: roles and removal (users, boats, node admins).
 //! - [`ws`]: the live WebSocket.
-//! - [`error`], [`json`]: the error shape and the JSON extractor every handler uses.
+//! - [`error`], [`json`]: the error shape and the JSON extractor every handler uses;
+//!   [`openapi_errors`]: the error answers those extractors give, added to every operation's
+//!   OpenAPI description where they apply.
 
 pub mod accounts;
 pub mod api;
@@ -22,6 +24,7 @@ pub mod files;
 pub mod flotillas;
 pub mod json;
 pub mod members;
+pub mod openapi_errors;
 mod page;
 pub mod posts;
 pub mod ratelimit;
@@ -87,8 +90,16 @@ pub struct NodeInfo {
 )]
 struct ApiDoc;
 
-/// The API routes and their OpenAPI description.
+/// The API routes and their OpenAPI description (with the shared error answers of
+/// [`openapi_errors`]).
 fn api() -> OpenApiRouter<AppState> {
+    let mut api = routes();
+    openapi_errors::document(api.get_openapi_mut());
+    api
+}
+
+/// The API routes, each with its own `#[utoipa::path]` description.
+fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(api::get_status))
         .routes(routes!(accounts::get_setup, accounts::post_setup))
@@ -145,6 +156,10 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(search::put_saved, search::delete_saved))
 }
 
+async fn method_not_allowed() -> error::ApiError {
+    error::ApiError::method_not_allowed()
+}
+
 /// The OpenAPI description of the API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     api().into_openapi()
@@ -166,6 +181,10 @@ pub fn router(state: AppState) -> Router {
         .route("/status", get(page::status_page))
         .route("/", get(assets::index))
         .route("/{*path}", get(assets::file))
+        // A known path with a method it does not take: 405 `{"error","message"}` (axum's own
+        // answer has an empty body); axum still adds `Allow`. After every route: it applies
+        // to the routes registered before it.
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(json::MAX_JSON_BODY))
         .layer(CompressionLayer::new())
         .with_state(state)

@@ -249,6 +249,27 @@ mod tests {
         assert_eq!(again.store().event_count(), 0);
     }
 
+    /// A full command queue is served in groups of `MAX_GROUP`: every command taken off the
+    /// queue is answered (one per group was dropped, its caller told `ActorGone`, which lost
+    /// WebSocket pushes under load).
+    #[tokio::test]
+    async fn a_full_command_queue_loses_no_command() {
+        let tmp = tempfile::tempdir().unwrap();
+        let node = Node::start(Config::for_tests(tmp.path())).await.unwrap();
+        let handle = node.handle().clone();
+        let asks = (0..crate::handle::CMD_CAP * 8).map(|_| {
+            let h = handle.clone();
+            tokio::spawn(async move { h.users().await })
+        });
+        let answers = futures::future::join_all(asks).await;
+        let failed = answers
+            .into_iter()
+            .filter(|a| !matches!(a, Ok(Ok(_))))
+            .count();
+        assert_eq!(failed, 0, "commands unanswered");
+        node.shutdown().await.unwrap();
+    }
+
     #[tokio::test]
     async fn a_sealed_key_needs_its_passphrase_file() {
         use std::os::unix::fs::PermissionsExt;

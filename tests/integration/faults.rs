@@ -123,7 +123,11 @@ impl Node {
             .args(["--listen", "/ip4/127.0.0.1/tcp/0"])
             .args(flags)
             .envs(envs.iter().map(|(k, v)| (k, v)))
-            .env("RUST_LOG", "error")
+            // `FLOTILLA_TEST_LOG=flotilla_node::http=debug` to see more of the nodes.
+            .env(
+                "RUST_LOG",
+                std::env::var("FLOTILLA_TEST_LOG").unwrap_or_else(|_| "error".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()?;

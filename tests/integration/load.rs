@@ -264,7 +264,6 @@ fn b_sockets_open(seens: &[Arc<Mutex<Seen>>]) -> usize {
 }
 
 #[test]
-#[ignore = "known failure: 1 of ~1,700 WebSocket deliveries missing (docs/performance.md, Load); un-ignore once fixed"]
 fn smoke() -> anyhow::Result<()> {
     run(5, 2, 3)
 }

@@ -45,17 +45,18 @@ impl Actor {
     /// [`MAX_GROUP`]), grouping the posts among them.
     pub(super) fn on_commands(&mut self, first: Command) {
         let mut cmd = first;
-        for _ in 1..MAX_GROUP {
+        let mut served = 0;
+        loop {
             self.on_grouped(cmd);
-            if self.stop_reply.is_some() {
+            served += 1;
+            // Only take a command off the queue that this group will serve: one taken and
+            // not served would be dropped, its caller told the actor is gone.
+            if self.stop_reply.is_some() || served >= MAX_GROUP {
                 break;
             }
             match self.cmd_rx.try_recv() {
                 Ok(next) => cmd = next,
-                Err(_) => {
-                    self.end_group();
-                    return;
-                }
+                Err(_) => break,
             }
         }
         self.end_group();

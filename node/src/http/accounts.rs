@@ -356,7 +356,8 @@ pub async fn get_me(State(state): State<AppState>, caller: Caller) -> Result<Jso
 }
 
 #[utoipa::path(put, path = "/api/v1/me/password", tag = "accounts", request_body = ChangePassword,
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "too many wrong current passwords", body = ErrorBody)))]
 /// Changes the caller's password; their other sessions end.
 pub async fn put_my_password(
     State(state): State<AppState>,
@@ -427,7 +428,8 @@ pub async fn post_user(
 
 #[utoipa::path(put, path = "/api/v1/users/{username}/password", tag = "accounts",
     request_body = ResetPassword, params(("username" = String, Path)),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "a password that breaks the rules", body = ErrorBody)))]
 /// A node admin sets someone's password; their sessions end.
 pub async fn put_user_password(
     State(state): State<AppState>,

@@ -40,7 +40,9 @@ const INLINE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/w
     params(("f" = String, Path), UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = File), (status = 413, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 507, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 422, description = "a file name that breaks the rules", body = ErrorBody),
+        (status = 507, body = ErrorBody)))]
 /// Uploads a file for a post in `channel`; over the flotilla's limit is a 413, a full disk
 /// a 507.
 pub async fn post_file(

@@ -164,7 +164,8 @@ pub async fn post_join(
 
 #[utoipa::path(post, path = "/api/v1/flotillas/{f}/invites", tag = "flotillas",
     request_body = NewInvite, params(("f" = String, Path)),
-    responses((status = 201, body = Invite), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = Invite), (status = 403, body = ErrorBody),
+        (status = 422, description = "`uses` or `expires_in_s` out of range", body = ErrorBody)))]
 /// A flotilla admin makes an invite.
 pub async fn post_invite(
     State(state): State<AppState>,

@@ -9,4 +9,5 @@ mod harness;
 mod lifecycle;
 mod live;
 mod members;
+mod openapi;
 mod search;

@@ -74,6 +74,12 @@ fn check_origin(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
+/// Each connection's renderers, per flotilla: loaded once (two actor round trips), dropped
+/// when members or channels may have changed (a control event, a channel change, a join),
+/// so a post costs its view and its unread counts, not four round trips per socket (under
+/// load the sockets fell behind the event queue and were told to resync).
+type Renderers = std::collections::HashMap<FlotillaId, Renderer>;
+
 /// Serves one live connection until the client leaves, or its session ends (logout, a
 /// password reset, `user deactivate` or `user delete`: checked at each event and ping).
 async fn serve(
@@ -84,6 +90,7 @@ async fn serve(
 ) {
     let ended = |state: &AppState| session.is_some_and(|h| !state.auth.sessions.is_open(&h));
     let mut events = state.node.subscribe();
+    let mut renderers = Renderers::new();
     let mut ping = tokio::time::interval(PING_EVERY);
     if send(&mut socket, json!({"type": "hello", "username": username}))
         .await
@@ -107,7 +114,12 @@ async fn serve(
                     return;
                 }
                 let messages = match event {
-                    Ok(event) => messages_for(&state, &username, event).await,
+                    Ok(event) => {
+                        if stales_renderers(&event) {
+                            renderers.clear();
+                        }
+                        messages_for(&state, &username, event, &mut renderers).await
+                    }
                     Err(RecvError::Lagged(_)) => vec![json!({"type": "resync"})],
                     Err(RecvError::Closed) => return,
                 };
@@ -137,8 +149,23 @@ async fn send(socket: &mut WebSocket, message: Value) -> Result<(), axum::Error>
     socket.send(Message::Text(message.to_string().into())).await
 }
 
+/// May `event` change what a [`Renderer`] knows (usernames, channel names)?
+fn stales_renderers(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::ChannelChanged { .. }
+            | Event::Joined(_)
+            | Event::Sync(flotilla_protocol::sync::Event::Accepted { control: true, .. })
+    )
+}
+
 /// What `user` hears of `event` (nothing if they may not see it).
-async fn messages_for(state: &AppState, user: &str, event: Event) -> Vec<Value> {
+async fn messages_for(
+    state: &AppState,
+    user: &str,
+    event: Event,
+    renderers: &mut Renderers,
+) -> Vec<Value> {
     match event {
         Event::PostChanged {
             flotilla,
@@ -146,7 +173,7 @@ async fn messages_for(state: &AppState, user: &str, event: Event) -> Vec<Value> 
             post,
             ..
         } => {
-            let mut out: Vec<Value> = post_message(state, user, flotilla, post)
+            let mut out: Vec<Value> = post_message(state, user, flotilla, post, renderers)
                 .await
                 .into_iter()
                 .collect();
@@ -216,11 +243,29 @@ async fn post_message(
     user: &str,
     flotilla: FlotillaId,
     post: EventId,
+    renderers: &mut Renderers,
 ) -> Option<Value> {
-    let view = state.node.post_view(flotilla, post, user).await.ok()?;
-    let renderer = Renderer::load(state, flotilla, user).await.ok()?;
+    let view = match state.node.post_view(flotilla, post, user).await {
+        Ok(view) => view,
+        Err(e) => {
+            tracing::debug!(%e, post = %post.fmt_short(), user, "post not pushed");
+            return None;
+        }
+    };
+    if !renderers.contains_key(&flotilla) {
+        match Renderer::load(state, flotilla, user).await {
+            Ok(r) => {
+                renderers.insert(flotilla, r);
+            }
+            Err(e) => {
+                tracing::warn!(?e, post = %post.fmt_short(), user, "post not pushed: no renderer");
+                return None;
+            }
+        }
+    }
+    let renderer = renderers.get(&flotilla)?;
     Some(json!({
-        "type": "post", "flotilla": flotilla.to_string(), "post": Post::new(view, &renderer),
+        "type": "post", "flotilla": flotilla.to_string(), "post": Post::new(view, renderer),
     }))
 }
 

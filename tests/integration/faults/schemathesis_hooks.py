@@ -5,6 +5,12 @@ SCHEMATHESIS_HOOKS with this folder on PYTHONPATH).
 - Path parameters: half the generated cases use the real flotilla and channel ids of the node
   under test (env FLOTILLA_ST_FLOTILLA, FLOTILLA_ST_CHANNEL), so operations get past the
   lookup and their bodies and queries are exercised, not only the 404.
+- `before_call`: the run keeps its own identity. Schemathesis reuses ids it read in answers
+  (`GET /api/v1/tokens`, `/users`, `/members`), so it would revoke the very token it calls
+  with, demote or remove its own user, or remove its own node, and every later call would be
+  a 401 or 403 that tests nothing. A write whose path names one of those (env
+  FLOTILLA_ST_KEEP: comma-separated token ids, username, user key, node id) names an
+  unknown one instead.
 """
 
 import json
@@ -12,6 +18,9 @@ import os
 
 import schemathesis
 from hypothesis import strategies as st
+
+KEEP = {v.lower() for v in os.environ.get("FLOTILLA_ST_KEEP", "").split(",") if v}
+UNKNOWN = "0000000000000000"
 
 REAL = {
     "f": os.environ.get("FLOTILLA_ST_FLOTILLA"),
@@ -51,3 +60,12 @@ def flatmap_path_parameters(ctx, params):
     if real == params:
         return st.just(params)
     return st.sampled_from([params, real])
+
+
+@schemathesis.hook
+def before_call(ctx, case, kwargs):
+    if case.method.upper() in ("GET", "HEAD") or not case.path_parameters:
+        return
+    for key, value in list(case.path_parameters.items()):
+        if isinstance(value, str) and value.lower() in KEEP:
+            case.path_parameters[key] = UNKNOWN
