@@ -58,7 +58,10 @@ hangs=$(awk -F: '/^saved_hangs/ {gsub(/ /, "", $2); print $2}' "$stats")
 # cargo-afl's afl-cmin picks up a system afl-showmap of another version when there is one.)
 mkdir -p "corpus/$target"
 for f in "$out/default/queue"/id*; do
-    [ -e "$f" ] && cp "$f" "corpus/$target/q-$(sha1sum "$f" | cut -c1-16)"
+    [ -e "$f" ] || continue
+    # AFL links the starting inputs into its queue: those are already in the corpus.
+    kept="corpus/$target/q-$(sha1sum "$f" | cut -c1-16)"
+    [ -e "$kept" ] || cp "$f" "$kept"
 done
 size=$(ls "corpus/$target" | wc -l)
 

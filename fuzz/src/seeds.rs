@@ -42,7 +42,7 @@ pub(crate) fn write(dir: &Path) -> std::io::Result<()> {
     let code = InviteCode {
         genesis: EventId([3; 32]),
         invite: InviteId([4; 16]),
-        secret: [5; 16],
+        secret: flotilla_protocol::crypto::SecretKey::from_bytes(&[5; 32]),
     };
     let framed = |kind: u8, body: Vec<u8>| {
         let mut out = vec![kind];
