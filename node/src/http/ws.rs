@@ -252,10 +252,10 @@ async fn post_message(
             return None;
         }
     };
-    if !renderers.contains_key(&flotilla) {
+    if let std::collections::hash_map::Entry::Vacant(slot) = renderers.entry(flotilla) {
         match Renderer::load(state, flotilla, user).await {
             Ok(r) => {
-                renderers.insert(flotilla, r);
+                slot.insert(r);
             }
             Err(e) => {
                 tracing::warn!(?e, post = %post.fmt_short(), user, "post not pushed: no renderer");
