@@ -16,6 +16,7 @@ use flotilla_protocol as proto;
 use libp2p::{Multiaddr, PeerId};
 use proto::author::InviteCode;
 use proto::id::{ChannelId, EventId, FlotillaId, InviteId};
+#[cfg(any(test, feature = "test-utils"))]
 use proto::wire::PeerMsg;
 use proto::{PublicKey, sync};
 use tokio::sync::{broadcast, mpsc, oneshot};

@@ -8,7 +8,9 @@
 //!
 //! The full run (figures in docs/performance.md) is `#[ignore]`:
 //!
-//! `cargo test -p flotilla-tests --release --test integration load::full -- --ignored --nocapture`
+//! `cargo build --release -p flotilla-node --bin flotilla` then
+//! `FLOTILLA_BIN=target/release/flotilla cargo test -p flotilla-tests --all-features --test integration load::full -- --ignored --nocapture`
+//! (without `FLOTILLA_BIN` the nodes are the debug build).
 //!
 //! `load::smoke` runs a few seconds of it with 5 + 2 clients in the test command.
 
@@ -269,7 +271,7 @@ fn smoke() -> anyhow::Result<()> {
 }
 
 #[test]
-#[ignore = "prints the load figures of docs/performance.md; run with --ignored --nocapture"]
+#[ignore = "known failure: B's 50 sockets fall behind (a render per socket per post); figures in docs/performance.md"]
 fn full() -> anyhow::Result<()> {
     run(50, 20, 20)
 }
