@@ -39,6 +39,8 @@ pub const MAX_POST_CHARS: usize = 16_383;
 pub const MAX_DEPS: usize = 32;
 /// The longest name (flotilla, channel, node, username, emoji, file name), in characters.
 pub const MAX_NAME_CHARS: usize = 64;
+/// The longest position in a user's profile, in characters (Mattermost's limit).
+pub const MAX_POSITION_CHARS: usize = 128;
 /// The longest channel header or purpose, in characters (Mattermost: 1024 / 250).
 pub const MAX_HEADER_CHARS: usize = 1024;
 /// The most sealed boxes or members listed in one control event.
@@ -577,10 +579,20 @@ pub enum Control {
         /// Commitment to the new channel key (private channels).
         commit: Option<KeyCommit>,
     },
-    /// A user's profile (author: the user).
+    /// A user's profile (author: the user, and only the user: it names no subject, so
+    /// nobody else can sign one for it). The whole profile every time: the last one in the
+    /// control order wins. An empty string is "not set".
     Profile {
-        /// Shown instead of the username when set.
+        /// Nickname (Mattermost's "nickname"), at most [`MAX_NAME_CHARS`] characters.
         display_name: String,
+        /// Full name, at most [`MAX_NAME_CHARS`] characters.
+        full_name: String,
+        /// Position on board ("skipper", "cook"), at most [`MAX_POSITION_CHARS`] characters.
+        position: String,
+        /// The profile picture: a small square image posted as a file (its
+        /// [`Content::FileManifest`] in a default channel, its chunks through the file
+        /// service), so it never rides in the control DAG nor over LoRa.
+        picture: Option<FileId>,
     },
     /// Switches a channel between public and private (author: its creator or a flotilla
     /// admin; never a default channel). To private: the members (its explicit members and
@@ -675,8 +687,15 @@ impl Control {
             Control::ChannelMemberRemove { rotation, .. } => {
                 check_count("rotation", rotation, MAX_RECIPIENTS)?
             }
-            Control::Profile { display_name } => {
-                check_len("display name", display_name, MAX_NAME_CHARS)?
+            Control::Profile {
+                display_name,
+                full_name,
+                position,
+                ..
+            } => {
+                check_len("nickname", display_name, MAX_NAME_CHARS)?;
+                check_len("full name", full_name, MAX_NAME_CHARS)?;
+                check_len("position", position, MAX_POSITION_CHARS)?;
             }
             Control::FlotillaRename { name } => check_name("flotilla name", name)?,
             Control::RoleRevoke { cut, .. } => cut.check()?,

@@ -36,7 +36,7 @@ use std::sync::Arc;
 
 use resolve::Node;
 pub use state::{
-    AuthError, AuthState, ChannelAuth, InviteState, NodeState, PrivateHistory, UserState,
+    AuthError, AuthState, ChannelAuth, InviteState, NodeState, PrivateHistory, Profile, UserState,
 };
 
 use crate::crypto::PublicKey;

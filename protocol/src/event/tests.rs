@@ -203,7 +203,20 @@ fn arb_control() -> impl Strategy<Value = Control> {
                 commit: None,
             }
         }),
-        "[a-z ]{0,30}".prop_map(|display_name| Control::Profile { display_name }),
+        (
+            "[a-z ]{0,30}",
+            "[a-z ]{0,30}",
+            "[a-z ]{0,30}",
+            proptest::option::of(any::<[u8; 32]>())
+        )
+            .prop_map(|(display_name, full_name, position, picture)| {
+                Control::Profile {
+                    display_name,
+                    full_name,
+                    position,
+                    picture: picture.map(FileId),
+                }
+            }),
     ]
 }
 
@@ -378,4 +391,68 @@ fn limits_are_enforced_with_typed_errors() {
     assert!(matches!(wrong_author, Err(InvalidEvent::BadField(_))));
     let content_in_control = envelope(ChannelId::CONTROL, Kind::SEALED, vec![], false);
     assert!(SignedEvent::sign(content_in_control, &key()).is_err());
+}
+
+fn profile(full_name: &str, position: &str) -> Control {
+    Control::Profile {
+        display_name: "Marie".into(),
+        full_name: full_name.into(),
+        position: position.into(),
+        picture: Some(FileId([9; 32])),
+    }
+}
+
+fn profile_envelope(control: &Control) -> Envelope {
+    let payload = postcard::to_stdvec(control).expect("encode");
+    envelope(ChannelId::CONTROL, Kind::CONTROL, payload, false)
+}
+
+#[test]
+fn profile_fields_are_bounded() {
+    let ok = profile(&"é".repeat(MAX_NAME_CHARS), &"p".repeat(MAX_POSITION_CHARS));
+    let ev = SignedEvent::sign(profile_envelope(&ok), &key()).expect("at the limits");
+    assert_eq!(
+        SignedEvent::decode(ev.bytes()).expect("decodes").control(),
+        Some(ok)
+    );
+    let long_name = profile(&"x".repeat(MAX_NAME_CHARS + 1), "");
+    assert_eq!(
+        SignedEvent::sign(profile_envelope(&long_name), &key()),
+        Err(InvalidEvent::FieldTooLong {
+            field: "full name",
+            len: MAX_NAME_CHARS + 1,
+            max: MAX_NAME_CHARS
+        })
+    );
+    let long_position = profile("", &"x".repeat(MAX_POSITION_CHARS + 1));
+    assert!(matches!(
+        SignedEvent::sign(profile_envelope(&long_position), &key()),
+        Err(InvalidEvent::FieldTooLong {
+            field: "position",
+            ..
+        })
+    ));
+}
+
+/// Another member cannot put a profile under someone else's name: a profile names no
+/// subject, so it would need the victim as author, and only the victim's key signs that.
+#[test]
+fn a_forged_profile_is_refused() {
+    let mallory = SecretKey::from_bytes(&[7; 32]);
+    let victim_env = profile_envelope(&profile("Faux Nom", "pirate"));
+    assert_eq!(
+        SignedEvent::sign(victim_env.clone(), &mallory),
+        Err(InvalidEvent::BadField("author (not the signing key)"))
+    );
+    let env_bytes = postcard::to_stdvec(&victim_env).expect("encode");
+    let signature = mallory.sign(&signing_message(&EventId::of(&env_bytes)));
+    let forged = postcard::to_stdvec(&RawEvent {
+        envelope: env_bytes,
+        signature,
+    })
+    .expect("encode");
+    assert_eq!(
+        SignedEvent::decode(&forged),
+        Err(InvalidEvent::Signature(CryptoError::BadSignature))
+    );
 }

@@ -9,7 +9,7 @@ use crate::event::{
     UserInfo,
 };
 use crate::hlc::Hlc;
-use crate::id::{ChannelId, EventId, FlotillaId, InviteId};
+use crate::id::{ChannelId, EventId, FileId, FlotillaId, InviteId};
 use crate::keyring::rotated_key_id;
 use crate::proof::{self, AdmitProof, ProofError};
 
@@ -89,8 +89,10 @@ pub struct UserState {
     pub info: UserInfo,
     /// Its roles.
     pub roles: BTreeSet<Role>,
-    /// Its display name, if set.
+    /// Its nickname, if set ([`Control::Profile`]).
     pub display_name: Option<String>,
+    /// The rest of its profile ([`Control::Profile`]).
+    pub profile: Profile,
     /// When it held the admin role: from the grant's HLC, until the revocation's cut (the
     /// last of the user's sequence numbers that still counts), oldest first; an open period
     /// has no cut. Lets the fold judge an admin's act by the role held when it acted, with
@@ -98,6 +100,17 @@ pub struct UserState {
     pub admin_periods: Vec<(Hlc, Option<Cut>)>,
     /// When it was removed, if it was.
     pub removed: Option<Hlc>,
+}
+
+/// A user's profile beyond its nickname, from its last [`Control::Profile`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    /// Full name, if set.
+    pub full_name: Option<String>,
+    /// Position on board, if set.
+    pub position: Option<String>,
+    /// The profile picture (a file of the flotilla), if set.
+    pub picture: Option<FileId>,
 }
 
 /// An invite.
@@ -601,10 +614,21 @@ impl AuthState {
                 keys,
                 ..
             } => self.set_privacy(id, author, env.hlc, channel, *private, keys),
-            Control::Profile { display_name } => {
+            Control::Profile {
+                display_name,
+                full_name,
+                position,
+                picture,
+            } => {
                 self.require_user(&author)?;
+                let set = |s: &String| (!s.is_empty()).then(|| s.clone());
                 if let Some(u) = self.users.get_mut(&author) {
-                    u.display_name = (!display_name.is_empty()).then(|| display_name.clone());
+                    u.display_name = set(display_name);
+                    u.profile = Profile {
+                        full_name: set(full_name),
+                        position: set(position),
+                        picture: *picture,
+                    };
                 }
                 Ok(())
             }
@@ -660,6 +684,7 @@ impl AuthState {
                 info: admin.clone(),
                 roles,
                 display_name: None,
+                profile: Profile::default(),
                 admin_periods: vec![(env.hlc, None)],
                 removed: None,
             },
@@ -865,6 +890,7 @@ impl AuthState {
                 info: user.clone(),
                 roles: BTreeSet::new(),
                 display_name: None,
+                profile: Profile::default(),
                 admin_periods: vec![],
                 removed: None,
             },

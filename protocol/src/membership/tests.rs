@@ -473,7 +473,12 @@ proptest! {
         let mut branch = fleet.replica();
         let grant = Control::RoleGrant { user: bob.public(), role: Role::Admin };
         fleet.apply(|c| c.control(&alice, &grant));
-        let profile = Control::Profile { display_name: "Bob le marin".into() };
+        let profile = Control::Profile {
+            display_name: "Bob le marin".into(),
+            full_name: String::new(),
+            position: String::new(),
+            picture: None,
+        };
         let concurrent = {
             let mut ctx = Ctx { ledger: &mut branch, keyring: &fleet.keyring, clock: &mut Clock::new(), now_ms: fleet.now + 1, rng: &mut fleet.rng };
             ctx.control(&bob, &profile).expect("profile")
@@ -584,4 +589,43 @@ fn only_an_admin_renames_the_flotilla() {
     assert_eq!(fleet.ledger.state().name, "Rallye d'automne");
     assert_eq!(fleet.replica().state().name, "Rallye d'automne");
     assert!(fleet.build(|c| c.control(&alice, &rename("  "))).is_err());
+}
+
+fn profile(nick: &str, full_name: &str, picture: Option<[u8; 32]>) -> Control {
+    Control::Profile {
+        display_name: nick.into(),
+        full_name: full_name.into(),
+        position: "mousse".into(),
+        picture: picture.map(crate::id::FileId),
+    }
+}
+
+#[test]
+fn a_profile_is_its_authors_own_and_the_last_one_wins() {
+    let mut fleet = Fleet::new(21);
+    let (alice, bob, n1) = (fleet.alice.clone(), fleet.bob.clone(), fleet.n1.clone());
+    fleet.apply(|c| c.control(&bob, &profile("Bob", "Bob Marin", Some([1; 32]))));
+    fleet.apply(|c| c.control(&alice, &profile("Al", "Alice Cap", None)));
+    fleet.apply(|c| c.control(&bob, &profile("", "Robert Marin", Some([2; 32]))));
+    let state = fleet.ledger.state();
+    let b = &state.users[&bob.public()];
+    assert_eq!(b.display_name, None, "an empty nickname clears it");
+    assert_eq!(b.profile.full_name.as_deref(), Some("Robert Marin"));
+    assert_eq!(b.profile.position.as_deref(), Some("mousse"));
+    assert_eq!(b.profile.picture, Some(crate::id::FileId([2; 32])));
+    let a = &state.users[&alice.public()];
+    assert_eq!(a.display_name.as_deref(), Some("Al"));
+    assert_eq!(a.profile.picture, None);
+    // A boat's key is not a user: it has no profile to set.
+    assert_eq!(
+        fleet.build(|c| c.control(&n1, &profile("x", "x", None))),
+        Err(AuthorError::Refused(AuthError::WrongAuthor))
+    );
+    // A removed user sets nothing any more.
+    fleet.apply(|c| c.remove_user(&alice, bob.public()));
+    assert!(
+        fleet
+            .build(|c| c.control(&bob, &profile("y", "y", None)))
+            .is_err()
+    );
 }
