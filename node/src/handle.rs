@@ -31,7 +31,7 @@ pub mod search;
 pub mod views;
 
 pub use chat_command::{Acting, ChannelChange, ChatCommand, NewChannel};
-pub use members::MembersCommand;
+pub use members::{MembersCommand, ProfileChange};
 
 /// Commands waiting for the actor, at most. Each caller waits for its answer, so this bounds
 /// concurrent API calls (an HTTP request waits for a slot), not memory per call.

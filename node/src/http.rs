@@ -8,6 +8,7 @@
 //! - [`flotillas`], [`channels`], [`posts`], [`files`]: the chat, through the node's handle;
 //!   [`dto`] shapes it, [`render`] renders markdown for the reader.
 //! - [`members`]: roles and removal (users, boats, node admins).
+//! - [`profile`]: a user's own profile and picture; members' pictures.
 //! - [`ws`]: the live WebSocket.
 //! - [`error`], [`json`]: the error shape and the JSON extractor every handler uses;
 //!   [`openapi_errors`]: the error answers those extractors give, added to every operation's
@@ -27,6 +28,7 @@ pub mod members;
 pub mod openapi_errors;
 mod page;
 pub mod posts;
+pub mod profile;
 pub mod ratelimit;
 pub mod render;
 pub mod search;
@@ -126,6 +128,9 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(members::delete_node))
         .routes(routes!(members::put_user_role))
         .routes(routes!(flotillas::get_emoji))
+        .routes(routes!(profile::put_profile))
+        .routes(routes!(profile::put_picture, profile::delete_picture))
+        .routes(routes!(profile::get_picture))
         .routes(routes!(channels::get_channels, channels::post_channel))
         .routes(routes!(channels::post_dm))
         .routes(routes!(channels::get_channel, channels::patch_channel))

@@ -19,6 +19,7 @@
 //! - [`node`]: [`Node`], a running node.
 //! - [`tls`]: `serve --tls`: the node's own certificate, HTTPS.
 //! - [`search`]: full-text search (tantivy), per flotilla, derived from the fold.
+//! - [`picture`]: profile pictures: decode, crop, resize, re-encode.
 //! - [`handle`]: [`NodeHandle`], the API of a running node (commands, events).
 //! - `actor`: the task that owns the swarm, the sync core and the timers.
 //! - [`net`]: libp2p: identities, the swarm, the sync codec, link-profile timeouts.
@@ -57,6 +58,7 @@ pub mod markdown;
 mod mdns;
 pub mod net;
 pub mod node;
+pub mod picture;
 pub mod search;
 pub mod status;
 pub mod store;

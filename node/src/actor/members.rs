@@ -11,13 +11,13 @@ use std::time::Duration;
 use flotilla_protocol as proto;
 use proto::event::{Control, Role};
 use proto::id::FlotillaId;
-use proto::membership::AuthState;
+use proto::membership::{AuthState, UserState};
 use proto::{PublicKey, SecretKey};
 
 use super::{Actor, Timer};
 use crate::Error;
 use crate::handle::views::{BoatInfo, MemberInfo};
-use crate::handle::{LocalUser, MembersCommand};
+use crate::handle::{Acting, LocalUser, MembersCommand, ProfileChange};
 use crate::identity;
 
 /// How long a removed boat stays connected after its removal is published.
@@ -35,6 +35,9 @@ pub(crate) fn member_info(auth: &AuthState, key: &PublicKey) -> Option<MemberInf
         username: u.info.username.clone(),
         key: *key,
         display_name: u.display_name.clone(),
+        full_name: u.profile.full_name.clone(),
+        position: u.profile.position.clone(),
+        picture: u.profile.picture,
         node: u.info.home,
         admin: auth.is_admin(key),
         display: identity::display_name(auth, key),
@@ -70,6 +73,14 @@ impl Actor {
                 reply,
             } => {
                 let _ = reply.send(self.set_admin(&flotilla, by.as_deref(), &user, admin));
+            }
+            MembersCommand::SetProfile {
+                flotilla,
+                username,
+                change,
+                reply,
+            } => {
+                let _ = reply.send(self.set_profile(flotilla, username, change));
             }
             MembersCommand::SetNodeAdmin {
                 username,
@@ -174,4 +185,66 @@ impl Actor {
         self.users.set_admin(username, admin, &self.store)?;
         self.local_user(username)
     }
+
+    /// Publishes `username`'s profile: what `change` leaves out is kept from the ledger.
+    fn set_profile(
+        &mut self,
+        flotilla: FlotillaId,
+        username: String,
+        change: ProfileChange,
+    ) -> Result<MemberInfo, Error> {
+        let key = self.acting(&Acting {
+            flotilla,
+            as_user: username,
+        })?;
+        let me = key.public();
+        let control = {
+            let auth = self.auth(&flotilla)?;
+            let now = auth
+                .users
+                .get(&me)
+                .ok_or_else(|| Error::NotFound("this user in the flotilla".into()))?;
+            profile_control(now, change)?
+        };
+        self.publish_built(&flotilla, |ctx, _| ctx.control(&key, &control))?;
+        member_info(self.auth(&flotilla)?, &me)
+            .ok_or_else(|| Error::NotFound("this user in the flotilla".into()))
+    }
+}
+
+/// The whole [`Control::Profile`] after `change` (trimmed, each field checked).
+fn profile_control(now: &UserState, change: ProfileChange) -> Result<Control, Error> {
+    use proto::event::{MAX_NAME_CHARS, MAX_POSITION_CHARS};
+    let field = |what: &'static str, new: Option<String>, old: &Option<String>, max: usize| {
+        let value = new.map_or_else(|| old.clone().unwrap_or_default(), |s| s.trim().to_owned());
+        let len = value.chars().count();
+        if len > max {
+            return Err(Error::Invalid {
+                what,
+                reason: format!("{len} characters, at most {max}"),
+            });
+        }
+        Ok(value)
+    };
+    Ok(Control::Profile {
+        display_name: field(
+            "nickname",
+            change.nickname,
+            &now.display_name,
+            MAX_NAME_CHARS,
+        )?,
+        full_name: field(
+            "full name",
+            change.full_name,
+            &now.profile.full_name,
+            MAX_NAME_CHARS,
+        )?,
+        position: field(
+            "position",
+            change.position,
+            &now.profile.position,
+            MAX_POSITION_CHARS,
+        )?,
+        picture: change.picture.unwrap_or(now.profile.picture),
+    })
 }

@@ -1,14 +1,28 @@
 //! Roles and removal ([`MembersCommand`]): promote or demote a flotilla admin, remove a user
-//! or a boat, make a local user a node admin. Users and boats are given as the CLI and the
+//! or a boat, make a local user a node admin; a user's own profile ([`ProfileChange`]). Users and boats are given as the CLI and the
 //! API take them (a username, `name@boat`, a key; a boat's name or key), resolved by
 //! [`crate::identity`] on the actor.
 
 use flotilla_protocol as proto;
-use proto::id::FlotillaId;
+use proto::id::{FileId, FlotillaId};
 
 use super::views::{BoatInfo, MemberInfo};
 use super::{Command, LocalUser, NodeHandle, Reply};
 use crate::Error;
+
+/// A change to a user's own profile; a field left out (`None`) is kept, an empty string
+/// clears it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileChange {
+    /// Nickname.
+    pub nickname: Option<String>,
+    /// Full name.
+    pub full_name: Option<String>,
+    /// Position on board.
+    pub position: Option<String>,
+    /// The picture: `Some(None)` removes it.
+    pub picture: Option<Option<FileId>>,
+}
 
 /// A roles or removal request to the actor.
 #[derive(Debug)]
@@ -46,6 +60,17 @@ pub enum MembersCommand {
         user: String,
         /// Admin (true) or member.
         admin: bool,
+        /// The user, after the change.
+        reply: Reply<MemberInfo>,
+    },
+    /// Publishes a local user's own profile ([`proto::event::Control::Profile`]).
+    SetProfile {
+        /// The flotilla.
+        flotilla: FlotillaId,
+        /// The local user, whose key signs.
+        username: String,
+        /// What changes.
+        change: ProfileChange,
         /// The user, after the change.
         reply: Reply<MemberInfo>,
     },
@@ -142,6 +167,27 @@ impl NodeHandle {
         self.members_cmd(|reply| MembersCommand::SetNodeAdmin {
             username,
             admin,
+            reply,
+        })
+        .await
+    }
+
+    /// Publishes local user `username`'s profile in `flotilla`, signed by its own key.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] (a field over its limit), [`Error::NotFound`], [`Error::Forbidden`]
+    /// (not an active member), [`Error::Author`], [`Error::ActorGone`].
+    pub async fn set_profile(
+        &self,
+        flotilla: FlotillaId,
+        username: &str,
+        change: ProfileChange,
+    ) -> Result<MemberInfo, Error> {
+        let username = username.to_owned();
+        self.members_cmd(|reply| MembersCommand::SetProfile {
+            flotilla,
+            username,
+            change,
             reply,
         })
         .await

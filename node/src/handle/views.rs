@@ -179,8 +179,14 @@ pub struct MemberInfo {
     pub username: String,
     /// Its key.
     pub key: PublicKey,
-    /// Its display name, if set.
+    /// Its nickname, if set.
     pub display_name: Option<String>,
+    /// Its full name, if set.
+    pub full_name: Option<String>,
+    /// Its position on board, if set.
+    pub position: Option<String>,
+    /// Its profile picture (a file of the flotilla), if set.
+    pub picture: Option<FileId>,
     /// Its home node.
     pub node: PublicKey,
     /// A flotilla admin?

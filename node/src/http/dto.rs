@@ -46,8 +46,15 @@ pub struct Member {
     pub username: String,
     /// Public key, hex.
     pub key: String,
-    /// Display name, if set.
+    /// Nickname, if set.
     pub display_name: Option<String>,
+    /// Full name, if set.
+    pub full_name: Option<String>,
+    /// Position on board, if set.
+    pub position: Option<String>,
+    /// Their profile picture's file id (hex), if set: the bytes are at
+    /// `/api/v1/flotillas/{f}/members/{key}/picture`.
+    pub picture: Option<String>,
     /// Their home boat's key, hex.
     pub node: String,
     /// A flotilla admin?
@@ -66,6 +73,9 @@ impl From<MemberInfo> for Member {
             username: m.username,
             key: m.key.to_string(),
             display_name: m.display_name,
+            full_name: m.full_name,
+            position: m.position,
+            picture: m.picture.map(|p| p.to_string()),
             node: m.node.to_string(),
             admin: m.admin,
             display: m.display,

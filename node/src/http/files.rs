@@ -93,6 +93,17 @@ pub async fn get_file(
 ) -> Result<Response, ApiError> {
     let flotilla = parse_id(&f, "flotilla")?;
     let file = parse_id(&id, "file")?;
+    serve_file(&state, &caller, flotilla, file).await
+}
+
+/// Answers a file's bytes (as [`get_file`] does), or `409 fetching` while they are on their
+/// way (starting the fetch if the policy had left the file on demand).
+pub(super) async fn serve_file(
+    state: &AppState,
+    caller: &Caller,
+    flotilla: flotilla_protocol::id::FlotillaId,
+    file: flotilla_protocol::id::FileId,
+) -> Result<Response, ApiError> {
     let info = state
         .node
         .file_info(flotilla, file, &caller.username)

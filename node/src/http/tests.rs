@@ -10,4 +10,5 @@ mod lifecycle;
 mod live;
 mod members;
 mod openapi;
+mod profile;
 mod search;

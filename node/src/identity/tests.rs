@@ -39,6 +39,7 @@ fn fleet() -> AuthState {
             info,
             roles: BTreeSet::new(),
             display_name: None,
+            profile: Default::default(),
             admin_periods: vec![],
             removed: None,
         };
