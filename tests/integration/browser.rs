@@ -14,6 +14,7 @@
 //! - [`admin`]: the member list's admin actions: promote, remove, the removed page.
 //! - [`weather`]: a file fetching then available on B's page; the weather view and its wind
 //!   picture.
+//! - [`profiles`]: a profile picture and full name set on A, seen on B's post.
 //! - [`search`]: search from the channel header to an old post, highlighted; mentions; Ctrl+K.
 //! - [`bench`]: first paint of a 10k-post channel, WebSocket delivery latency (`#[ignore]`).
 
@@ -24,6 +25,7 @@ mod driver;
 mod first_run;
 mod harness;
 mod http;
+mod profiles;
 mod scenario;
 mod search;
 mod status_page;

@@ -43,11 +43,11 @@ function rank(candidates, query) {
   return scored.slice(0, MAX_SUGGESTIONS).map(([, c]) => c);
 }
 
-/** Members matching `query` by username or display name, then @channel/@all/@here. */
+/** Members matching `query` by username, nickname or full name, then @channel/@all/@here. */
 export function matchMembers(members, query, myUsername) {
   const people = members
     .filter((m) => m.username !== myUsername)
-    .map((m) => ({ insert: `@${m.username}`, label: m.username, detail: m.display_name || '', keys: [m.username, m.display_name || ''] }));
+    .map((m) => ({ insert: `@${m.username}`, label: m.username, detail: [m.full_name, m.display_name].filter(Boolean).join(' · '), keys: [m.username, m.display_name || '', m.full_name || ''] }));
   const specials = SPECIAL_MENTIONS.map((s) => ({ insert: `@${s}`, label: s, detail: '', special: true, keys: [s] }));
   const found = rank(people, query);
   return found.length >= MAX_SUGGESTIONS ? found : found.concat(rank(specials, query)).slice(0, MAX_SUGGESTIONS);

@@ -25,13 +25,15 @@ export function shortDate(ms, lang) {
 }
 
 /** "samedi 21 novembre 2026 à 10:42:05", for tooltips. */
-export function fullDateTime(ms, lang) {
-  return new Intl.DateTimeFormat(lang, { dateStyle: 'full', timeStyle: 'medium' }).format(new Date(ms));
+export function fullDateTime(ms, lang, clock24) {
+  const cycle = typeof clock24 === 'boolean' ? { hourCycle: clock24 ? 'h23' : 'h12' } : {};
+  return new Intl.DateTimeFormat(lang, { dateStyle: 'full', timeStyle: 'medium', ...cycle }).format(new Date(ms));
 }
 
-/** "10:42". */
-export function clockTime(ms, lang) {
-  return new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit' }).format(new Date(ms));
+/** "10:42"; `clock24` true: "22:42", false: "10:42 PM", undefined/null: the locale's habit. */
+export function clockTime(ms, lang, clock24) {
+  const cycle = typeof clock24 === 'boolean' ? { hourCycle: clock24 ? 'h23' : 'h12' } : {};
+  return new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit', ...cycle }).format(new Date(ms));
 }
 
 /** The local calendar day of a time, as a comparable string. */

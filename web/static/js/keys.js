@@ -3,7 +3,8 @@
 /**
  * The composer's action for a keydown: 'send', 'edit-last', 'suggest-next', 'suggest-prev',
  * 'suggest-pick', 'suggest-close', or null (let the textarea handle it).
- * `ctx` = {empty: the composer holds no text, suggesting: the popup is open}.
+ * `ctx` = {empty: the composer holds no text, suggesting: the popup is open, ctrlEnter: the
+ * "send with Ctrl+Enter" setting (then a plain Enter is a new line)}.
  */
 export function composerAction(event, ctx) {
   if (event.isComposing || event.keyCode === 229) return null;
@@ -14,7 +15,8 @@ export function composerAction(event, ctx) {
     if ((event.key === 'Enter' || event.key === 'Tab') && !event.shiftKey) return 'suggest-pick';
     if (event.key === 'Escape') return 'suggest-close';
   }
-  if (event.key === 'Enter' && (plain || event.ctrlKey || event.metaKey) && !event.shiftKey) return 'send';
+  const sendKey = ctx.ctrlEnter ? event.ctrlKey || event.metaKey : plain || event.ctrlKey || event.metaKey;
+  if (event.key === 'Enter' && sendKey && !event.shiftKey) return 'send';
   if (event.key === 'ArrowUp' && plain && ctx.empty) return 'edit-last';
   return null;
 }

@@ -11,6 +11,8 @@ import { renderLogin, renderSetup } from './views/login.js';
 import { renderShell } from './views/shell.js';
 import { toast, errorText } from './views/dialogs.js';
 import { installSearchKeys, closeSearch } from './views/search.js';
+import { watchAuthors } from './views/profile.js';
+import { applyDisplay } from './profile.js';
 
 const root = document.getElementById('root');
 let setupNeeded = false;
@@ -143,6 +145,8 @@ async function boot() {
   });
   window.addEventListener('hashchange', render);
   installSearchKeys();
+  applyDisplay();
+  watchAuthors();
   try {
     const setup = await api.get('/setup');
     setupNeeded = Boolean(setup && setup.needed);

@@ -1,5 +1,5 @@
 // views/composer.js: the message box of a channel (#composer) or thread (#thread-composer):
-// Enter sends, Shift+Enter new line, Up on empty edits my last post, autocomplete, file
+// Enter (or Ctrl+Enter, per the display setting) sends, Shift+Enter new line, Up on empty edits my last post, autocomplete, file
 // attach / drag-and-drop / paste (uploaded first, then posted with `file_ids`), drafts,
 // and the server's error message on failure.
 
@@ -11,6 +11,7 @@ import { composerAction } from '../keys.js';
 import { formatSize } from '../format.js';
 import { attachSuggestions } from './suggest.js';
 import { errorText } from './dialogs.js';
+import { displaySettings } from '../profile.js';
 
 /** Files attached to one post at most (as in Mattermost). */
 export const MAX_FILES_PER_POST = 10;
@@ -124,7 +125,8 @@ export function createComposer(opts) {
   }
 
   textarea.addEventListener('keydown', (event) => {
-    const action = composerAction(event, { empty: textarea.value === '', suggesting: suggest.isOpen() });
+    const ctrlEnter = displaySettings().sendOn === 'ctrl-enter';
+    const action = composerAction(event, { empty: textarea.value === '', suggesting: suggest.isOpen(), ctrlEnter });
     if (!action) return;
     event.preventDefault();
     if (action === 'send') send();

@@ -1,5 +1,6 @@
 // views/crew.js: the member list of the fleet panel (#crew-list): every user of the
-// flotilla as `name` or `name@boat` (two boats with one name), their home boat, their key's
+// flotilla with their avatar, name per the display setting (`name` or `name@boat` when two
+// boats have one name), position, home boat, their key's
 // fingerprint (to compare aloud before trusting a DM), and for flotilla admins the actions:
 // make admin / make member, remove a user, remove a boat. The node judges every action.
 
@@ -9,6 +10,8 @@ import { api, fpath, seg } from '../api.js';
 import { store, currentFlotilla } from '../state.js';
 import { reloadMembers, reloadBoats } from '../session.js';
 import { confirmDialog, toast, errorText } from './dialogs.js';
+import { avatarFor } from './avatar.js';
+import { displaySettings, shownName } from '../profile.js';
 
 async function act(run, done) {
   try {
@@ -63,7 +66,10 @@ function memberRow(member) {
   return h(
     'li',
     { class: 'crew-member', dataset: { username: member.username, userKey: member.key, admin: String(member.admin) } },
-    h('strong', { class: 'crew-name' }, member.display || member.username),
+    avatarFor(member, member.username, member.key, 'avatar-small'),
+    h('strong', { class: 'crew-name' }, shownName(member, displaySettings().nameDisplay, member.username)),
+    shownName(member, displaySettings().nameDisplay) !== (member.display || member.username) ? h('span', { class: 'hint crew-username' }, `@${member.username}`) : null,
+    member.position ? h('span', { class: 'hint crew-position' }, member.position) : null,
     member.admin ? h('span', { class: 'badge crew-admin' }, t('crew.admin')) : null,
     h('span', { class: 'hint crew-boat' }, '⛵ ', member.boat || ''),
     h('code', { class: 'crew-fingerprint', title: t('crew.fingerprint') }, member.fingerprint || ''),

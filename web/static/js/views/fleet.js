@@ -92,7 +92,7 @@ export function renderFleet(main, onBack) {
       : Promise.resolve();
   fill();
   main.replaceChildren(panel);
-  const offs = [on('boats', fill), on('members', fill)];
+  const offs = [on('boats', fill), on('members', fill), on('display', fill)];
   const timer = setInterval(() => {
     reloadBoats().catch(() => {});
     reloadRadios();

@@ -7,24 +7,21 @@ import { fileChip } from './files.js';
 import { store, isMine, canDelete, emojiChar } from '../state.js';
 import { relativeTime, fullDateTime, clockTime, dayLabel } from '../format.js';
 import { loraMark } from '../lora.js';
-
-/** Avatar colours (indexes into --avatar-N custom properties). */
-const AVATAR_COLORS = 8;
-
-function hashOf(text) {
-  let hash = 0;
-  for (const ch of String(text)) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
-  return hash;
-}
+import { authorOf, authorName, avatarFor } from './avatar.js';
+import { displaySettings, uses24h } from '../profile.js';
 
 function avatar(post) {
-  const initial = (post.author || '?').slice(0, 1).toUpperCase();
-  return h('span', { class: `avatar c${hashOf(post.author_key || post.author) % AVATAR_COLORS}`, 'aria-hidden': 'true' }, initial);
+  return avatarFor(authorOf(post), post.author, post.author_key);
+}
+
+/** The clock-time text of a grouped post, per the 24-hour setting. */
+function clock(ms) {
+  return clockTime(ms, language(), uses24h(displaySettings(), language()));
 }
 
 /** A <time> whose text is relative ("il y a 3 min") and title the full date; refreshed by refreshTimes. */
 export function timeElement(ms, className) {
-  return h('time', { class: className || 'post-time', datetime: new Date(ms).toISOString(), title: fullDateTime(ms, language()), dataset: { ts: String(ms) } }, relativeTime(ms, Date.now(), language()));
+  return h('time', { class: className || 'post-time', datetime: new Date(ms).toISOString(), title: fullDateTime(ms, language(), uses24h(displaySettings(), language())), dataset: { ts: String(ms) } }, relativeTime(ms, Date.now(), language()));
 }
 
 /** Re-render every relative time under `root`. */
@@ -32,7 +29,7 @@ export function refreshTimes(root) {
   const now = Date.now();
   for (const el of root.querySelectorAll('time[data-ts]')) {
     const ms = Number(el.dataset.ts);
-    el.textContent = el.classList.contains('clock') ? clockTime(ms, language()) : relativeTime(ms, now, language());
+    el.textContent = el.classList.contains('clock') ? clock(ms) : relativeTime(ms, now, language());
   }
 }
 
@@ -100,18 +97,19 @@ export function renderPost(post, opts) {
   text.innerHTML = post.html || '';
   const classes = ['post', grouped ? 'grouped' : '', isMine(post) ? 'mine' : '', post.pinned ? 'pinned' : '', post.mentions_me ? 'mentions-me' : ''];
   const gone = post.author_deleted ? h('span', { class: 'post-author-deleted tag' }, t('post.deletedUser')) : null;
-  const author = h('span', { class: `post-author ${grouped ? 'sr-only' : ''}` }, post.author, gone);
+  const name = authorName(post);
+  const author = h('span', { class: `post-author ${grouped ? 'sr-only' : ''}`, title: name === post.author ? null : post.author }, name, gone);
   const meta = grouped
     ? h('div', { class: 'post-meta sr-only-meta' }, author)
     : h('div', { class: 'post-meta' }, author, timeElement(post.created_at), loraBadge(post), post.pinned ? h('span', { class: 'pin-marker' }, '📌 ', t('post.pinned')) : null);
   return h(
     'article',
-    { class: classes.filter(Boolean).join(' '), dataset: { postId: post.id, author: post.author }, tabindex: '-1', 'aria-label': post.author },
+    { class: classes.filter(Boolean).join(' '), dataset: { postId: post.id, author: post.author, authorKey: post.author_key || '' }, tabindex: '-1', 'aria-label': post.author },
     newDay ? h('div', { class: 'day-separator', role: 'separator' }, h('span', {}, dayLabel(post.created_at, Date.now(), language()))) : null,
     h(
       'div',
       { class: 'post-row' },
-      h('div', { class: 'post-gutter' }, grouped ? h('time', { class: 'post-time clock', dataset: { ts: String(post.created_at) }, title: fullDateTime(post.created_at, language()) }, clockTime(post.created_at, language())) : avatar(post)),
+      h('div', { class: 'post-gutter' }, grouped ? h('time', { class: 'post-time clock', dataset: { ts: String(post.created_at) }, title: fullDateTime(post.created_at, language(), uses24h(displaySettings(), language())) }, clock(post.created_at)) : avatar(post)),
       h(
         'div',
         { class: 'post-body' },

@@ -1,4 +1,5 @@
-// views/settings.js: the settings dialog: browser notifications (asked from a toggle, never
+// views/settings.js: the settings dialog: the user's profile and this browser's display
+// settings (views/profile.js), browser notifications (asked from a toggle, never
 // on load), change password; for node admins: create users, reset passwords, create or
 // join a flotilla; for flotilla admins: an invite code.
 
@@ -9,6 +10,7 @@ import { store, currentFlotilla } from '../state.js';
 import { loadFlotillas } from '../session.js';
 import { notificationsWanted, setNotificationsWanted } from '../notify.js';
 import { openDialog, actionForm, toast } from './dialogs.js';
+import { profileGroup, displayGroup } from './profile.js';
 
 function group(title, ...content) {
   return h('section', { class: 'settings-group' }, h('h3', {}, title), ...content);
@@ -138,6 +140,8 @@ export function openSettings() {
   const body = h(
     'div',
     { class: 'dialog-body settings' },
+    profileGroup(),
+    displayGroup(),
     group(t('notify.title'), notificationsToggle()),
     tlsFingerprint(),
     group(t('settings.changePassword'), passwordForm()),
