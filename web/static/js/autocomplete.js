@@ -47,7 +47,7 @@ function rank(candidates, query) {
 export function matchMembers(members, query, myUsername) {
   const people = members
     .filter((m) => m.username !== myUsername)
-    .map((m) => ({ insert: `@${m.username}`, label: m.username, detail: [m.full_name, m.display_name].filter(Boolean).join(' · '), keys: [m.username, m.display_name || '', m.full_name || ''] }));
+    .map((m) => ({ insert: `@${m.username}`, label: m.username, key: m.key, detail: [m.full_name, m.display_name].filter(Boolean).join(' · '), keys: [m.username, m.display_name || '', m.full_name || ''] }));
   const specials = SPECIAL_MENTIONS.map((s) => ({ insert: `@${s}`, label: s, detail: '', special: true, keys: [s] }));
   const found = rank(people, query);
   return found.length >= MAX_SUGGESTIONS ? found : found.concat(rank(specials, query)).slice(0, MAX_SUGGESTIONS);

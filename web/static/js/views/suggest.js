@@ -1,9 +1,11 @@
 // views/suggest.js: the autocomplete popup of a composer textarea (@members, ~channels,
-// :emoji:), driven by the pure matching of autocomplete.js.
+// :emoji:), driven by the pure matching of autocomplete.js; members with their avatar.
 
 import { h } from '../dom.js';
 import { store } from '../state.js';
 import { findTrigger, suggestionsFor, applyCompletion } from '../autocomplete.js';
+import { memberFor } from '../profile.js';
+import { avatarFor } from './avatar.js';
 
 let nextId = 0;
 
@@ -26,6 +28,7 @@ export function attachSuggestions(textarea) {
         'li',
         { role: 'option', id: `${listId}-${i}`, class: i === selected ? 'selected' : '', 'aria-selected': i === selected ? 'true' : 'false' },
         item.char ? h('span', { class: 'emoji' }, item.char) : null,
+        item.key ? avatarFor(memberFor(store.members, item.key, item.label), item.label, item.key, 'avatar-small') : null,
         h('span', { class: 'suggest-label' }, item.char ? item.label : item.insert),
         item.detail ? h('span', { class: 'suggest-detail' }, item.detail) : null,
       );
