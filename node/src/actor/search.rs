@@ -61,7 +61,8 @@ impl Actor {
         content: &Content,
     ) {
         let post = match content {
-            Content::Post { .. } => event.id(),
+            Content::Post { .. } | Content::MovedPost { .. } => event.id(),
+            Content::ThreadMoved { root, .. } => *root,
             Content::Edit { target, .. } | Content::Delete { target } => *target,
             _ => return,
         };

@@ -9,5 +9,6 @@ mod harness;
 mod lifecycle;
 mod live;
 mod members;
+mod moves;
 mod openapi;
 mod search;

@@ -230,13 +230,25 @@ fn edits_are_last_writer_wins_and_may_arrive_first() {
 
 #[test]
 fn edit_by_non_author_is_ignored() {
-    let mut fx = Fixture::new(2);
+    let mut fx = Fixture::new(3);
     let p = fx.post(BOB, 0, "mine", None);
     fx.tick();
     let text = "hijacked".to_owned();
-    fx.write(ALICE, 0, Content::Edit { target: p, text });
+    fx.write(CAROL, 0, Content::Edit { target: p, text });
     let view = fold(&fx.events).post(fx.auth(), &p).expect("visible");
     assert_eq!((view.text.as_str(), view.edited), ("mine", false));
+}
+
+#[test]
+fn an_admin_edits_anyones_post() {
+    let mut fx = Fixture::new(2);
+    let p = fx.post(BOB, 0, "insulte", None);
+    fx.tick();
+    let text = "(modéré)".to_owned();
+    fx.write(ALICE, 0, Content::Edit { target: p, text });
+    let view = fold(&fx.events).post(fx.auth(), &p).expect("visible");
+    assert_eq!((view.text.as_str(), view.edited), ("(modéré)", true));
+    assert_eq!(view.author, fx.pk(BOB), "still bob's");
 }
 
 #[test]
