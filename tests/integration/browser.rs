@@ -15,6 +15,8 @@
 //! - [`weather`]: a file fetching then available on B's page; the weather view and its wind
 //!   picture.
 //! - [`search`]: search from the channel header to an old post, highlighted; mentions; Ctrl+K.
+//! - [`moderation`]: channel settings (rename, private, archive, unarchive from the archived
+//!   list), an admin moving a thread and deleting another's post, deactivating an account.
 //! - [`bench`]: first paint of a 10k-post channel, WebSocket delivery latency (`#[ignore]`).
 
 mod admin;
@@ -24,6 +26,7 @@ mod driver;
 mod first_run;
 mod harness;
 mod http;
+mod moderation;
 mod scenario;
 mod search;
 mod status_page;

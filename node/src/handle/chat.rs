@@ -330,7 +330,7 @@ impl NodeHandle {
         .await
     }
 
-    /// Edits a post: its author only.
+    /// Edits a post: its author or a flotilla admin.
     ///
     /// # Errors
     /// [`Error::Forbidden`], [`Error::Invalid`], [`Error::NotFound`].
