@@ -1339,7 +1339,10 @@ fn non_admin_moves_someone_elses_thread() {
     let marker = chat.post(auth, &root.id()).expect("root shown");
     assert_eq!(marker.moved_to, None, "a non-admin's move marker counted");
     assert!(chat.post(auth, &reply.id()).is_some(), "reply hidden");
-    assert!(chat.post(auth, &copy.id()).is_none(), "non-admin's copy shown");
+    assert!(
+        chat.post(auth, &copy.id()).is_none(),
+        "non-admin's copy shown"
+    );
 }
 
 #[test]

@@ -57,7 +57,10 @@ fn an_admins_move_copies_the_thread_and_leaves_a_marker() {
     let marker = s.post(auth, &root).expect("marker stays");
     assert_eq!(marker.moved_to, Some((fx.channels[1], new_root)));
     assert_eq!(marker.reply_count, 0);
-    assert!(s.post(auth, &reply).is_none(), "reply hidden in the old place");
+    assert!(
+        s.post(auth, &reply).is_none(),
+        "reply hidden in the old place"
+    );
     let there = s.thread(auth, &new_root);
     let who: Vec<_> = there.iter().map(|p| (p.author, p.text.as_str())).collect();
     assert_eq!(who, [(fx.pk(BOB), "root"), (fx.pk(CAROL), "reply")]);
@@ -75,7 +78,10 @@ fn a_non_admins_move_is_ignored() {
     let auth = fx.auth();
     assert_eq!(s.post(auth, &root).and_then(|p| p.moved_to), None);
     assert!(s.post(auth, &reply).is_some());
-    assert!(s.post(auth, &new_root).is_none(), "copy by a non-admin hidden");
+    assert!(
+        s.post(auth, &new_root).is_none(),
+        "copy by a non-admin hidden"
+    );
     assert!(s.timeline(auth, &fx.channels[1]).is_empty());
 }
 
@@ -97,14 +103,34 @@ fn the_original_author_edits_a_copy_and_an_admin_deletes_it() {
     let (root, reply) = thread(&mut fx);
     let new_root = moved(&mut fx, ALICE, root, reply);
     let text = "edited".to_owned();
-    fx.write(BOB, 1, Content::Edit { target: new_root, text });
+    fx.write(
+        BOB,
+        1,
+        Content::Edit {
+            target: new_root,
+            text,
+        },
+    );
     let s = fold(&fx.events);
-    assert_eq!(s.post(fx.auth(), &new_root).map(|p| p.text), Some("edited".into()));
+    assert_eq!(
+        s.post(fx.auth(), &new_root).map(|p| p.text),
+        Some("edited".into())
+    );
     fx.tick();
     let text = "hijacked".to_owned();
-    fx.write(CAROL, 1, Content::Edit { target: new_root, text });
+    fx.write(
+        CAROL,
+        1,
+        Content::Edit {
+            target: new_root,
+            text,
+        },
+    );
     let s = fold(&fx.events);
-    assert_eq!(s.post(fx.auth(), &new_root).map(|p| p.text), Some("edited".into()));
+    assert_eq!(
+        s.post(fx.auth(), &new_root).map(|p| p.text),
+        Some("edited".into())
+    );
     fx.write(ALICE, 1, Content::Delete { target: new_root });
     assert!(fold(&fx.events).post(fx.auth(), &new_root).is_none());
 }
@@ -114,9 +140,25 @@ fn a_marker_to_its_own_channel_or_elsewhere_than_the_root_is_ignored() {
     let mut fx = Fixture::new(3);
     let (root, reply) = thread(&mut fx);
     let to = fx.channels[0];
-    fx.write(ALICE, 0, Content::ThreadMoved { root, to, new_root: reply });
+    fx.write(
+        ALICE,
+        0,
+        Content::ThreadMoved {
+            root,
+            to,
+            new_root: reply,
+        },
+    );
     let to = fx.channels[1];
-    fx.write(ALICE, 1, Content::ThreadMoved { root, to, new_root: reply });
+    fx.write(
+        ALICE,
+        1,
+        Content::ThreadMoved {
+            root,
+            to,
+            new_root: reply,
+        },
+    );
     let s = fold(&fx.events);
     assert_eq!(s.post(fx.auth(), &root).and_then(|p| p.moved_to), None);
     assert!(s.post(fx.auth(), &reply).is_some());

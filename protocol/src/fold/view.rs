@@ -275,9 +275,9 @@ impl ChatState {
 
     fn deleted(&self, auth: &AuthState, post: &Post) -> bool {
         self.ops_of(post).is_some_and(|ops| {
-            ops.deletes.values().any(|d| {
-                acts_on(auth, d, post) && (d.author == post.author || d.by_admin(auth))
-            })
+            ops.deletes
+                .values()
+                .any(|d| acts_on(auth, d, post) && (d.author == post.author || d.by_admin(auth)))
         })
     }
 

@@ -31,7 +31,13 @@ async fn api(browser: &Browser, method: &str, path: &str, body: Value) -> anyhow
 
 /// The channel as the API shows it to alice.
 async fn channel(browser: &Browser, f: FlotillaId, c: ChannelId) -> anyhow::Result<Value> {
-    let a = api(browser, "GET", &format!("/flotillas/{f}/channels/{c}"), Value::Null).await?;
+    let a = api(
+        browser,
+        "GET",
+        &format!("/flotillas/{f}/channels/{c}"),
+        Value::Null,
+    )
+    .await?;
     Ok(a["json"].clone())
 }
 
@@ -56,7 +62,10 @@ async fn wait_channel(
         if check(&v) {
             return Ok(v);
         }
-        ensure!(tokio::time::Instant::now() < deadline, "{what}: channel is {v}");
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: channel is {v}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
@@ -126,7 +135,10 @@ async fn an_admin_manages_a_channel_and_moderates_posts() -> anyhow::Result<()> 
     // Move bob's thread from town-square to ~cuisine.
     open(&alice, &a.url(&format!("/#/f/{f}/c/{town}"))).await?;
     alice
-        .script_click(&format!("[data-post-id=\"{root}\"] [data-action=\"move\"]"), UI)
+        .script_click(
+            &format!("[data-post-id=\"{root}\"] [data-action=\"move\"]"),
+            UI,
+        )
         .await?;
     alice.wait_for_css("#move-channel", UI).await?;
     let picked = alice
@@ -136,7 +148,10 @@ async fn an_admin_manages_a_channel_and_moderates_posts() -> anyhow::Result<()> 
             &[json!(galley.to_string())],
         )
         .await?;
-    ensure!(picked == json!(galley.to_string()), "no ~cuisine to move to: {picked}");
+    ensure!(
+        picked == json!(galley.to_string()),
+        "no ~cuisine to move to: {picked}"
+    );
     alice.click("dialog form button[type=submit]", UI).await?;
     alice
         .wait_for_text("#channel-title", "La Cuisine", UI)
@@ -146,16 +161,17 @@ async fn an_admin_manages_a_channel_and_moderates_posts() -> anyhow::Result<()> 
         .await?;
     alice.screenshot("thread-moved-here").await?;
     open(&alice, &a.url(&format!("/#/f/{f}/c/{town}"))).await?;
-    alice
-        .wait_for_text(".moved-marker", "~cuisine", UI)
-        .await?;
+    alice.wait_for_text(".moved-marker", "~cuisine", UI).await?;
     alice.screenshot("thread-moved-marker").await?;
     alice.script_click(".moved-marker .moved-link", UI).await?;
     alice
         .wait_for_text("#channel-title", "La Cuisine", UI)
         .await?;
     let page = node.posts(f, galley, "alice", None, 50).await?;
-    let copy = page.posts.first().map(|p| (p.author.clone(), p.moved_by.clone()));
+    let copy = page
+        .posts
+        .first()
+        .map(|p| (p.author.clone(), p.moved_by.clone()));
     ensure!(
         copy == Some(("bob".into(), Some("alice".into()))),
         "the copy: {copy:?}"
@@ -164,7 +180,10 @@ async fn an_admin_manages_a_channel_and_moderates_posts() -> anyhow::Result<()> 
     // The admin deletes bob's other post.
     open(&alice, &a.url(&format!("/#/f/{f}/c/{town}"))).await?;
     alice
-        .script_click(&format!("[data-post-id=\"{spam}\"] [data-action=\"delete\"]"), UI)
+        .script_click(
+            &format!("[data-post-id=\"{spam}\"] [data-action=\"delete\"]"),
+            UI,
+        )
         .await?;
     alice.click("#confirm-ok", UI).await?;
     alice
@@ -174,7 +193,10 @@ async fn an_admin_manages_a_channel_and_moderates_posts() -> anyhow::Result<()> 
     // And deactivates bob's account from the settings dialog.
     alice.click("#settings-button", UI).await?;
     alice
-        .script_click("[data-account-action=\"deactivate\"][data-user=\"bob\"]", UI)
+        .script_click(
+            "[data-account-action=\"deactivate\"][data-user=\"bob\"]",
+            UI,
+        )
         .await?;
     alice
         .wait_for_css("[data-account=\"bob\"] [data-deactivated]", UI)
