@@ -192,11 +192,11 @@ async fn edits_deletes_reactions_and_pins_follow_the_rules() {
     let crew = Crew::new().await;
     let ts = crew.town_square.clone();
     let skippers = crew.post(&crew.skipper, &ts, "cap au 270").await;
-    let sid = skippers["id"].as_str().unwrap();
+    let cap = skippers["id"].as_str().unwrap();
     let a = crew
         .call(
             Method::PUT,
-            &format!("/posts/{sid}"),
+            &format!("/posts/{cap}"),
             &crew.deckhand,
             Some(json!({"text": "hijacked"})),
         )
@@ -314,7 +314,7 @@ async fn edits_deletes_reactions_and_pins_follow_the_rules() {
         .iter()
         .map(|p| p["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, [sid]);
+    assert_eq!(ids, [cap, sid]);
 }
 
 #[tokio::test]
