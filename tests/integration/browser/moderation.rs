@@ -3,7 +3,8 @@
 //! from the channel settings dialog, archives it, finds it again under "archived" in the
 //! channel browser and unarchives it, moves bob's thread from town-square into it (the old
 //! place shows where it went and links there), deletes bob's other post, and deactivates
-//! bob's account from the settings dialog.
+//! bob's account from the settings dialog: bob's open page is sent back to the login form
+//! (its WebSocket closed at once).
 //!
 //! `cargo test -p flotilla-tests --all-features --test integration browser::moderation -- --nocapture`
 
@@ -14,6 +15,19 @@ use serde_json::{Value, json};
 use super::crew::{PASSWORD, UI, open, set_up_account};
 use super::harness::{Browser, Lang};
 use super::web_node::WebNode;
+
+async fn log_in(browser: &Browser, node: &WebNode, username: &str) -> anyhow::Result<()> {
+    browser.goto(&node.url("/#/login")).await?;
+    browser
+        .type_into("#login-username", username, true, UI)
+        .await?;
+    browser
+        .type_into("#login-password", PASSWORD, true, UI)
+        .await?;
+    browser.click("#login-submit", UI).await?;
+    browser.wait_for_css("#app", UI).await?;
+    Ok(())
+}
 
 /// Runs `fetch(path)` (with the CSRF token for writes) in alice's page; returns the JSON.
 async fn api(browser: &Browser, method: &str, path: &str, body: Value) -> anyhow::Result<Value> {
@@ -84,6 +98,9 @@ async fn an_admin_manages_a_channel_and_moderates_posts() -> anyhow::Result<()> 
     )
     .await?;
     ensure!(created["status"] == json!(201), "creating bob: {created}");
+    let bob = Browser::launch("moderation-bob", Lang::Default).await?;
+    log_in(&bob, &a, "bob").await?;
+    bob.wait_for_gone("#login-username", UI).await?;
     let node = a.handle();
     let town = ChannelId::derived(&f, "town-square");
     let galley = node.create_channel(f, "alice", "galley").await?;
@@ -202,6 +219,10 @@ async fn an_admin_manages_a_channel_and_moderates_posts() -> anyhow::Result<()> 
         .wait_for_css("[data-account=\"bob\"] [data-deactivated]", UI)
         .await?;
     alice.screenshot("accounts").await?;
+    let login = bob.wait_for_css("#login-username", UI).await?;
+    ensure!(bob.displayed(&login).await?, "bob's login form is hidden");
+    bob.screenshot("deactivated").await?;
+    bob.close().await?;
     alice.close().await?;
     a.shutdown().await
 }
