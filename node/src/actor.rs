@@ -28,6 +28,7 @@ mod join;
 mod links;
 mod lora;
 mod members;
+mod moves;
 mod peers;
 mod posts;
 mod search;

@@ -57,7 +57,7 @@ pub enum Command {
     /// Channels of a flotilla.
     #[command(subcommand)]
     Channel(ChannelCommand),
-    /// Post a message (prints its id), or `post delete ID`.
+    /// Post a message (prints its id), or `post delete ID`, or `post move ID CHANNEL`.
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Post(PostArgs),
     /// Show a channel's newest messages, oldest first.
@@ -389,6 +389,18 @@ pub enum PostAction {
     Delete {
         /// The post's id (as `post` and `messages` print it).
         id: String,
+        /// The flotilla (id or name); optional while the node is in only one.
+        #[arg(long, value_name = "FLOTILLA")]
+        flotilla: Option<String>,
+    },
+    /// Move a post's thread (its root and replies) to another channel, as this node's admin
+    /// user (a flotilla admin): the posts keep their authors and times, the old place shows
+    /// where they went. Prints the id of the root's copy.
+    Move {
+        /// The post's id (the root or a reply).
+        id: String,
+        /// The target channel (name or id).
+        channel: String,
         /// The flotilla (id or name); optional while the node is in only one.
         #[arg(long, value_name = "FLOTILLA")]
         flotilla: Option<String>,
@@ -791,6 +803,23 @@ impl Command {
             }) => {
                 let p: PostView = client.call(&Request::PostDelete { id, flotilla }).await?;
                 vec![format!("post {} deleted", p.id)]
+            }
+            Command::Post(PostArgs {
+                action:
+                    Some(PostAction::Move {
+                        id,
+                        channel,
+                        flotilla,
+                    }),
+                ..
+            }) => {
+                let req = Request::PostMove {
+                    id,
+                    channel: channel.clone(),
+                    flotilla,
+                };
+                let p: PostView = client.call(&req).await?;
+                vec![format!("thread moved to ~{channel}: {}", p.id)]
             }
             Command::Post(a) => {
                 let missing = |what: &str| anyhow::anyhow!("{what} is required");

@@ -147,6 +147,7 @@ fn routes() -> OpenApiRouter<AppState> {
             posts::delete_post
         ))
         .routes(routes!(posts::get_thread))
+        .routes(routes!(posts::post_move))
         .routes(routes!(posts::put_reaction, posts::delete_reaction))
         .routes(routes!(posts::put_pin, posts::delete_pin))
         .routes(routes!(files::get_files, files::post_file))

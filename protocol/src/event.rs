@@ -842,6 +842,35 @@ pub enum Content {
         /// The display name, at most `MAX_NAME_CHARS` characters.
         display_name: String,
     },
+    // --- thread move (moderation) ---
+    /// A copy of a post or reply that a flotilla admin moved here from another channel of
+    /// the same flotilla, re-sealed with this channel's key: shown under its original
+    /// `author` and at its original time `at`. Counts only from an admin; the original's
+    /// author and time must match where the original is held.
+    MovedPost {
+        /// The post it copies (in the source channel).
+        original: EventId,
+        /// Who wrote the original.
+        author: PublicKey,
+        /// When the original was written (its timeline position).
+        at: Hlc,
+        /// The original's text (after its edits), at most [`MAX_POST_CHARS`] characters.
+        text: String,
+        /// The copy of the thread root, for a reply.
+        root: Option<EventId>,
+        /// Attached files.
+        files: Vec<FileId>,
+    },
+    /// Left by a flotilla admin in the source channel on the root of a thread it moved: the
+    /// thread's replies are hidden there and the root shows where the thread went.
+    ThreadMoved {
+        /// The root of the moved thread (in this channel).
+        root: EventId,
+        /// The channel it went to (same flotilla).
+        to: ChannelId,
+        /// The copy of the root in `to`.
+        new_root: EventId,
+    },
 }
 
 impl Content {
@@ -901,7 +930,12 @@ impl Content {
             Content::ChannelDisplayName { display_name } => {
                 check_len("display name", display_name, MAX_NAME_CHARS)
             }
-            Content::ChannelArchive { .. }
+            Content::MovedPost { text, files, .. } => {
+                check_len("text", text, MAX_POST_CHARS)?;
+                check_count("files", files, MAX_REFS)
+            }
+            Content::ThreadMoved { .. }
+            | Content::ChannelArchive { .. }
             | Content::Delete { .. }
             | Content::Pin { .. }
             | Content::Unpin { .. } => Ok(()),

@@ -18,8 +18,9 @@
 //!   known, and whatever timestamp or number it carries: events after the cut, and forks of
 //!   the author's numbering (a reused or skipped number). An earlier event of the chain
 //!   whose successor this node does not hold yet is left out until it arrives;
-//! - an edit counts only if it is the post's author's, in the post's channel, and later than
-//!   the post; the latest such edit by `(hlc, id)` sets the text;
+//! - an edit counts only if it is by the post's author or by a user holding the admin role
+//!   for it (moderation), in the post's channel, and later than the post; the latest such
+//!   edit by `(hlc, id)` sets the text;
 //! - a delete counts if it is by the post's author or by a user holding the admin role for
 //!   it ([`AuthState::admin_for`]: after a grant, within a revocation's cut). It
 //!   beats every edit, whatever their times. A deleted post is left out of timelines, threads
@@ -28,7 +29,16 @@
 //!   register per post; channel info (name, header, purpose) and archive one register each
 //!   per channel. Archive and unarchive count only from an admin or the channel's creator;
 //!   so do the display name and the name (a rename): the name is the latest channel info's
-//!   written by the creator or an admin, header and purpose the latest anyone's.
+//!   written by the creator or an admin, header and purpose the latest anyone's;
+//! - a thread move ([`Content::ThreadMoved`] on the root, in the root's channel, and
+//!   [`Content::MovedPost`] copies in the target channel) counts only from a user holding the
+//!   admin role for it, and the marker only if its target is a channel of this flotilla (one
+//!   the membership state knows) other than the root's. A moved root stays in its timeline
+//!   as a marker naming the target (the latest valid marker wins); its replies are left out
+//!   there. A copy is shown under the original's author and time; if the original is held
+//!   here, the copy counts only if that author and time match, so an admin cannot pass off
+//!   a held post as someone else's. Edits of a copy count from that author; deletes from
+//!   that author or an admin.
 //!
 //! Keeping every write costs memory in proportion to the content events held, which the
 //! store holds anyway; it is what lets a late removal or an old edit be judged correctly.
@@ -43,6 +53,8 @@
 //! [`ChatState::newest`].
 
 mod digest;
+#[cfg(test)]
+mod move_tests;
 mod page;
 #[cfg(test)]
 mod tests;
@@ -121,10 +133,15 @@ impl<T> Lww<T> {
 
     /// The latest write that `valid` accepts.
     fn winner(&self, valid: impl Fn(&Stamp) -> bool) -> Option<(&Stamp, &T)> {
+        self.winner_with(|s, _| valid(s))
+    }
+
+    /// The latest write that `valid` accepts, judging its value too.
+    fn winner_with(&self, valid: impl Fn(&Stamp, &T) -> bool) -> Option<(&Stamp, &T)> {
         self.writes
             .values()
             .rev()
-            .find(|(s, _)| valid(s))
+            .find(|(s, v)| valid(s, v))
             .map(|(s, v)| (s, v))
     }
 }
@@ -133,6 +150,10 @@ impl<T> Lww<T> {
 #[derive(Clone, Debug)]
 struct Post {
     stamp: Stamp,
+    /// Who it is shown as written by: the signer, or a moved copy's original author.
+    author: PublicKey,
+    /// For a moved copy, the post it copies.
+    copy_of: Option<EventId>,
     /// Where it is shown and ordered: its HLC, or an imported post's original time.
     at: Hlc,
     text: String,
@@ -148,6 +169,8 @@ struct Ops {
     deletes: BTreeMap<EventId, Stamp>,
     reactions: BTreeMap<(PublicKey, String), Lww<bool>>,
     pins: Lww<bool>,
+    /// Thread-move markers on a root: (target channel, copy of the root there).
+    moves: Lww<(ChannelId, EventId)>,
 }
 
 /// A channel's name, header and purpose.
@@ -209,14 +232,18 @@ impl ChatState {
                 mentions,
             } => {
                 let at = stamp.hlc;
-                self.on_post(stamp, at, text, *root, files, mentions)
+                let author = stamp.author;
+                self.on_post(stamp, at, author, text, *root, files, mentions)
             }
             Content::ImportedPost {
                 text,
                 root,
                 files,
                 created_ms,
-            } => self.on_post(stamp, Hlc::at(*created_ms), text, *root, files, &[]),
+            } => {
+                let author = stamp.author;
+                self.on_post(stamp, Hlc::at(*created_ms), author, text, *root, files, &[])
+            }
             Content::Edit { target, text } => self.ops(target).edits.write(stamp, text.clone()),
             Content::Delete { target } => {
                 self.ops(target).deletes.insert(stamp.id, stamp);
@@ -234,6 +261,23 @@ impl ChatState {
                 self.ops(target).pins.write(stamp, false);
             }
             Content::FileManifest { .. } => {}
+            Content::MovedPost {
+                original,
+                author,
+                at,
+                text,
+                root,
+                files,
+            } => {
+                let id = stamp.id;
+                self.on_post(stamp, *at, *author, text, *root, files, &[]);
+                if let Some(post) = self.posts.get_mut(&id) {
+                    post.copy_of = Some(*original);
+                }
+            }
+            Content::ThreadMoved { root, to, new_root } => {
+                self.ops(root).moves.write(stamp, (*to, *new_root));
+            }
         }
     }
 
@@ -246,10 +290,12 @@ impl ChatState {
         self.ops.entry(*target).or_default()
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn on_post(
         &mut self,
         stamp: Stamp,
         at: Hlc,
+        author: PublicKey,
         text: &str,
         root: Option<EventId>,
         files: &[FileId],
@@ -263,6 +309,8 @@ impl ChatState {
         }
         let post = Post {
             stamp,
+            author,
+            copy_of: None,
             at,
             text: text.to_owned(),
             root,

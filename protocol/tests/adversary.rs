@@ -1277,3 +1277,144 @@ fn removed_authors_earlier_posts_in_any_order_are_all_shown() {
         }
     }
 }
+
+// ----- thread moves (issue 14): only flotilla admins, only within the flotilla -----
+
+/// Bob's post in town-square with carol's reply.
+fn bobs_thread(w: &mut World) -> (SignedEvent, SignedEvent) {
+    let (bob, carol, town) = (w.user(1), w.user(2), w.town);
+    let root = w.apply(|c| c.content(&bob, town, &post("bonjour")));
+    let reply = Content::Post {
+        text: "salut".into(),
+        root: Some(root.id()),
+        files: vec![],
+        mentions: vec![],
+    };
+    let reply = w.apply(|c| c.content(&carol, town, &reply));
+    (root, reply)
+}
+
+/// User `by` copies bob's root to `to` (honestly built) and leaves the marker in town-square.
+fn move_root(w: &mut World, by: usize, root: &SignedEvent, to: ChannelId) -> [SignedEvent; 2] {
+    let (key, town, bob) = (w.user(by), w.town, w.users[1].public());
+    let copy = Content::MovedPost {
+        original: root.id(),
+        author: bob,
+        at: root.hlc(),
+        text: "bonjour".into(),
+        root: None,
+        files: vec![],
+    };
+    let copy = w.apply(|c| c.content(&key, to, &copy));
+    let marker = Content::ThreadMoved {
+        root: root.id(),
+        to,
+        new_root: copy.id(),
+    };
+    let marker = w.apply(|c| c.content(&key, town, &marker));
+    [copy, marker]
+}
+
+/// An honest node's chat after receiving `events` in this order, with its ledger.
+fn chat_of(w: &World, events: &[SignedEvent]) -> (ChatState, Ledger) {
+    let (ledger, refused) = honest(w.ledger.genesis(), events);
+    let keyring = w.keyring(0);
+    let mut chat = ChatState::new();
+    for e in events.iter().filter(|e| !refused.contains(&e.id())) {
+        if let Ok(c) = keyring.open_content(e) {
+            chat.apply(e, &c);
+        }
+    }
+    (chat, ledger)
+}
+
+#[test]
+fn non_admin_moves_someone_elses_thread() {
+    let mut w = World::new(40);
+    let (root, reply) = bobs_thread(&mut w);
+    let off = ChannelId::derived(&w.flotilla, "off-topic");
+    let [copy, _] = move_root(&mut w, 2, &root, off);
+    let (chat, ledger) = chat_of(&w, &w.log);
+    let auth = ledger.state();
+    let marker = chat.post(auth, &root.id()).expect("root shown");
+    assert_eq!(marker.moved_to, None, "a non-admin's move marker counted");
+    assert!(chat.post(auth, &reply.id()).is_some(), "reply hidden");
+    assert!(
+        chat.post(auth, &copy.id()).is_none(),
+        "non-admin's copy shown"
+    );
+}
+
+#[test]
+fn admin_moves_a_thread_to_another_flotillas_channel() {
+    let mut w = World::new(41);
+    let (root, reply) = bobs_thread(&mut w);
+    let foreign = ChannelId::derived(&World::new(42).flotilla, "off-topic");
+    let (alice, town) = (w.user(0), w.town);
+    let marker = Content::ThreadMoved {
+        root: root.id(),
+        to: foreign,
+        new_root: root.id(),
+    };
+    w.apply(|c| c.content(&alice, town, &marker));
+    let (chat, ledger) = chat_of(&w, &w.log);
+    let auth = ledger.state();
+    assert_eq!(chat.post(auth, &root.id()).and_then(|p| p.moved_to), None);
+    assert!(chat.post(auth, &reply.id()).is_some(), "thread lost");
+}
+
+#[test]
+fn demoted_admins_backdated_move() {
+    let mut w = World::new(43);
+    let grant = w.grant_admin(1);
+    let (root, reply) = bobs_thread(&mut w);
+    let before = w.heads();
+    let revoke = w.revoke_admin(0, 1);
+    // Bob, no longer admin, moves the thread "while he still was".
+    let off = ChannelId::derived(&w.flotilla, "off-topic");
+    let marker = Content::ThreadMoved {
+        root: root.id(),
+        to: off,
+        new_root: root.id(),
+    };
+    let payload = w.sealed_by(1, &before, &marker);
+    let floor = grant.hlc().max(reply.hlc());
+    let hlc = just_before(revoke.hlc(), floor);
+    let bob = w.user(1);
+    let forged = w.forge(&bob, &before, hlc, w.town, Kind::SEALED, payload);
+    let mut all = w.log.clone();
+    all.push(forged);
+    for order in [all.clone(), all.iter().rev().cloned().collect()] {
+        let (chat, ledger) = chat_of(&w, &order);
+        let auth = ledger.state();
+        assert_eq!(
+            chat.post(auth, &root.id()).and_then(|p| p.moved_to),
+            None,
+            "a demoted admin moved a thread by backdating the move"
+        );
+        assert!(chat.post(auth, &reply.id()).is_some());
+    }
+}
+
+#[test]
+fn replayed_move_changes_nothing() {
+    let mut w = World::new(44);
+    let (root, reply) = bobs_thread(&mut w);
+    let off = ChannelId::derived(&w.flotilla, "off-topic");
+    let [copy, marker] = move_root(&mut w, 0, &root, off);
+    let (once, ledger) = chat_of(&w, &w.log);
+    let auth = ledger.state();
+    assert_eq!(
+        once.post(auth, &root.id()).and_then(|p| p.moved_to),
+        Some((off, copy.id()))
+    );
+    assert!(once.post(auth, &reply.id()).is_none());
+    // The same events again, reversed and with the move replayed twice.
+    let mut replayed: Vec<SignedEvent> = w.log.iter().rev().cloned().collect();
+    replayed.extend([marker.clone(), copy.clone(), marker]);
+    let (again, ledger2) = chat_of(&w, &replayed);
+    assert_eq!(once.digest(auth), again.digest(ledger2.state()));
+    let shown = again.post(ledger2.state(), &copy.id()).expect("copy");
+    assert_eq!(shown.author, w.users[1].public());
+    assert_eq!(shown.hlc, root.hlc());
+}

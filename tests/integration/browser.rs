@@ -16,6 +16,8 @@
 //!   picture.
 //! - [`profiles`]: a profile picture and full name set on A, seen on B's post.
 //! - [`search`]: search from the channel header to an old post, highlighted; mentions; Ctrl+K.
+//! - [`moderation`]: channel settings (rename, private, archive, unarchive from the archived
+//!   list), an admin moving a thread and deleting another's post, deactivating an account.
 //! - [`bench`]: first paint of a 10k-post channel, WebSocket delivery latency (`#[ignore]`).
 
 mod admin;
@@ -25,6 +27,7 @@ mod driver;
 mod first_run;
 mod harness;
 mod http;
+mod moderation;
 mod profiles;
 mod scenario;
 mod search;

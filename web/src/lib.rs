@@ -52,6 +52,7 @@ pub(crate) static ASSETS: &[(&str, &[u8])] = embed![
     "js/session.js",
     "js/state.js",
     "js/theme.js",
+    "js/views/accounts.js",
     "js/views/actions.js",
     "js/views/avatar.js",
     "js/views/channel.js",

@@ -213,8 +213,41 @@ impl Actor {
             | Content::ChannelArchive { .. }
             | Content::ChannelDisplayName { .. } => Event::ChannelChanged { flotilla, channel },
             Content::FileManifest { .. } => return,
+            Content::MovedPost { root, .. } => Event::PostChanged {
+                flotilla,
+                channel,
+                post: event.id(),
+                root: *root,
+            },
+            Content::ThreadMoved { root, .. } => {
+                self.announce_moved_away(flotilla, channel, root);
+                Event::PostChanged {
+                    flotilla,
+                    channel,
+                    post: *root,
+                    root: None,
+                }
+            }
         };
         self.emit(ev);
+    }
+
+    /// A thread moved away: its replies leave the source channel's timeline.
+    fn announce_moved_away(&self, flotilla: FlotillaId, channel: ChannelId, root: &EventId) {
+        let replies = self
+            .cache
+            .folds
+            .get(&flotilla)
+            .map(|f| f.chat.reply_ids(root))
+            .unwrap_or_default();
+        for post in replies {
+            self.emit(Event::PostDeleted {
+                flotilla,
+                channel,
+                post,
+                root: Some(*root),
+            });
+        }
     }
 
     /// An accepted control event: channel structure changes are announced.

@@ -114,6 +114,14 @@ impl Actor {
             C::DeletePost { who, post, reply } => {
                 let _ = reply.send(self.delete_post(&who, post));
             }
+            C::MoveThread {
+                who,
+                post,
+                to,
+                reply,
+            } => {
+                let _ = reply.send(self.move_thread(&who, post, to));
+            }
             C::React {
                 who,
                 post,
@@ -202,6 +210,7 @@ impl Actor {
             | C::CreatePost { .. }
             | C::EditPost { .. }
             | C::DeletePost { .. }
+            | C::MoveThread { .. }
             | C::React { .. }
             | C::SetPinned { .. } => {}
         }

@@ -163,8 +163,10 @@ impl Actor {
         text: String,
     ) -> Result<PostView, Error> {
         let (me, channel, author) = self.target(who, &post)?;
-        if author != me {
-            return Err(Error::Forbidden("only its author may edit a post".into()));
+        if author != me && !self.auth(&who.flotilla)?.is_admin(&me) {
+            return Err(Error::Forbidden(
+                "only its author or a flotilla admin may edit a post".into(),
+            ));
         }
         check_text(&text, true)?;
         self.write_and_view(

@@ -60,18 +60,30 @@ impl Actor {
         event: &SignedEvent,
         content: &Content,
     ) {
-        let post = match content {
-            Content::Post { .. } => event.id(),
-            Content::Edit { target, .. } | Content::Delete { target } => *target,
+        let posts = match content {
+            Content::Post { .. } | Content::MovedPost { .. } => vec![event.id()],
+            // The moved thread's replies leave the source channel (and its search results).
+            Content::ThreadMoved { root, .. } => self
+                .fold_of(&flotilla)
+                .map(|f| f.chat.reply_ids(root))
+                .unwrap_or_default(),
+            Content::Edit { target, .. } | Content::Delete { target } => vec![*target],
             _ => return,
         };
+        for post in posts {
+            self.index_one(flotilla, &post);
+        }
+    }
+
+    /// Re-indexes one post, or removes it from the index if it is no longer visible.
+    fn index_one(&mut self, flotilla: FlotillaId, post: &EventId) {
         let (Ok(auth), Ok(folded)) = (self.auth(&flotilla), self.fold_of(&flotilla)) else {
             return;
         };
-        let doc = index_doc(auth, folded, &post);
+        let doc = index_doc(auth, folded, post);
         let r = match doc {
             Some(doc) => self.search.upsert(&flotilla, &doc),
-            None => self.search.delete(&flotilla, &post),
+            None => self.search.delete(&flotilla, post),
         };
         if let Err(e) = r {
             tracing::warn!(%e, "cannot index a post: the index will be reconciled");

@@ -8,7 +8,7 @@ use proto::id::ChannelId;
 use proto::membership::{AuthState, ChannelAuth};
 
 use super::cache::Folded;
-use crate::handle::views::{ChannelKind, DM_NAME, FileInfo, PostView, Reaction};
+use crate::handle::views::{ChannelKind, DM_NAME, FileInfo, MovedTo, PostView, Reaction};
 
 /// How a key is shown: its username, else its node's name, else a short key.
 pub(crate) fn username(auth: &AuthState, key: &PublicKey) -> String {
@@ -82,6 +82,16 @@ pub(super) fn post_view(
             id: v.id,
         },
         lora: marks.get(&v.id),
+        moved_to: v.moved_to.map(|(channel, root)| MovedTo {
+            channel,
+            name: folded
+                .chat
+                .channel_fields(auth, &channel)
+                .map(|c| c.name)
+                .unwrap_or_default(),
+            root,
+        }),
+        moved_by: v.moved_by.map(|k| username(auth, &k)),
     }
 }
 

@@ -537,6 +537,23 @@ async fn dispatch(
                 id: post.to_string(),
             })
         }
+        Request::PostMove {
+            id,
+            channel,
+            flotilla,
+        } => {
+            let post = EventId::from_str(id.trim()).map_err(|e| invalid("post id", e))?;
+            let flotilla = resolve_flotilla(node, flotilla.as_deref()).await?;
+            let channel = resolve_channel(node, &flotilla, &channel).await?;
+            let admin = node_admin(node).await?;
+            let copy = node
+                .move_thread(flotilla, post, channel.id, &admin)
+                .await
+                .map_err(from_node)?;
+            to_value(PostView {
+                id: copy.id.to_string(),
+            })
+        }
         Request::ChannelModify {
             channel,
             name,

@@ -235,6 +235,17 @@ pub enum Request {
         #[serde(default)]
         flotilla: Option<String>,
     },
+    /// Moves a post's thread to another channel as the node's admin user (`post move`);
+    /// answers [`PostView`] with the id of the root's copy.
+    PostMove {
+        /// The post's id (hex): the root or a reply of the thread.
+        id: String,
+        /// The target channel (name or id).
+        channel: String,
+        /// The flotilla.
+        #[serde(default)]
+        flotilla: Option<String>,
+    },
     /// Sets a local account's password (`user password`); answers [`UserView`].
     UserPassword {
         /// The local user.

@@ -330,7 +330,7 @@ impl NodeHandle {
         .await
     }
 
-    /// Edits a post: its author only.
+    /// Edits a post: its author or a flotilla admin.
     ///
     /// # Errors
     /// [`Error::Forbidden`], [`Error::Invalid`], [`Error::NotFound`].
@@ -346,6 +346,29 @@ impl NodeHandle {
             who,
             post,
             text,
+            reply,
+        })
+        .await
+    }
+
+    /// Moves the thread of `post` to channel `to` of the same flotilla (flotilla admins
+    /// only); returns the root's copy there.
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`], [`Error::NotFound`], [`Error::Conflict`] (already moved),
+    /// [`Error::Invalid`] (same channel, too long a thread).
+    pub async fn move_thread(
+        &self,
+        flotilla: FlotillaId,
+        post: EventId,
+        to: ChannelId,
+        as_user: &str,
+    ) -> Result<PostView, Error> {
+        let who = acting(flotilla, as_user);
+        self.chat(|reply| ChatCommand::MoveThread {
+            who,
+            post,
+            to,
             reply,
         })
         .await

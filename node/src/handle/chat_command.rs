@@ -195,7 +195,7 @@ pub enum ChatCommand {
         /// The post.
         reply: Reply<PostView>,
     },
-    /// Edits a post (its author only).
+    /// Edits a post (its author or a flotilla admin).
     EditPost {
         /// Who.
         who: Acting,
@@ -204,6 +204,17 @@ pub enum ChatCommand {
         /// The new text.
         text: String,
         /// The post.
+        reply: Reply<PostView>,
+    },
+    /// Moves a post's thread to another channel (flotilla admins).
+    MoveThread {
+        /// Who.
+        who: Acting,
+        /// The post (or a reply of the thread).
+        post: EventId,
+        /// The target channel.
+        to: ChannelId,
+        /// The root's copy.
         reply: Reply<PostView>,
     },
     /// Deletes a post (its author or a flotilla admin).

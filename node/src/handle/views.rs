@@ -124,6 +124,21 @@ pub struct PostView {
     pub cursor: Cursor,
     /// Did it come or leave by LoRa, and in how many hops?
     pub lora: Option<LoraMark>,
+    /// For a thread root moved away by an admin: where it went.
+    pub moved_to: Option<MovedTo>,
+    /// For a post moved here: the username of the admin who moved it.
+    pub moved_by: Option<String>,
+}
+
+/// Where a moved thread went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MovedTo {
+    /// The channel.
+    pub channel: ChannelId,
+    /// Its short (URL) name.
+    pub name: String,
+    /// The root's copy there.
+    pub root: EventId,
 }
 
 /// How an event crossed this node's radio ([`crate::lora::marks`]).

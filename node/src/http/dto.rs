@@ -269,6 +269,23 @@ pub struct Post {
     /// Did it come to this boat or leave it by LoRa? Null when it did not (or the node has
     /// restarted since: the marks are kept in memory).
     pub lora: Option<LoraPost>,
+    /// For a thread root an admin moved to another channel: where it went (the UI shows
+    /// "thread moved to ~name" instead of the text). Its replies are no longer listed here.
+    pub moved_to: Option<MovedTo>,
+    /// For a post an admin moved here from another channel: that admin's username (`author`
+    /// and `created_at` are the original's).
+    pub moved_by: Option<String>,
+}
+
+/// Where a moved thread went.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MovedTo {
+    /// The channel's id.
+    pub channel: String,
+    /// The channel's short (URL) name.
+    pub name: String,
+    /// The id of the root's copy there.
+    pub root_id: String,
 }
 
 /// How a post crossed this boat's LoRa radio.
@@ -352,6 +369,12 @@ impl Post {
             files: p.files.into_iter().map(File::from).collect(),
             mentions_me: p.mentions_me,
             lora: p.lora.map(LoraPost::from),
+            moved_to: p.moved_to.map(|m| MovedTo {
+                channel: m.channel.to_string(),
+                name: m.name,
+                root_id: m.root.to_string(),
+            }),
+            moved_by: p.moved_by,
         }
     }
 }

@@ -53,6 +53,13 @@ pub struct EditPost {
     pub text: String,
 }
 
+/// Where a thread goes.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MoveThread {
+    /// The target channel's id (same flotilla).
+    pub channel: String,
+}
+
 fn post_ids(f: &str, p: &str) -> Result<(FlotillaId, EventId), ApiError> {
     Ok((parse_id(f, "flotilla")?, parse_id(p, "post")?))
 }
@@ -167,11 +174,35 @@ pub async fn get_thread(
     }))
 }
 
+#[utoipa::path(post, path = "/api/v1/flotillas/{f}/posts/{p}/move", tag = "posts",
+    request_body = MoveThread, params(("f" = String, Path), ("p" = String, Path)),
+    responses((status = 200, body = Post), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Moves the thread of a post (its root, if the post is a reply) to another channel of the
+/// flotilla: flotilla admins only. The root and its replies are copied there under their
+/// original authors and times; the root stays in the old channel as a marker (`moved_to`).
+/// Returns the root's copy. 409 if the thread was already moved.
+pub async fn post_move(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((f, p)): Path<(String, String)>,
+    ApiJson(req): ApiJson<MoveThread>,
+) -> Result<Json<Post>, ApiError> {
+    let (flotilla, post) = post_ids(&f, &p)?;
+    let to = parse_id(&req.channel, "channel")?;
+    let view = state
+        .node
+        .move_thread(flotilla, post, to, &caller.username)
+        .await?;
+    rendered(&state, flotilla, &caller, view).await
+}
+
 #[utoipa::path(put, path = "/api/v1/flotillas/{f}/posts/{p}", tag = "posts",
     request_body = EditPost, params(("f" = String, Path), ("p" = String, Path)),
     responses((status = 200, body = Post), (status = 403, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
-/// Edits a post (its author only).
+/// Edits a post (its author or a flotilla admin).
 pub async fn put_post(
     State(state): State<AppState>,
     caller: Caller,

@@ -63,6 +63,9 @@ struct Inner {
 pub struct Sessions {
     store: SledStore,
     inner: Mutex<Inner>,
+    /// Bumped whenever a session ends or a token is revoked, so live connections (the
+    /// WebSocket) check their credential at once rather than at their next event.
+    ended: tokio::sync::watch::Sender<u64>,
 }
 
 impl Sessions {
@@ -85,7 +88,22 @@ impl Sessions {
         Ok(Sessions {
             store,
             inner: Mutex::new(inner),
+            ended: tokio::sync::watch::Sender::new(0),
         })
+    }
+
+    /// Changes whenever a session ends or a token is revoked (its value is a counter).
+    pub fn watch_ends(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.ended.subscribe()
+    }
+
+    fn announce_end(&self) {
+        self.ended.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Is the token of this hash still valid (not revoked)?
+    pub fn token_is_live(&self, hash: &SecretHash) -> bool {
+        self.lock().tokens.contains_key(hash)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -154,6 +172,7 @@ impl Sessions {
     /// [`Error::Store`] if the store fails.
     pub fn close(&self, hash: &SecretHash) -> Result<(), Error> {
         self.lock().sessions.remove(hash);
+        self.announce_end();
         Ok(self.store.remove_sessions(&[*hash])?)
     }
 
@@ -175,6 +194,7 @@ impl Sessions {
             }
             gone
         };
+        self.announce_end();
         Ok(self.store.remove_sessions(&gone)?)
     }
 
@@ -206,6 +226,7 @@ impl Sessions {
             }
             (sessions, tokens)
         };
+        self.announce_end();
         self.store.remove_sessions(&sessions)?;
         for h in &tokens {
             self.store.remove_token(h)?;
@@ -274,6 +295,7 @@ impl Sessions {
             inner.tokens.remove(&hash);
             hash
         };
+        self.announce_end();
         self.store.remove_token(&hash)?;
         Ok(true)
     }

@@ -9,6 +9,7 @@ mod harness;
 mod lifecycle;
 mod live;
 mod members;
+mod moves;
 mod openapi;
 mod profile;
 mod search;

@@ -23,7 +23,7 @@ use super::auth::Caller;
 use super::dto::{Boat, Channel, Post};
 use super::error::ApiError;
 use super::render::Renderer;
-use super::sessions::SecretHash;
+use super::sessions::{SecretHash, hash_secret};
 use crate::handle::{EVENT_CAP, Event};
 
 /// Messages a connection may lag behind before it is told to resync.
@@ -51,9 +51,39 @@ pub async fn get_ws(
     let upgrade = upgrade.map_err(|r| {
         ApiError::bad_request(format!("not a WebSocket upgrade: {}", r.body_text()))
     })?;
+    let credential = match caller.session {
+        Some(hash) => Credential::Session(hash),
+        None => match super::auth::bearer(&headers) {
+            Some(token) => Credential::Token(hash_secret(token)),
+            None => Credential::None,
+        },
+    };
     Ok(upgrade
         .max_message_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| serve(state, caller.username, caller.session, socket)))
+        .on_upgrade(move |socket| serve(state, caller.username, credential, socket)))
+}
+
+/// What opened a connection: it is closed as soon as that ends.
+#[derive(Debug, Clone, Copy)]
+enum Credential {
+    /// A browser session.
+    Session(SecretHash),
+    /// A personal access token.
+    Token(SecretHash),
+    /// Neither (router tests' callers).
+    None,
+}
+
+impl Credential {
+    /// Has the session ended or the token been revoked (logout, a password reset,
+    /// `user deactivate`, `user delete`, `token revoke`)?
+    fn ended(&self, state: &AppState) -> bool {
+        match self {
+            Credential::Session(h) => !state.auth.sessions.is_open(h),
+            Credential::Token(h) => !state.auth.sessions.token_is_live(h),
+            Credential::None => false,
+        }
+    }
 }
 
 /// A browser always sends `Origin` on a WebSocket: it must be this host (no other site may
@@ -80,15 +110,13 @@ fn check_origin(headers: &HeaderMap) -> Result<(), ApiError> {
 /// load the sockets fell behind the event queue and were told to resync).
 type Renderers = std::collections::HashMap<FlotillaId, Renderer>;
 
-/// Serves one live connection until the client leaves, or its session ends (logout, a
-/// password reset, `user deactivate` or `user delete`: checked at each event and ping).
-async fn serve(
-    state: AppState,
-    username: String,
-    session: Option<SecretHash>,
-    mut socket: WebSocket,
-) {
-    let ended = |state: &AppState| session.is_some_and(|h| !state.auth.sessions.is_open(&h));
+/// Serves one live connection until the client leaves, or its session or token ends
+/// (logout, a password reset, `user deactivate` or `user delete`, `token revoke`: checked
+/// as soon as any session ends, and at each event and ping); then sends
+/// `{"type":"session_ended"}` and closes.
+async fn serve(state: AppState, username: String, credential: Credential, mut socket: WebSocket) {
+    let ended = |state: &AppState| credential.ended(state);
+    let mut ends = state.auth.sessions.watch_ends();
     let mut events = state.node.subscribe();
     let mut renderers = Renderers::new();
     let mut ping = tokio::time::interval(PING_EVERY);
@@ -127,6 +155,13 @@ async fn serve(
                     if send(&mut socket, m).await.is_err() {
                         return;
                     }
+                }
+            }
+            Ok(()) = ends.changed() => {
+                if ended(&state) {
+                    let _ = send(&mut socket, json!({"type": "session_ended"})).await;
+                    let _ = socket.send(Message::Close(None)).await;
+                    return;
                 }
             }
             _ = ping.tick() => {

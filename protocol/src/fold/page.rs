@@ -128,7 +128,7 @@ impl ChatState {
             .posts
             .range((start, Bound::Unbounded))
             .filter_map(|(_, id)| self.posts.get(id))
-            .filter(|p| p.stamp.author != *user && self.visible(auth, p));
+            .filter(|p| p.author != *user && self.visible(auth, p));
         for post in others {
             out.posts = out.posts.saturating_add(1);
             if every_post_mentions || mention::mentions(&post.text, &post.mentions, user) {
@@ -158,9 +158,18 @@ impl ChatState {
         self.posts.get(post).and_then(|p| p.root)
     }
 
+    /// The ids of the replies naming `root` as their root, in any channel, visible or not,
+    /// oldest first.
+    pub fn reply_ids(&self, root: &EventId) -> Vec<EventId> {
+        self.replies
+            .get(root)
+            .map(|r| r.iter().map(|(_, id)| *id).collect())
+            .unwrap_or_default()
+    }
+
     /// The author of a post or reply, visible or not.
     pub fn author_of(&self, post: &EventId) -> Option<PublicKey> {
-        self.posts.get(post).map(|p| p.stamp.author)
+        self.posts.get(post).map(|p| p.author)
     }
 
     /// Posts and replies of a channel strictly before `before`, newest first.

@@ -230,13 +230,25 @@ fn edits_are_last_writer_wins_and_may_arrive_first() {
 
 #[test]
 fn edit_by_non_author_is_ignored() {
-    let mut fx = Fixture::new(2);
+    let mut fx = Fixture::new(3);
     let p = fx.post(BOB, 0, "mine", None);
     fx.tick();
     let text = "hijacked".to_owned();
-    fx.write(ALICE, 0, Content::Edit { target: p, text });
+    fx.write(CAROL, 0, Content::Edit { target: p, text });
     let view = fold(&fx.events).post(fx.auth(), &p).expect("visible");
     assert_eq!((view.text.as_str(), view.edited), ("mine", false));
+}
+
+#[test]
+fn an_admin_edits_anyones_post() {
+    let mut fx = Fixture::new(2);
+    let p = fx.post(BOB, 0, "insulte", None);
+    fx.tick();
+    let text = "(modéré)".to_owned();
+    fx.write(ALICE, 0, Content::Edit { target: p, text });
+    let view = fold(&fx.events).post(fx.auth(), &p).expect("visible");
+    assert_eq!((view.text.as_str(), view.edited), ("(modéré)", true));
+    assert_eq!(view.author, fx.pk(BOB), "still bob's");
 }
 
 #[test]
@@ -527,6 +539,12 @@ pub(super) enum Op {
         archived: bool,
     },
     Remove,
+    /// Copy the target's thread root to the other channel and leave a marker (valid or not:
+    /// by any user, with a made-up time).
+    Move {
+        user: usize,
+        target: prop::sample::Index,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -555,6 +573,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (u, 0..2usize, any::<bool>())
             .prop_map(|(user, chan, archived)| Op::Archive { user, chan, archived }),
         1 => Just(Op::Remove),
+        1 => (0..3usize, any::<Index>()).prop_map(|(user, target)| Op::Move { user, target }),
     ]
 }
 
@@ -648,6 +667,21 @@ fn run_step(
         }
         Op::Remove => {
             fx.remove(n - 1);
+        }
+        Op::Move { user, target } => {
+            let (root, chan) = pick(target)?;
+            let copy = Content::MovedPost {
+                original: root,
+                author: fx.pk(user % n),
+                at: Hlc::at(T0 + i as u64),
+                text,
+                root: None,
+                files: vec![],
+            };
+            let new_root = fx.write(user % n, 1 - chan, copy);
+            let to = fx.channels[1 - chan];
+            fx.write(user % n, chan, Content::ThreadMoved { root, to, new_root });
+            return Some((new_root, 1 - chan));
         }
     }
     None

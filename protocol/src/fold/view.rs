@@ -39,6 +39,10 @@ pub struct PostView {
     pub reply_count: usize,
     /// Whether the post is pinned to its channel.
     pub pinned: bool,
+    /// For a thread root moved away: the channel it went to and the root's copy there.
+    pub moved_to: Option<(ChannelId, EventId)>,
+    /// For a moved copy: the admin who moved it (`author` is the original's).
+    pub moved_by: Option<PublicKey>,
 }
 
 /// A channel as shown: its fields and pinned posts.
@@ -194,7 +198,7 @@ impl ChatState {
         Some(PostView {
             id: post.stamp.id,
             channel: post.stamp.channel,
-            author: post.stamp.author,
+            author: post.author,
             hlc: post.at,
             text,
             edited,
@@ -207,6 +211,8 @@ impl ChatState {
                 .filter(|r| self.visible(auth, r))
                 .count(),
             pinned: self.pinned(auth, post),
+            moved_to: self.moved_to(auth, post),
+            moved_by: post.copy_of.map(|_| post.stamp.author),
         })
     }
 
@@ -224,16 +230,54 @@ impl ChatState {
             .filter(move |r| r.stamp.channel == post.stamp.channel)
     }
 
-    /// Not by a removed author, and not deleted.
+    /// Not by a removed author, not deleted, not a reply of a thread moved away, and (for a
+    /// moved copy) moved by an admin and true to the original where it is held.
     pub(super) fn visible(&self, auth: &AuthState, post: &Post) -> bool {
-        !post.stamp.excluded(auth) && !self.deleted(auth, post)
+        !post.stamp.excluded(auth)
+            && !self.deleted(auth, post)
+            && self.valid_copy(auth, post)
+            && !self.moved_away(auth, post)
+    }
+
+    fn valid_copy(&self, auth: &AuthState, post: &Post) -> bool {
+        let Some(original) = post.copy_of else {
+            return true;
+        };
+        let faithful = self
+            .posts
+            .get(&original)
+            .is_none_or(|o| o.author == post.author && o.at == post.at);
+        faithful && post.stamp.by_admin(auth)
+    }
+
+    /// A reply whose root (in the same channel) was moved to another channel.
+    fn moved_away(&self, auth: &AuthState, post: &Post) -> bool {
+        post.root
+            .and_then(|root| self.posts.get(&root))
+            .is_some_and(|root| {
+                root.stamp.channel == post.stamp.channel && self.moved_to(auth, root).is_some()
+            })
+    }
+
+    /// The latest valid move marker on `post`: in its channel, by an admin, to another
+    /// channel of this flotilla.
+    fn moved_to(&self, auth: &AuthState, post: &Post) -> Option<(ChannelId, EventId)> {
+        let ops = self.ops_of(post)?;
+        ops.moves
+            .winner_with(|m, (to, _)| {
+                acts_on(auth, m, post)
+                    && m.by_admin(auth)
+                    && *to != post.stamp.channel
+                    && auth.channels.contains_key(to)
+            })
+            .map(|(_, v)| *v)
     }
 
     fn deleted(&self, auth: &AuthState, post: &Post) -> bool {
         self.ops_of(post).is_some_and(|ops| {
-            ops.deletes.values().any(|d| {
-                acts_on(auth, d, post) && (d.author == post.stamp.author || d.by_admin(auth))
-            })
+            ops.deletes
+                .values()
+                .any(|d| acts_on(auth, d, post) && (d.author == post.author || d.by_admin(auth)))
         })
     }
 
@@ -242,7 +286,7 @@ impl ChatState {
         let edit = self.ops_of(post).and_then(|ops| {
             ops.edits.winner(|e| {
                 acts_on(auth, e, post)
-                    && e.author == post.stamp.author
+                    && (e.author == post.author || e.by_admin(auth))
                     && e.order() > post.stamp.order()
             })
         });

@@ -1,6 +1,6 @@
 //! mmctl-style channel administration through the binary: `channel rename` (with a display
 //! name) and `channel modify --private|--public` on boat A, the rename seen on boat B;
-//! `user password`, `invite regenerate`, `post delete`, `flotilla rename` (seen on B); bad arguments refused with a message naming them.
+//! `user password`, `invite regenerate`, `post delete`, `post move`, `flotilla rename` (seen on B); bad arguments refused with a message naming them.
 
 use std::time::{Duration, Instant};
 
@@ -129,6 +129,25 @@ fn channel_rename_and_modify_through_the_binary() -> anyhow::Result<()> {
     );
     let err = a.fails(&["post", "delete", "pas-un-id"])?;
     assert!(err.contains("post id"), "{err}");
+
+    // post move: the thread goes to off-topic under its author; a bad channel is named.
+    let id = a.ok(&[
+        "post",
+        "--as",
+        "anne",
+        "--channel",
+        "town-square",
+        "à déplacer",
+    ])?;
+    let err = a.fails(&["post", "move", id.trim(), "nulle-part"])?;
+    assert!(err.contains("nulle-part"), "{err}");
+    let out = a.ok(&["post", "move", id.trim(), "off-topic"])?;
+    assert!(out.contains("thread moved to ~off-topic"), "{out}");
+    let moved = a.ok(&["messages", "--channel", "off-topic"])?;
+    assert!(
+        moved.contains("à déplacer") && moved.contains("anne"),
+        "{moved}"
+    );
 
     // flotilla rename, seen on B.
     let out = a.ok(&["flotilla", "rename", "Rallye d'automne"])?;

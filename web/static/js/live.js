@@ -107,3 +107,7 @@ export function startLive() {
     },
   });
 }
+
+// --- the session ended (logout elsewhere, `user deactivate`, `user delete`) ---
+// The server closes the socket next; asking who I am gets the 401 that returns to the login page.
+HANDLERS.session_ended = () => api.get('/me').catch(() => {});

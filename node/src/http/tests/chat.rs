@@ -191,17 +191,34 @@ async fn posts_render_page_and_thread() {
 async fn edits_deletes_reactions_and_pins_follow_the_rules() {
     let crew = Crew::new().await;
     let ts = crew.town_square.clone();
+    let skippers = crew.post(&crew.skipper, &ts, "cap au 270").await;
+    let cap = skippers["id"].as_str().unwrap();
+    let a = crew
+        .call(
+            Method::PUT,
+            &format!("/posts/{cap}"),
+            &crew.deckhand,
+            Some(json!({"text": "hijacked"})),
+        )
+        .await;
+    a.assert_error(StatusCode::FORBIDDEN, "forbidden");
     let mine = crew.post(&crew.deckhand, &ts, "first draft").await;
     let id = mine["id"].as_str().unwrap();
+    // A flotilla admin edits anyone's post (moderation); it stays the author's.
     let a = crew
         .call(
             Method::PUT,
             &format!("/posts/{id}"),
             &crew.skipper,
-            Some(json!({"text": "hijacked"})),
+            Some(json!({"text": "(modéré)"})),
         )
         .await;
-    a.assert_error(StatusCode::FORBIDDEN, "forbidden");
+    assert_eq!(
+        (a.json["text"].as_str(), a.json["author"].as_str()),
+        (Some("(modéré)"), Some("deckhand")),
+        "{:?}",
+        a.json
+    );
     let a = crew
         .call(
             Method::PUT,
@@ -297,7 +314,7 @@ async fn edits_deletes_reactions_and_pins_follow_the_rules() {
         .iter()
         .map(|p| p["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, [sid]);
+    assert_eq!(ids, [cap, sid]);
 }
 
 #[tokio::test]

@@ -217,3 +217,66 @@ async fn a_deactivated_users_socket_closes_at_the_next_event() {
     .await;
     assert!(ended.is_ok(), "the socket stayed open");
 }
+
+/// A socket opened with a bearer token.
+async fn open_with_token(api: &Api, token: &str) -> Socket {
+    let url = format!("ws://{}/api/v1/ws", api.node.http_addr());
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    tokio_tungstenite::connect_async(req).await.unwrap().0
+}
+
+/// Waits for `session_ended`, then for the socket to close.
+async fn ends(socket: &mut Socket) {
+    next_of(socket, "session_ended").await;
+    tokio::time::timeout(TIMEOUT, async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await
+    .expect("the socket stays open");
+}
+
+#[tokio::test]
+async fn deactivating_a_user_closes_their_sockets_at_once() {
+    let api = Api::start().await;
+    let skipper = api.setup("skipper").await;
+    let bob = api.user(&skipper, "bob").await;
+    let a = api
+        .call(
+            Method::POST,
+            "/api/v1/tokens",
+            Some(&bob),
+            Some(json!({"name": "script"})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.json);
+    let token = a.json["token"].as_str().unwrap().to_owned();
+    let mut by_token = open_with_token(&api, &token).await;
+    next_of(&mut by_token, "hello").await;
+    let mut by_cookie = open(&api, Some(&bob), None).await.unwrap();
+    next_of(&mut by_cookie, "hello").await;
+    let mut skippers = open(&api, Some(&skipper), None).await.unwrap();
+    next_of(&mut skippers, "hello").await;
+    let a = api
+        .call(
+            Method::POST,
+            "/api/v1/users/bob/deactivate",
+            Some(&skipper),
+            None,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.json);
+    ends(&mut by_token).await;
+    ends(&mut by_cookie).await;
+    skippers
+        .send(Message::Text(json!({"type": "ping"}).to_string().into()))
+        .await
+        .unwrap();
+    next_of(&mut skippers, "pong").await;
+}

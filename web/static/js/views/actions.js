@@ -9,6 +9,7 @@ import { channelHash, navigate } from '../router.js';
 import { editAction } from '../keys.js';
 import { openEmojiPicker } from './emoji.js';
 import { confirmDialog, toast, errorText } from './dialogs.js';
+import { openMoveThread } from './channels.js';
 
 async function attempt(work) {
   try {
@@ -124,6 +125,8 @@ function runAction(action, button, postEl, post) {
   if (action === 'pin') return togglePin(post);
   if (action === 'copy-link') return copyLink(post);
   if (action === 'save') return savePost(post);
+  if (action === 'move') return openMoveThread(post);
+  if (action === 'open-moved') return navigate(channelHash(store.flotillaId, post.moved_to.channel, post.moved_to.root_id));
   return null;
 }
 

@@ -4,7 +4,7 @@
 import { h, icon, ICONS } from '../dom.js';
 import { t, tn, language } from '../i18n.js';
 import { fileChip } from './files.js';
-import { store, isMine, canDelete, emojiChar } from '../state.js';
+import { store, isMine, canDelete, emojiChar, currentFlotilla } from '../state.js';
 import { relativeTime, fullDateTime, clockTime, dayLabel } from '../format.js';
 import { loraMark } from '../lora.js';
 import { authorOf, authorName, avatarFor } from './avatar.js';
@@ -69,8 +69,9 @@ function actionBar(post, inThread) {
     actionButton('pin', ICONS.pin, pinned ? t('post.unpin') : t('post.pin')),
     actionButton('copy-link', ICONS.link, t('post.copyLink')),
     actionButton('save', ICONS.bookmark, t('post.save')),
-    isMine(post) ? actionButton('edit', ICONS.edit, t('post.edit')) : null,
+    canDelete(post) ? actionButton('edit', ICONS.edit, t('post.edit')) : null,
     canDelete(post) ? actionButton('delete', ICONS.trash, t('post.delete')) : null,
+    canMove(post) ? actionButton('move', ICONS.back, t('post.moveThread')) : null,
   );
 }
 
@@ -93,6 +94,7 @@ function replyLink(post, inThread) {
  */
 export function renderPost(post, opts) {
   const { grouped, newDay, inThread } = opts || {};
+  if (post.moved_to) return movedMarker(post, newDay);
   const text = h('div', { class: 'post-text markdown' });
   text.innerHTML = post.html || '';
   const classes = ['post', grouped ? 'grouped' : '', isMine(post) ? 'mine' : '', post.pinned ? 'pinned' : '', post.mentions_me ? 'mentions-me' : ''];
@@ -118,11 +120,36 @@ export function renderPost(post, opts) {
         grouped ? loraBadge(post) : null,
         text,
         post.edited ? h('span', { class: 'post-edited' }, t('post.edited')) : null,
+        movedBy(post),
         fileList(post),
         reactionList(post),
         replyLink(post, inThread),
       ),
       actionBar(post, inThread),
     ),
+  );
+}
+
+// --- moved threads (moderation) ---
+
+/** Flotilla admins may move a thread (from its root or a reply), unless it was moved already. */
+function canMove(post) {
+  const flotilla = currentFlotilla();
+  return Boolean(flotilla && flotilla.admin) && !post.moved_to;
+}
+
+/** "Moved here by X", under a post an admin moved from another channel. */
+function movedBy(post) {
+  return post.moved_by ? h('span', { class: 'post-moved-by hint' }, t('post.movedBy', { name: post.moved_by })) : null;
+}
+
+/** What stays in the old channel of a moved thread: a link to where it went. */
+export function movedMarker(post, newDay) {
+  const link = h('button', { type: 'button', class: 'link-button moved-link', dataset: { action: 'open-moved' } }, t('post.movedTo', { name: post.moved_to.name }));
+  return h(
+    'article',
+    { class: 'post moved-marker', dataset: { postId: post.id, author: post.author }, tabindex: '-1', 'aria-label': t('post.movedTo', { name: post.moved_to.name }) },
+    newDay ? h('div', { class: 'day-separator', role: 'separator' }, h('span', {}, dayLabel(post.created_at, Date.now(), language()))) : null,
+    h('div', { class: 'post-row' }, h('div', { class: 'post-gutter' }, '↪'), h('div', { class: 'post-body' }, h('div', { class: 'post-meta' }, h('span', { class: 'post-author' }, post.author), timeElement(post.created_at)), link)),
   );
 }

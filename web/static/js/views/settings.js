@@ -11,6 +11,7 @@ import { loadFlotillas } from '../session.js';
 import { notificationsWanted, setNotificationsWanted } from '../notify.js';
 import { openDialog, actionForm, toast } from './dialogs.js';
 import { profileGroup, displayGroup } from './profile.js';
+import { accountsList } from './accounts.js';
 
 function group(title, ...content) {
   return h('section', { class: 'settings-group' }, h('h3', {}, title), ...content);
@@ -104,7 +105,7 @@ function adminForms() {
   });
   const createFlotilla = createFlotillaForm();
   const join = joinFlotillaForm();
-  return [group(t('admin.createUser'), createUser), group(t('admin.resetPassword'), reset), group(t('admin.createFlotilla'), createFlotilla), group(t('admin.joinFlotilla'), join)];
+  return [group(t('admin.createUser'), createUser), group(t('accounts.title'), accountsList()), group(t('admin.resetPassword'), reset), group(t('admin.createFlotilla'), createFlotilla), group(t('admin.joinFlotilla'), join)];
 }
 
 function inviteForm(flotilla) {
