@@ -4,16 +4,16 @@
 
 use flotilla_protocol as proto;
 use proto::id::{ChannelId, EventId, FlotillaId};
-use proto::membership::AuthState;
+use proto::membership::{AuthState, ChannelAuth};
 use proto::{Content, PublicKey, SignedEvent};
 
 use super::Actor;
 use super::cache::Folded;
-use super::views::{post_view, username};
+use super::views::{kind_of, post_view, username};
 use crate::Error;
 use crate::handle::Acting;
 use crate::handle::search::SearchCommand;
-use crate::handle::views::{Cursor, PostPage, PostView};
+use crate::handle::views::{ChannelKind, Cursor, PostPage, PostView};
 use crate::search::{self, FileTerms, IndexDoc, Plan, Ranking, Reconciled, Resolved};
 
 /// Hits fetched beyond the page, so posts sharing the cursor's millisecond are not lost.
@@ -48,6 +48,28 @@ fn doc_of(auth: &AuthState, folded: &Folded, v: proto::fold::PostView) -> IndexD
     IndexDoc::new(
         v.id, v.channel, v.author, v.hlc.ms, &v.text, &files, &mentioned,
     )
+}
+
+/// Does the `in:` name `name` designate channel `id`: its name (any case), or `@user` for the
+/// direct message between the reader and that user (`@` and the reader's own name: the DM with
+/// oneself)?
+fn in_names(
+    auth: &AuthState,
+    folded: &Folded,
+    me: &PublicKey,
+    id: &ChannelId,
+    c: &ChannelAuth,
+    name: &str,
+) -> bool {
+    let Some(user) = name.strip_prefix('@') else {
+        let channel = folded.chat.channel_fields(auth, id).map(|v| v.name);
+        return channel.is_some_and(|ch| name.eq_ignore_ascii_case(&ch));
+    };
+    let named = |k: &PublicKey| user.eq_ignore_ascii_case(&username(auth, k));
+    kind_of(folded, auth, id, c) == ChannelKind::Dm
+        && c.members.contains(me)
+        && c.members.iter().any(named)
+        && c.members.iter().all(|k| k == me || named(k))
 }
 
 impl Actor {
@@ -181,15 +203,8 @@ impl Actor {
         auth.channels
             .iter()
             .filter(|(_, c)| !c.private || c.members.contains(me))
-            .filter(|(id, _)| {
-                names.is_empty() || {
-                    let name = folded
-                        .chat
-                        .channel_fields(auth, id)
-                        .map(|v| v.name)
-                        .unwrap_or_default();
-                    names.iter().any(|n| n.eq_ignore_ascii_case(&name))
-                }
+            .filter(|(id, c)| {
+                names.is_empty() || names.iter().any(|n| in_names(auth, folded, me, id, c, n))
             })
             .map(|(id, _)| *id)
             .collect()
