@@ -23,7 +23,8 @@
 //!
 //! # Layout
 //! - [`query`]: the search syntax → [`Query`] (pure).
-//! - `analysis`: French/English/folded analyzers shared by both sides.
+//! - `analysis`: French/English/folded analyzers shared by both sides; `stem`: their
+//!   cached Snowball stemming.
 //! - `plan`: a [`Query`] made concrete for one reader ([`Plan`]).
 //! - `doc`: [`IndexDoc`], what is indexed of a post.
 //! - `index`: one flotilla's tantivy index (schema, documents, queries).
@@ -38,6 +39,7 @@ mod index;
 mod plan;
 pub mod query;
 mod saved;
+mod stem;
 #[cfg(test)]
 mod tests;
 mod writer;
