@@ -58,10 +58,14 @@ pub use index::{FlotillaIndex, Hit, Ranking, SCHEMA_VERSION};
 pub use plan::{Phrase, Plan, Resolved, TokenAlt, Word};
 pub use query::{Query, QueryError, parse};
 pub use saved::{MAX_SAVED_PER_USER, SAVED_FILE, SavedPosts};
-pub use writer::{COMMIT_EVERY, COMMIT_IDLE, INDEX_QUEUE};
+pub use writer::{COMMIT_EVERY, COMMIT_IDLE, INDEX_QUEUE, INDEX_QUEUE_BYTES};
 
 use writer::{Op, Refused, Writer};
 
+/// Posts per flotilla whose ingest write the full queue refused, remembered to be re-indexed
+/// from the fold before the next search ([`Search::take_behind`]); beyond this many the
+/// flotilla is reconciled whole instead.
+pub const MAX_BEHIND: usize = 65_536;
 /// The search directory inside the data directory.
 pub const SEARCH_DIR: &str = "search";
 /// The file in each flotilla's index directory that holds [`SCHEMA_VERSION`].
@@ -133,6 +137,8 @@ pub struct Search {
     fresh: BTreeSet<FlotillaId>,
     /// The indexing thread, started with the first index.
     writer: Option<Writer>,
+    /// Posts whose ingest write was refused (queue full), per fresh flotilla.
+    behind: BTreeMap<FlotillaId, BTreeSet<EventId>>,
     /// Ingest writes dropped because the indexing queue was full (reconciliation redid
     /// them).
     dropped: u64,
@@ -152,6 +158,7 @@ impl Search {
             open: BTreeMap::new(),
             fresh: BTreeSet::new(),
             writer: None,
+            behind: BTreeMap::new(),
             dropped: 0,
             saved: SavedPosts::load(saved_path),
         }
@@ -209,6 +216,7 @@ impl Search {
 
     fn offer(&mut self, op: Op) -> Result<(), Error> {
         let flotilla = op.flotilla();
+        let post = op.post();
         let r = self.open(&flotilla).and_then(|(opened, writer)| {
             let r = writer.offer(op);
             if r.is_ok() {
@@ -220,18 +228,73 @@ impl Search {
             Ok(Ok(())) => Ok(()),
             Ok(Err(Refused::Full)) => {
                 self.dropped += 1;
-                if self.fresh.remove(&flotilla) {
-                    tracing::warn!(
-                        flotilla = %flotilla.fmt_short(),
-                        queue = INDEX_QUEUE,
-                        "search indexing queue full: writes dropped, reconciled at the next search"
-                    );
-                }
+                self.defer(flotilla, post);
                 Ok(())
             }
             Ok(Err(Refused::Gone)) => self.on_failure(&flotilla, Err(gone())),
             Err(e) => self.on_failure(&flotilla, Err(e)),
         }
+    }
+
+    /// Remembers a post whose write was refused, or gives up and marks the flotilla for a
+    /// whole reconciliation. A flotilla that is not fresh will be reconciled anyway.
+    fn defer(&mut self, flotilla: FlotillaId, post: Option<EventId>) {
+        if !self.fresh.contains(&flotilla) {
+            return;
+        }
+        let behind = self.behind.entry(flotilla).or_default();
+        if behind.is_empty() {
+            tracing::warn!(
+                flotilla = %flotilla.fmt_short(),
+                queue = INDEX_QUEUE,
+                "search indexing queue full: posts re-indexed before the next search"
+            );
+        }
+        match post {
+            Some(id) if behind.len() < MAX_BEHIND => {
+                behind.insert(id);
+            }
+            _ => self.mark_stale(&flotilla),
+        }
+    }
+
+    /// The posts of `flotilla` whose ingest writes were refused since the last call, to
+    /// re-index from the fold before a search ([`Self::catch_up`]).
+    pub fn take_behind(&mut self, flotilla: &FlotillaId) -> Vec<EventId> {
+        self.behind
+            .remove(flotilla)
+            .map(|b| b.into_iter().collect())
+            .unwrap_or_default()
+    }
+
+    /// Re-indexes posts as the fold shows them (`None`: no longer visible, removed), waiting
+    /// for room in the queue; returns how many.
+    ///
+    /// # Errors
+    /// [`Error`]: the flotilla is then marked for reconciliation.
+    pub fn catch_up(
+        &mut self,
+        flotilla: &FlotillaId,
+        posts: impl IntoIterator<Item = (EventId, Option<IndexDoc>)>,
+    ) -> Result<usize, Error> {
+        let mut n = 0;
+        for (id, doc) in posts {
+            let op = match doc {
+                Some(doc) => Op::Upsert {
+                    flotilla: *flotilla,
+                    doc: Box::new(doc),
+                    replace: true,
+                },
+                None => Op::Delete {
+                    flotilla: *flotilla,
+                    id,
+                },
+            };
+            let r = self.send(op);
+            self.on_failure(flotilla, r)?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Queues a write for a reconciliation or a rebuild, waiting for room.
@@ -242,14 +305,24 @@ impl Search {
         Ok(())
     }
 
-    fn on_failure(&mut self, flotilla: &FlotillaId, r: Result<(), Error>) -> Result<(), Error> {
+    fn on_failure<T>(&mut self, flotilla: &FlotillaId, r: Result<T, Error>) -> Result<T, Error> {
         if r.is_err() {
-            self.fresh.remove(flotilla);
+            self.mark_stale(flotilla);
         }
         r
     }
 
-    /// Ingest writes dropped so far because the indexing queue was full.
+    /// Holds the indexing thread until `release` is dropped or sent to (tests fill the queue).
+    #[cfg(test)]
+    pub(crate) fn hold(
+        &mut self,
+        flotilla: &FlotillaId,
+        release: std::sync::mpsc::Receiver<()>,
+    ) -> Result<(), Error> {
+        self.open(flotilla)?.1.send(Op::Hold(release))
+    }
+
+    /// Ingest writes refused so far because the indexing queue was full.
     pub fn dropped(&self) -> u64 {
         self.dropped
     }
@@ -287,6 +360,7 @@ impl Search {
     /// The fold of `flotilla` was rebuilt: reconcile before the next search.
     pub fn mark_stale(&mut self, flotilla: &FlotillaId) {
         self.fresh.remove(flotilla);
+        self.behind.remove(flotilla);
     }
 
     /// Makes the index hold exactly `docs` (every visible post of the fold): indexes the
@@ -323,6 +397,7 @@ impl Search {
         }
         self.sync(flotilla)?;
         self.fresh.insert(*flotilla);
+        self.behind.remove(flotilla);
         stats.disk_bytes = self.disk_bytes(flotilla);
         Ok(stats)
     }

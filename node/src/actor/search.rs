@@ -112,22 +112,42 @@ impl Actor {
             .collect())
     }
 
-    /// Reconciles the flotilla's index with its fold if it was not since the fold was built.
+    /// Reconciles the flotilla's index with its fold if it was not since the fold was built,
+    /// or re-indexes the posts whose ingest writes the full indexing queue refused.
     fn ensure_indexed(&mut self, flotilla: &FlotillaId) -> Result<(), Error> {
         self.refresh_fold(flotilla)?;
-        if self.search.needs_reconcile(flotilla) {
-            let started = std::time::Instant::now();
-            let docs = self.all_docs(flotilla)?;
-            let stats = self.search.reconcile(flotilla, docs)?;
-            tracing::info!(
-                flotilla = %flotilla.fmt_short(),
-                posts = stats.posts,
-                indexed = stats.indexed,
-                removed = stats.removed,
-                ms = started.elapsed().as_millis(),
-                "search index reconciled"
-            );
+        if !self.search.needs_reconcile(flotilla) {
+            return self.catch_up(flotilla);
         }
+        let started = std::time::Instant::now();
+        let docs = self.all_docs(flotilla)?;
+        let stats = self.search.reconcile(flotilla, docs)?;
+        tracing::info!(
+            flotilla = %flotilla.fmt_short(),
+            posts = stats.posts,
+            indexed = stats.indexed,
+            removed = stats.removed,
+            ms = started.elapsed().as_millis(),
+            "search index reconciled"
+        );
+        Ok(())
+    }
+
+    fn catch_up(&mut self, flotilla: &FlotillaId) -> Result<(), Error> {
+        let behind = self.search.take_behind(flotilla);
+        if behind.is_empty() {
+            return Ok(());
+        }
+        let posts: Vec<(EventId, Option<IndexDoc>)> = {
+            let auth = self.auth(flotilla)?;
+            let folded = self.fold_of(flotilla)?;
+            behind
+                .into_iter()
+                .map(|id| (id, index_doc(auth, folded, &id)))
+                .collect()
+        };
+        let n = self.search.catch_up(flotilla, posts)?;
+        tracing::info!(flotilla = %flotilla.fmt_short(), posts = n, "search index caught up");
         Ok(())
     }
 

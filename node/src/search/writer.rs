@@ -2,11 +2,11 @@
 //! writes the actor queues ([`Op`]), so ingest never waits for tantivy's analysis, segment
 //! flushes or commits.
 //!
-//! The queue is bounded ([`INDEX_QUEUE`]). Ingest only *offers* a write
-//! ([`Writer::offer`]): when the queue is full the write is dropped and the caller marks the
-//! flotilla for reconciliation, which restores it before the next answer (see
-//! [`super::Search::reconcile`]). Reconciliation and rebuilds, which run for a search or an
-//! operator, wait for room instead ([`Writer::send`]).
+//! The queue is bounded in writes ([`INDEX_QUEUE`]) and in bytes of text
+//! ([`INDEX_QUEUE_BYTES`]). Ingest only *offers* a write ([`Writer::offer`]): when the queue
+//! is full the write is refused and the caller re-indexes that post from the fold before the
+//! next search (see [`super::Search`]). Catch-ups, reconciliations and rebuilds, which run
+//! for a search or an operator, wait for room instead ([`Writer::send`]).
 //!
 //! The thread commits a flotilla's writes every [`COMMIT_EVERY`] of them, after
 //! [`COMMIT_IDLE`] without a write, and when asked ([`Writer::commit`], before a search: the
@@ -15,6 +15,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -26,9 +27,12 @@ use super::Error;
 use super::doc::IndexDoc;
 use super::index::Fields;
 
-/// Writes queued for the indexing thread, at most (a 4 KB post each: 16 MB at worst). About
-/// a fifth of a second of ingest at 20,000 posts/s.
-pub const INDEX_QUEUE: usize = 4_096;
+/// Writes queued for the indexing thread, at most: about 0.8 s of ingest at 20,000 posts/s,
+/// so a busy machine that pauses the thread a moment drops nothing.
+pub const INDEX_QUEUE: usize = 16_384;
+/// Bytes of queued documents, at most (a post is up to 64 KB of text; chat posts are ~100
+/// bytes).
+pub const INDEX_QUEUE_BYTES: usize = 32 * 1024 * 1024;
 /// Writes the thread buffers per flotilla before it commits on its own: the most a crash can
 /// leave for reconciliation to redo (searches commit whatever is pending first).
 pub const COMMIT_EVERY: usize = 20_000;
@@ -60,9 +64,39 @@ pub(super) enum Op {
         flotilla: FlotillaId,
         reply: SyncSender<Result<(), Error>>,
     },
+    /// Waits until the sender sends or hangs up (tests fill the queue with it).
+    #[cfg(test)]
+    Hold(Receiver<()>),
 }
 
 impl Op {
+    /// What the op holds in memory, for [`INDEX_QUEUE_BYTES`].
+    fn bytes(&self) -> usize {
+        let doc = match self {
+            Op::Upsert { doc, .. } => {
+                doc.text.len()
+                    + doc
+                        .hashtags
+                        .iter()
+                        .chain(&doc.mentions)
+                        .map(String::len)
+                        .sum::<usize>()
+                    + size_of::<IndexDoc>()
+            }
+            _ => 0,
+        };
+        size_of::<Op>() + doc
+    }
+
+    /// The post a write is about (none for the others).
+    pub(super) fn post(&self) -> Option<EventId> {
+        match self {
+            Op::Upsert { doc, .. } => Some(doc.id),
+            Op::Delete { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+
     pub(super) fn flotilla(&self) -> FlotillaId {
         match self {
             Op::Open { flotilla, .. }
@@ -70,6 +104,8 @@ impl Op {
             | Op::Delete { flotilla, .. }
             | Op::Clear { flotilla }
             | Op::Commit { flotilla, .. } => *flotilla,
+            #[cfg(test)]
+            Op::Hold(_) => FlotillaId([0; 16]),
         }
     }
 }
@@ -89,6 +125,44 @@ pub(super) enum Refused {
 pub(super) struct Writer {
     tx: Option<SyncSender<Op>>,
     thread: Option<JoinHandle<()>>,
+    bytes: Arc<Budget>,
+}
+
+/// Bytes queued, shared by the actor (who takes) and the thread (who gives back).
+#[derive(Debug, Default)]
+struct Budget {
+    used: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Budget {
+    /// Takes `n` bytes if they fit (or the queue is empty: one big post always fits).
+    fn try_take(&self, n: usize) -> bool {
+        let mut used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
+        let fits = *used == 0 || *used + n <= INDEX_QUEUE_BYTES;
+        if fits {
+            *used += n;
+        }
+        fits
+    }
+
+    /// Takes `n` bytes, waiting until they fit.
+    fn take(&self, n: usize) {
+        let mut used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
+        while *used != 0 && *used + n > INDEX_QUEUE_BYTES {
+            used = self
+                .freed
+                .wait(used)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        *used += n;
+    }
+
+    fn give(&self, n: usize) {
+        let mut used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
+        *used = used.saturating_sub(n);
+        self.freed.notify_all();
+    }
 }
 
 impl Writer {
@@ -98,21 +172,35 @@ impl Writer {
     /// [`Error::Io`] if the thread cannot be spawned.
     pub(super) fn start() -> Result<Writer, Error> {
         let (tx, rx) = mpsc::sync_channel(INDEX_QUEUE);
+        let bytes = Arc::new(Budget::default());
+        let worker = Worker {
+            open: HashMap::new(),
+            failed: HashSet::new(),
+            bytes: Arc::clone(&bytes),
+        };
         let thread = std::thread::Builder::new()
             .name(THREAD_NAME.into())
-            .spawn(move || Worker::default().run(&rx))?;
+            .spawn(move || worker.run(&rx))?;
         Ok(Writer {
             tx: Some(tx),
             thread: Some(thread),
+            bytes,
         })
     }
 
     /// Queues `op` if there is room, without waiting.
     pub(super) fn offer(&self, op: Op) -> Result<(), Refused> {
         let tx = self.tx.as_ref().ok_or(Refused::Gone)?;
-        tx.try_send(op).map_err(|e| match e {
-            TrySendError::Full(_) => Refused::Full,
-            TrySendError::Disconnected(_) => Refused::Gone,
+        let n = op.bytes();
+        if !self.bytes.try_take(n) {
+            return Err(Refused::Full);
+        }
+        tx.try_send(op).map_err(|e| {
+            self.bytes.give(n);
+            match e {
+                TrySendError::Full(_) => Refused::Full,
+                TrySendError::Disconnected(_) => Refused::Gone,
+            }
         })
     }
 
@@ -121,11 +209,13 @@ impl Writer {
     /// # Errors
     /// [`Error::Writer`] if the thread is gone.
     pub(super) fn send(&self, op: Op) -> Result<(), Error> {
-        self.tx
-            .as_ref()
-            .ok_or_else(gone)?
-            .send(op)
-            .map_err(|_| gone())
+        let tx = self.tx.as_ref().ok_or_else(gone)?;
+        let n = op.bytes();
+        self.bytes.take(n);
+        tx.send(op).map_err(|_| {
+            self.bytes.give(n);
+            gone()
+        })
     }
 
     /// Commits the flotilla's writes queued so far and waits until they are on disk.
@@ -164,18 +254,22 @@ struct Open {
 }
 
 /// The thread's state.
-#[derive(Default)]
 struct Worker {
     open: HashMap<FlotillaId, Open>,
     /// Flotillas whose writer failed (and was dropped) since their last commit request.
     failed: HashSet<FlotillaId>,
+    bytes: Arc<Budget>,
 }
 
 impl Worker {
     fn run(mut self, rx: &Receiver<Op>) {
         loop {
             match rx.recv_timeout(COMMIT_IDLE) {
-                Ok(op) => self.apply(op),
+                Ok(op) => {
+                    let n = op.bytes();
+                    self.apply(op);
+                    self.bytes.give(n);
+                }
                 Err(RecvTimeoutError::Timeout) => self.commit_idle(),
                 Err(RecvTimeoutError::Disconnected) => return,
             }
@@ -214,6 +308,10 @@ impl Worker {
                 o.writer.delete_all_documents()?;
                 Ok(())
             }),
+            #[cfg(test)]
+            Op::Hold(release) => {
+                let _ = release.recv();
+            }
         }
     }
 
@@ -265,6 +363,14 @@ impl Worker {
                 self.failed.insert(f);
             }
         }
+    }
+}
+
+impl Drop for Worker {
+    /// The thread ends (or panics): nothing it holds will be given back, so free it all
+    /// (senders waiting for room then find the thread gone).
+    fn drop(&mut self) {
+        self.bytes.give(usize::MAX);
     }
 }
 
