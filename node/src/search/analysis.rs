@@ -1,9 +1,8 @@
 //! Text analysis, shared by indexing and querying so both sides agree: words split on
 //! anything not a letter or digit, lowercased, accents folded (`météo` → `meteo`), then
 //! stemmed as French ([`FRENCH`]) and as English ([`ENGLISH`]) (Snowball, through a bounded
-//! cache of stems: `stem`), or left whole ([`EXACT`],
-//! for phrases, prefixes and typo tolerance). Tags (`#hashtags`, `@mentions`) are one
-//! lowercased, folded token ([`TAG`]).
+//! cache of stems: `stem`), or left whole ([`EXACT`], for phrases, prefixes and typo
+//! tolerance). Tags (`#hashtags`, `@mentions`) are one lowercased, folded token ([`TAG`]).
 
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
