@@ -83,7 +83,7 @@ impl Actor {
         content: &Content,
     ) {
         let post = match content {
-            Content::Post { .. } => event.id(),
+            Content::Post { .. } | Content::ImportedPost { .. } => event.id(),
             Content::Edit { target, .. } | Content::Delete { target } => *target,
             _ => return,
         };
