@@ -217,12 +217,12 @@ impl Search {
     fn offer(&mut self, op: Op) -> Result<(), Error> {
         let flotilla = op.flotilla();
         let post = op.post();
-        let r = self.open(&flotilla).and_then(|(opened, writer)| {
+        let r = self.open(&flotilla).map(|(opened, writer)| {
             let r = writer.offer(op);
             if r.is_ok() {
                 opened.pending += 1;
             }
-            Ok(r)
+            r
         });
         match r {
             Ok(Ok(())) => Ok(()),
