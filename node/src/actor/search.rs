@@ -4,16 +4,16 @@
 
 use flotilla_protocol as proto;
 use proto::id::{ChannelId, EventId, FlotillaId};
-use proto::membership::AuthState;
+use proto::membership::{AuthState, ChannelAuth};
 use proto::{Content, PublicKey, SignedEvent};
 
 use super::Actor;
 use super::cache::Folded;
-use super::views::{post_view, username};
+use super::views::{kind_of, post_view, username};
 use crate::Error;
 use crate::handle::Acting;
 use crate::handle::search::SearchCommand;
-use crate::handle::views::{Cursor, PostPage, PostView};
+use crate::handle::views::{ChannelKind, Cursor, PostPage, PostView};
 use crate::search::{self, FileTerms, IndexDoc, Plan, Ranking, Reconciled, Resolved};
 
 /// Hits fetched beyond the page, so posts sharing the cursor's millisecond are not lost.
@@ -50,6 +50,28 @@ fn doc_of(auth: &AuthState, folded: &Folded, v: proto::fold::PostView) -> IndexD
     )
 }
 
+/// Does the `in:` name `name` designate channel `id`: its name (any case), or `@user` for the
+/// direct message between the reader and that user (`@` and the reader's own name: the DM with
+/// oneself)?
+fn in_names(
+    auth: &AuthState,
+    folded: &Folded,
+    me: &PublicKey,
+    id: &ChannelId,
+    c: &ChannelAuth,
+    name: &str,
+) -> bool {
+    let Some(user) = name.strip_prefix('@') else {
+        let channel = folded.chat.channel_fields(auth, id).map(|v| v.name);
+        return channel.is_some_and(|ch| name.eq_ignore_ascii_case(&ch));
+    };
+    let named = |k: &PublicKey| user.eq_ignore_ascii_case(&username(auth, k));
+    kind_of(folded, auth, id, c) == ChannelKind::Dm
+        && c.members.contains(me)
+        && c.members.iter().any(named)
+        && c.members.iter().all(|k| k == me || named(k))
+}
+
 impl Actor {
     /// Hook of [`Actor::on_content_accepted`]: re-indexes the post `event` touched (its new
     /// text after an edit), or removes it (deleted). Failures mark the flotilla for
@@ -61,7 +83,9 @@ impl Actor {
         content: &Content,
     ) {
         let posts = match content {
-            Content::Post { .. } | Content::MovedPost { .. } => vec![event.id()],
+            Content::Post { .. } | Content::ImportedPost { .. } | Content::MovedPost { .. } => {
+                vec![event.id()]
+            }
             // The moved thread's replies leave the source channel (and its search results).
             Content::ThreadMoved { root, .. } => self
                 .fold_of(&flotilla)
@@ -102,22 +126,42 @@ impl Actor {
             .collect())
     }
 
-    /// Reconciles the flotilla's index with its fold if it was not since the fold was built.
+    /// Reconciles the flotilla's index with its fold if it was not since the fold was built,
+    /// or re-indexes the posts whose ingest writes the full indexing queue refused.
     fn ensure_indexed(&mut self, flotilla: &FlotillaId) -> Result<(), Error> {
         self.refresh_fold(flotilla)?;
-        if self.search.needs_reconcile(flotilla) {
-            let started = std::time::Instant::now();
-            let docs = self.all_docs(flotilla)?;
-            let stats = self.search.reconcile(flotilla, docs)?;
-            tracing::info!(
-                flotilla = %flotilla.fmt_short(),
-                posts = stats.posts,
-                indexed = stats.indexed,
-                removed = stats.removed,
-                ms = started.elapsed().as_millis(),
-                "search index reconciled"
-            );
+        if !self.search.needs_reconcile(flotilla) {
+            return self.catch_up(flotilla);
         }
+        let started = std::time::Instant::now();
+        let docs = self.all_docs(flotilla)?;
+        let stats = self.search.reconcile(flotilla, docs)?;
+        tracing::info!(
+            flotilla = %flotilla.fmt_short(),
+            posts = stats.posts,
+            indexed = stats.indexed,
+            removed = stats.removed,
+            ms = started.elapsed().as_millis(),
+            "search index reconciled"
+        );
+        Ok(())
+    }
+
+    fn catch_up(&mut self, flotilla: &FlotillaId) -> Result<(), Error> {
+        let behind = self.search.take_behind(flotilla);
+        if behind.is_empty() {
+            return Ok(());
+        }
+        let posts: Vec<(EventId, Option<IndexDoc>)> = {
+            let auth = self.auth(flotilla)?;
+            let folded = self.fold_of(flotilla)?;
+            behind
+                .into_iter()
+                .map(|id| (id, index_doc(auth, folded, &id)))
+                .collect()
+        };
+        let n = self.search.catch_up(flotilla, posts)?;
+        tracing::info!(flotilla = %flotilla.fmt_short(), posts = n, "search index caught up");
         Ok(())
     }
 
@@ -193,15 +237,8 @@ impl Actor {
         auth.channels
             .iter()
             .filter(|(_, c)| !c.private || c.members.contains(me))
-            .filter(|(id, _)| {
-                names.is_empty() || {
-                    let name = folded
-                        .chat
-                        .channel_fields(auth, id)
-                        .map(|v| v.name)
-                        .unwrap_or_default();
-                    names.iter().any(|n| n.eq_ignore_ascii_case(&name))
-                }
+            .filter(|(id, c)| {
+                names.is_empty() || names.iter().any(|n| in_names(auth, folded, me, id, c, n))
             })
             .map(|(id, _)| *id)
             .collect()

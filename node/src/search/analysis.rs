@@ -1,13 +1,15 @@
 //! Text analysis, shared by indexing and querying so both sides agree: words split on
 //! anything not a letter or digit, lowercased, accents folded (`météo` → `meteo`), then
-//! stemmed as French ([`FRENCH`]) and as English ([`ENGLISH`]), or left whole ([`EXACT`],
-//! for phrases, prefixes and typo tolerance). Tags (`#hashtags`, `@mentions`) are one
-//! lowercased, folded token ([`TAG`]).
+//! stemmed as French ([`FRENCH`]) and as English ([`ENGLISH`]) (Snowball, through a bounded
+//! cache of stems: `stem`), or left whole ([`EXACT`], for phrases, prefixes and typo
+//! tolerance). Tags (`#hashtags`, `@mentions`) are one lowercased, folded token ([`TAG`]).
 
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
-    Stemmer, TextAnalyzer, TokenizerManager,
+    TextAnalyzer, TokenizerManager,
 };
+
+use super::stem::CachedStemmer;
 
 /// French analysis: folded, then French Snowball stems (`bateaux` → `bateau`).
 pub(crate) const FRENCH: &str = "flotilla_fr";
@@ -26,7 +28,7 @@ fn words(stem: Option<Language>) -> TextAnalyzer {
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter);
     match stem {
-        Some(lang) => base.filter(Stemmer::new(lang)).build(),
+        Some(lang) => base.filter(CachedStemmer(lang)).build(),
         None => base.build(),
     }
 }

@@ -160,6 +160,69 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// The machine's load average (1, 5, 15 min) and its cores, for the record.
+fn load() -> String {
+    let avg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let avg: Vec<&str> = avg.split_whitespace().take(3).collect();
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    format!("load average {} on {cores} cores", avg.join(" "))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// The analysis alone (the three analysed copies of each text), on this thread.
+fn analysis_rate(docs: &[IndexDoc]) -> f64 {
+    let sample = &docs[..docs.len().min(50_000)];
+    let start = Instant::now();
+    let mut analyzers: Vec<_> = [analysis::FRENCH, analysis::ENGLISH, analysis::EXACT]
+        .into_iter()
+        .filter_map(analysis::analyzer)
+        .collect();
+    let mut tokens = 0;
+    for d in sample {
+        for a in &mut analyzers {
+            let mut stream = a.token_stream(&d.text);
+            while stream.advance() {
+                tokens += 1;
+            }
+        }
+    }
+    assert!(tokens > 0);
+    sample.len() as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Offers `n` new posts through the ingest path at `rate` posts/s (0: as fast as it goes),
+/// then waits for the commit; returns (offered per second, dropped, seconds to drain).
+fn ingest(
+    search: &mut Search,
+    f: &FlotillaId,
+    g: &mut Gen,
+    first: usize,
+    n: usize,
+    rate: u64,
+) -> (f64, u64, f64) {
+    let docs: Vec<IndexDoc> = (first..first + n).map(|i| synthetic(i, g)).collect();
+    let dropped = search.dropped();
+    let start = Instant::now();
+    for (i, d) in docs.iter().enumerate() {
+        if rate > 0 && i % 100 == 0 {
+            let due = Duration::from_secs_f64(i as f64 / rate as f64);
+            std::thread::sleep(due.saturating_sub(start.elapsed()));
+        }
+        search.upsert(f, d).unwrap();
+    }
+    let offered = n as f64 / start.elapsed().as_secs_f64();
+    let t = Instant::now();
+    search.sync(f).unwrap();
+    (
+        offered,
+        search.dropped() - dropped,
+        t.elapsed().as_secs_f64(),
+    )
+}
+
 #[test]
 #[ignore = "benchmark: prints figures for docs/performance.md"]
 fn index_and_query_figures() {
@@ -167,40 +230,63 @@ fn index_and_query_figures() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
+    println!("start: {}", load());
     let dir = tempfile::tempdir().unwrap();
     let f = FlotillaId([1; 16]);
     let mut g = Gen(0x9e37_79b9_7f4a_7c15);
+    let start = Instant::now();
     let docs: Vec<IndexDoc> = (0..posts).map(|n| synthetic(n, &mut g)).collect();
+    println!(
+        "{posts} documents made directly (no fold, no store): {:.2} s; analysis alone (3 analysed copies, one thread): {:.0} posts/s",
+        start.elapsed().as_secs_f64(),
+        analysis_rate(&docs)
+    );
 
+    // Bulk: the indexing thread as fast as it goes (the path of reconciliation and rebuild).
     let mut search = Search::new(dir.path().join("search"));
     let start = Instant::now();
-    for d in &docs {
-        search.upsert(&f, d).unwrap();
-    }
-    let added = start.elapsed();
-    search.commit_all();
+    let stats = search.reconcile(&f, docs.iter().cloned()).unwrap();
     let total = start.elapsed();
     println!(
-        "index {posts} posts: {:.0} posts/s (add {:.2} s, with final commit {:.2} s), {:.1} MB on disk ({:.1} MB per 100k)",
+        "index {} posts (queue, analysis, final commit): {:.0} posts/s ({:.2} s), {:.1} MB on disk ({:.1} MB per 100k); {}",
+        stats.indexed,
         posts as f64 / total.as_secs_f64(),
-        added.as_secs_f64(),
         total.as_secs_f64(),
         search.disk_bytes(&f) as f64 / 1e6,
         search.disk_bytes(&f) as f64 / 1e6 * 100_000.0 / posts as f64,
+        load(),
     );
+
+    // Ingest: the actor's non-blocking path; what the queue cannot take is dropped (and
+    // reconciled at the next search).
+    for rate in [20_000, 0] {
+        let (offered, dropped, drain) = ingest(
+            &mut search,
+            &f,
+            &mut g,
+            posts + 100_000 * (rate as usize / 20_000),
+            50_000,
+            rate,
+        );
+        println!(
+            "ingest path, 50,000 posts offered at {offered:.0} posts/s: {dropped} dropped, {drain:.2} s to commit the rest"
+        );
+    }
 
     // Live ingest: one post at a time, each followed by a search (the worst case: a commit
     // per post).
     let live = 200;
     let start = Instant::now();
     for n in 0..live {
-        search.upsert(&f, &synthetic(posts + n, &mut g)).unwrap();
+        search
+            .upsert(&f, &synthetic(posts + 200_000 + n, &mut g))
+            .unwrap();
         let plan = Plan::new(&parse("meteo").unwrap(), resolve(&parse("meteo").unwrap()));
         search.search(&f, &plan, Ranking::Newest, None, 20).unwrap();
     }
     println!(
         "live: post + search (commit each time): {:.2} ms per post",
-        start.elapsed().as_secs_f64() * 1000.0 / live as f64
+        ms(start.elapsed()) / live as f64
     );
 
     let mut times = Vec::new();
@@ -218,23 +304,24 @@ fn index_and_query_figures() {
     }
     times.sort();
     println!(
-        "query over {posts} posts, newest first, page of 20: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} queries)",
-        percentile(&times, 0.5).as_secs_f64() * 1000.0,
-        percentile(&times, 0.99).as_secs_f64() * 1000.0,
-        times.last().unwrap().as_secs_f64() * 1000.0,
-        times.len()
+        "query over {posts} posts, newest first, page of 20: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} queries); {}",
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.99)),
+        ms(*times.last().unwrap()),
+        times.len(),
+        load(),
     );
 
     let start = Instant::now();
     let stats = search.rebuild(&f, docs.iter().cloned()).unwrap();
+    let rebuilt = start.elapsed();
+    let t = Instant::now();
+    search.reconcile(&f, docs.iter().cloned()).unwrap();
     println!(
-        "rebuild {} posts: {:.2} s; reconcile with nothing changed: {:.2} s",
+        "rebuild {} posts: {:.2} s; reconcile with nothing changed: {:.2} s; {}",
         stats.posts,
-        start.elapsed().as_secs_f64(),
-        {
-            let t = Instant::now();
-            search.reconcile(&f, docs.iter().cloned()).unwrap();
-            t.elapsed().as_secs_f64()
-        }
+        rebuilt.as_secs_f64(),
+        t.elapsed().as_secs_f64(),
+        load(),
     );
 }

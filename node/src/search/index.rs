@@ -1,6 +1,6 @@
-//! One flotilla's tantivy index: its schema, writes (upsert by post id, delete, commit), the
-//! translation of a [`Plan`] into a tantivy query, and the `(id → version)` listing that
-//! reconciliation compares with the fold.
+//! One flotilla's tantivy index: its schema, the document of a post (written by the indexing
+//! thread, [`super::writer`]), the translation of a [`Plan`] into a tantivy query, and the
+//! `(id → version)` listing that reconciliation compares with the fold.
 //!
 //! # Fields
 //! `id` (hex, the key of upserts), `channel` and `author` (hex), `ms` (when written, for
@@ -32,15 +32,26 @@ use super::analysis::{self, ENGLISH, EXACT, FRENCH};
 use super::doc::IndexDoc;
 use super::plan::{Phrase, Plan, Word};
 
-/// The index writer's memory (tantivy's minimum is 15 MB): small enough for a Raspberry Pi.
-pub(crate) const WRITER_MEMORY_BYTES: usize = 16_000_000;
-/// Writes buffered before a commit is forced (searches commit whatever is pending first).
-pub const COMMIT_EVERY: usize = 2_000;
+/// tantivy indexing threads per writer, at most: one per core beyond the one the actor and
+/// the indexing thread share, between 1 and this.
+pub(crate) const MAX_INDEX_THREADS: usize = 4;
+/// The writer's memory per tantivy indexing thread (tantivy's minimum is 15 MB): a segment is
+/// flushed when it is full, so more memory means fewer, larger segments and fewer merges.
+pub(crate) const WRITER_MEMORY_PER_THREAD: usize = 40_000_000;
 /// Bumped when the schema or the analysis changes: an index of another version is rebuilt.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// The number of tantivy indexing threads on this machine.
+fn index_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .saturating_sub(1)
+        .clamp(1, MAX_INDEX_THREADS)
+}
+
+/// The schema's fields.
 #[derive(Debug, Clone, Copy)]
-struct Fields {
+pub(super) struct Fields {
     id: Field,
     channel: Field,
     author: Field,
@@ -102,28 +113,53 @@ pub enum Ranking {
     Relevance,
 }
 
-/// One flotilla's index on disk.
+impl Fields {
+    /// The term that names a post (upserts and deletes go by it).
+    pub(super) fn key(&self, id: &EventId) -> Term {
+        Term::from_field_text(self.id, &id.to_string())
+    }
+
+    /// The tantivy document of a post.
+    pub(super) fn document(&self, doc: &IndexDoc) -> TantivyDocument {
+        let mut d = TantivyDocument::default();
+        d.add_text(self.id, doc.id.to_string());
+        d.add_text(self.channel, doc.channel.to_string());
+        d.add_text(self.author, doc.author.to_string());
+        d.add_u64(self.ms, doc.ms);
+        for field in [self.fr, self.en, self.exact] {
+            d.add_text(field, &doc.text);
+        }
+        for t in &doc.hashtags {
+            d.add_text(self.tag, t);
+        }
+        for m in &doc.mentions {
+            d.add_text(self.mention, m);
+        }
+        d.add_u64(self.version, doc.version());
+        d
+    }
+}
+
+/// One flotilla's index on disk, as searches see it (its writer lives on the indexing
+/// thread, see [`super::writer`]).
 pub struct FlotillaIndex {
-    writer: IndexWriter,
     reader: IndexReader,
     fields: Fields,
-    pending: usize,
 }
 
 impl std::fmt::Debug for FlotillaIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FlotillaIndex")
-            .field("pending", &self.pending)
-            .finish_non_exhaustive()
+        f.debug_struct("FlotillaIndex").finish_non_exhaustive()
     }
 }
 
 impl FlotillaIndex {
-    /// Opens the index in `dir`, creating it (and `dir`) if needed.
+    /// Opens the index in `dir`, creating it (and `dir`) if needed, with its writer.
     ///
     /// # Errors
-    /// [`Error::Io`], [`Error::Tantivy`] (a corrupt or foreign index: the caller wipes it).
-    pub fn open(dir: &Path) -> Result<FlotillaIndex, Error> {
+    /// [`Error::Io`], [`Error::Tantivy`] (a corrupt or foreign index: the caller wipes it;
+    /// another writer holds its lock).
+    pub(super) fn open(dir: &Path) -> Result<(FlotillaIndex, IndexWriter, Fields), Error> {
         std::fs::create_dir_all(dir).map_err(|source| Error::Io {
             path: dir.to_path_buf(),
             source,
@@ -132,86 +168,21 @@ impl FlotillaIndex {
         let mmap = MmapDirectory::open(dir)?;
         let index = Index::open_or_create(mmap, schema)?;
         analysis::register(index.tokenizers());
-        let writer = index.writer_with_num_threads(1, WRITER_MEMORY_BYTES)?;
+        let threads = index_threads();
+        let writer = index.writer_with_num_threads(threads, threads * WRITER_MEMORY_PER_THREAD)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        Ok(FlotillaIndex {
-            writer,
-            reader,
-            fields,
-            pending: 0,
-        })
+        Ok((FlotillaIndex { reader, fields }, writer, fields))
     }
 
-    /// Adds or replaces a post.
+    /// Makes the last commit visible to searches.
     ///
     /// # Errors
-    /// [`Error::Tantivy`] if the indexing thread died.
-    pub fn upsert(&mut self, doc: &IndexDoc) -> Result<(), Error> {
-        let f = self.fields;
-        let key = doc.id.to_string();
-        self.writer.delete_term(Term::from_field_text(f.id, &key));
-        let mut d = TantivyDocument::default();
-        d.add_text(f.id, &key);
-        d.add_text(f.channel, doc.channel.to_string());
-        d.add_text(f.author, doc.author.to_string());
-        d.add_u64(f.ms, doc.ms);
-        for field in [f.fr, f.en, f.exact] {
-            d.add_text(field, &doc.text);
-        }
-        for t in &doc.hashtags {
-            d.add_text(f.tag, t);
-        }
-        for m in &doc.mentions {
-            d.add_text(f.mention, m);
-        }
-        d.add_u64(f.version, doc.version());
-        self.writer.add_document(d)?;
-        self.wrote()
-    }
-
-    /// Removes a post (nothing happens if it is not indexed).
-    ///
-    /// # Errors
-    /// [`Error::Tantivy`] if a forced commit fails.
-    pub fn delete(&mut self, id: &EventId) -> Result<(), Error> {
-        self.writer
-            .delete_term(Term::from_field_text(self.fields.id, &id.to_string()));
-        self.wrote()
-    }
-
-    /// Removes every post (before a rebuild).
-    ///
-    /// # Errors
-    /// [`Error::Tantivy`].
-    pub fn clear(&mut self) -> Result<(), Error> {
-        self.writer.delete_all_documents()?;
-        self.pending += 1;
-        Ok(())
-    }
-
-    fn wrote(&mut self) -> Result<(), Error> {
-        self.pending += 1;
-        if self.pending >= COMMIT_EVERY {
-            self.commit()?;
-        }
-        Ok(())
-    }
-
-    /// Writes pending changes to disk and makes them visible to searches.
-    ///
-    /// # Errors
-    /// [`Error::Tantivy`] (disk full, I/O).
-    pub fn commit(&mut self) -> Result<(), Error> {
-        if self.pending == 0 {
-            return Ok(());
-        }
-        self.writer.commit()?;
-        self.reader.reload()?;
-        self.pending = 0;
-        Ok(())
+    /// [`Error::Tantivy`] (I/O).
+    pub(super) fn reload(&self) -> Result<(), Error> {
+        Ok(self.reader.reload()?)
     }
 
     /// How many posts are indexed (committed).
@@ -254,18 +225,17 @@ impl FlotillaIndex {
     }
 
     /// The posts matching `plan`, at most `limit`, newest first or by relevance, written at or
-    /// before `until_ms` when given. Commits pending writes first.
+    /// before `until_ms` when given, among the committed posts.
     ///
     /// # Errors
     /// [`Error::Tantivy`].
     pub fn search(
-        &mut self,
+        &self,
         plan: &Plan,
         ranking: Ranking,
         until_ms: Option<u64>,
         limit: usize,
     ) -> Result<Vec<Hit>, Error> {
-        self.commit()?;
         if plan.matches_nothing() || limit == 0 {
             return Ok(Vec::new());
         }

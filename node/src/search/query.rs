@@ -2,7 +2,8 @@
 //!
 //! Mattermost's syntax: whitespace-separated words (all must match), `"a phrase"`,
 //! `-excluded` (a word or a `-"phrase"`), `prefix*`, `from:user` (or `from:@user`),
-//! `in:channel` (or `in:~channel`), `on:`/`before:`/`after:YYYY-MM-DD` (UTC days), `#hashtag`,
+//! `in:channel` (or `in:~channel`; `in:@user`: the reader's DM with that user, resolved by
+//! the caller), `on:`/`before:`/`after:YYYY-MM-DD` (UTC days), `#hashtag`,
 //! `@user`. Several `from:` (or `in:`) terms are alternatives; everything else must hold.
 //! An unknown `key:value` is a plain word. An unclosed quote runs to the end of the query.
 

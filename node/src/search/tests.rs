@@ -303,6 +303,49 @@ fn a_crash_loses_nothing_after_reconciliation() {
 }
 
 #[test]
+fn a_full_queue_refuses_writes_and_the_catch_up_restores_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, f) = indexed(dir.path(), &corpus()[..1]);
+    s.reconcile(&f, corpus().into_iter().take(1)).unwrap();
+    let (release, held) = std::sync::mpsc::channel();
+    s.hold(&f, held).unwrap();
+    let fold: Vec<IndexDoc> = (0..INDEX_QUEUE + 100)
+        .map(|n| {
+            let mut id = [0xAB; 32];
+            id[..8].copy_from_slice(&(n as u64).to_be_bytes());
+            let mut d = doc(0, 0, 1, BASE_DAY * DAY + n as u64, "amarre au ponton");
+            d.id = EventId(id);
+            d
+        })
+        .collect();
+    for d in &fold {
+        s.upsert(&f, d).unwrap();
+    }
+    s.delete(&f, &corpus()[0].id).unwrap();
+    assert!(s.dropped() > 0, "the held thread cannot take them all");
+    assert!(
+        !s.needs_reconcile(&f),
+        "a few refused posts are caught up, not reconciled"
+    );
+    drop(release);
+    let behind = s.take_behind(&f);
+    assert_eq!(behind.len() as u64, s.dropped());
+    let posts = behind
+        .iter()
+        .map(|id| (*id, fold.iter().find(|d| d.id == *id).cloned()));
+    s.catch_up(&f, posts).unwrap();
+    let plan = plan_for("amarre", 0);
+    let hits = s
+        .search(&f, &plan, Ranking::Newest, None, 2 * INDEX_QUEUE)
+        .unwrap();
+    assert_eq!(hits.len(), fold.len());
+    assert!(
+        ids(&mut s, &f, "meteo", 0).is_empty(),
+        "the refused delete is caught up too"
+    );
+}
+
+#[test]
 fn a_foreign_index_is_wiped() {
     let dir = tempfile::tempdir().unwrap();
     let f = FlotillaId([9; 16]);

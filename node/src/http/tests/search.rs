@@ -224,3 +224,47 @@ async fn search_pages_newest_first() {
     let want: Vec<String> = (0..7).rev().map(|i| format!("bouée numéro {i}")).collect();
     assert_eq!(seen, want);
 }
+
+#[tokio::test]
+async fn in_at_user_searches_the_dm_with_that_user() {
+    let b = Boat::new().await;
+    let bosun = b.api.user(&b.skipper, "bosun").await;
+    let dm = |who: &'static str| json!({"usernames": [who]});
+    let with_deckhand = b
+        .call(Method::POST, "/dms", &b.skipper, Some(dm("deckhand")))
+        .await;
+    let with_bosun = b
+        .call(Method::POST, "/dms", &b.skipper, Some(dm("bosun")))
+        .await;
+    let id = |v: &Value| v["id"].as_str().unwrap().to_owned();
+    b.post(&b.deckhand, &id(&with_deckhand), "mouillage nord")
+        .await;
+    b.post(&bosun, &id(&with_bosun), "mouillage sud").await;
+    let general = b.channel("general", false).await;
+    b.post(&b.skipper, &general, "mouillage est").await;
+
+    assert_eq!(
+        b.search(&b.skipper, "mouillage in:@deckhand").await,
+        ["mouillage nord"]
+    );
+    assert_eq!(
+        b.search(&b.skipper, "mouillage in:@Bosun").await,
+        ["mouillage sud"]
+    );
+    assert_eq!(
+        b.search(&b.skipper, "mouillage in:@deckhand in:@bosun")
+            .await
+            .len(),
+        2
+    );
+    assert_eq!(
+        b.search(&b.deckhand, "mouillage in:@skipper").await,
+        ["mouillage nord"]
+    );
+    assert!(
+        b.search(&b.deckhand, "mouillage in:@bosun")
+            .await
+            .is_empty(),
+        "not a member of that DM"
+    );
+}
