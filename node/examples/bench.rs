@@ -17,7 +17,8 @@
 //!   client, then from C concurrent clients.
 //! - `cold-sync`: two node **processes** (this binary in `node` mode) on 127.0.0.1; one holds
 //!   N posts, the other joins and the time until it stores every event is printed.
-//! - `startup`: a node process on a store of N posts: from spawn until its HTTP answers.
+//! - `startup`: a node process on a store of N posts: from spawn until its HTTP answers; then
+//!   its RSS idle, the first page of the big channel, and its RSS after it.
 //! - `first-page`: a node on a store of N posts in one channel: the newest page of 50 root
 //!   posts, first request after start (cold) and again (warm).
 //!
@@ -379,6 +380,21 @@ async fn cold_sync(posts: usize, limit_s: u64) -> anyhow::Result<()> {
     }
 }
 
+/// This process's resident set and its peak, from /proc/self/status (Linux), in KiB:
+/// `VmRSS/VmHWM`, or `?` where unreadable.
+fn rss_kib() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map_or("?".to_owned(), |v| {
+                v.trim().trim_end_matches(" kB").to_owned()
+            })
+    };
+    format!("{}/{}", field("VmRSS:"), field("VmHWM:"))
+}
+
 /// One HTTP GET of `/`; `true` once a status line came back.
 fn http_answers(addr: SocketAddr) -> bool {
     let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
@@ -406,6 +422,12 @@ async fn startup(posts: usize) -> anyhow::Result<()> {
             "startup: {posts} posts stored, run {run}: HTTP answers after {:.0} ms",
             t.elapsed().as_secs_f64() * 1000.0
         );
+        let idle = p.ask("rss", "rss")?;
+        let page = p.ask("page", "page")?;
+        let viewed = p.ask("rss", "rss")?;
+        println!(
+            "startup: run {run}: RSS/peak idle {idle} KiB; first page ({page}); then RSS/peak {viewed} KiB"
+        );
         drop(p);
     }
     Ok(())
@@ -432,6 +454,7 @@ async fn first_page(posts: usize) -> anyhow::Result<()> {
 
 /// Child mode: `ready <addr>`, `http <addr>`, then one answer per command:
 /// `invite` → `invite <code>`, `join <code> <addr>` → `joined`, `count` → `count <n>`,
+/// `rss` → `rss <VmRSS>/<VmHWM>` (KiB), `page` → the newest page of town-square, timed,
 /// `quit`.
 async fn child(dir: &Path, user: &str) -> anyhow::Result<()> {
     let node = Node::start(config(dir, user)?).await?;
@@ -465,6 +488,23 @@ async fn child(dir: &Path, user: &str) -> anyhow::Result<()> {
                     println!("joined");
                 }
                 ["count"] => println!("count {}", node.store().event_count()),
+                ["rss"] => println!("rss {}", rss_kib()),
+                ["page"] => {
+                    let f = h
+                        .flotillas()
+                        .await?
+                        .first()
+                        .map(|f| f.id)
+                        .context("no flotilla")?;
+                    let c = ChannelId::derived(&f, "town-square");
+                    let t = Instant::now();
+                    let page = h.posts(f, c, user, None, 50).await?;
+                    println!(
+                        "page {} posts in {:.1} ms",
+                        page.posts.len(),
+                        t.elapsed().as_secs_f64() * 1000.0
+                    );
+                }
                 ["quit"] => return Err(anyhow!("quit")),
                 _ => println!("error unknown command {line}"),
             }

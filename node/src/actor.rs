@@ -26,6 +26,7 @@ mod group;
 mod import;
 mod join;
 mod links;
+mod load;
 mod lora;
 mod members;
 mod peers;
