@@ -41,6 +41,20 @@ use flotilla_protocol::author::InviteCode;
 use flotilla_protocol::id::{ChannelId, FlotillaId};
 use flotilla_protocol::store::Store;
 
+/// A profile of nothing yet (a process's stage times start at zero).
+const ZERO_PROFILE: [(flotilla_node::profile::Stage, u64); 7] = {
+    use flotilla_node::profile::Stage::*;
+    [
+        (Verify, 0),
+        (Core, 0),
+        (Read, 0),
+        (Open, 0),
+        (Fold, 0),
+        (Index, 0),
+        (Announce, 0),
+    ]
+};
+
 /// Events per `Events` frame fed to the ingest benchmark (the size sync batches reach).
 const FRAME_EVENTS: usize = 256;
 /// Events handed to the ingesting node and not yet stored, at most (sync's pull window).
@@ -96,6 +110,13 @@ enum Cmd {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if std::env::var_os("RUST_LOG").is_some() {
+        // Timings the node logs (e.g. `RUST_LOG=flotilla_node::actor=debug`), on stderr.
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -130,6 +151,19 @@ fn config(dir: &Path, user: &str) -> anyhow::Result<flotilla_node::config::Confi
 
 fn rate(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64().max(1e-9)
+}
+
+/// Time per event in each stage of the event path since `before` (summed over threads:
+/// verification runs beside the actor).
+fn profile_line(events: usize, before: &[(flotilla_node::profile::Stage, u64); 7]) -> String {
+    let now = flotilla_node::profile::snapshot();
+    let per = |ns: u64| ns as f64 / 1000.0 / events.max(1) as f64;
+    let parts: Vec<String> = now
+        .iter()
+        .zip(before)
+        .map(|((stage, ns), (_, was))| format!("{stage:?} {:.1}", per(ns - was)))
+        .collect();
+    format!("µs per event by stage: {}", parts.join(", "))
 }
 
 /// Raw strict verifies per second on one core.
@@ -193,6 +227,7 @@ async fn ingest(events: usize) -> anyhow::Result<()> {
         }
     }
     let before = store1.event_count();
+    let profile_before = flotilla_node::profile::snapshot();
     let from = net.node(0).id();
     let t = Instant::now();
     let mut connect = true;
@@ -219,6 +254,7 @@ async fn ingest(events: usize) -> anyhow::Result<()> {
         took.as_secs_f64(),
         r / verify
     );
+    println!("ingest: {}", profile_line(stored, &profile_before));
     Ok(())
 }
 
@@ -370,6 +406,8 @@ async fn cold_sync(posts: usize, limit_s: u64) -> anyhow::Result<()> {
                 took.as_secs_f64(),
                 rate(total, took)
             );
+            println!("cold-sync: joiner {}", p1.ask("profile", "profile")?);
+            println!("cold-sync: joiner RSS/peak {} KiB", p1.ask("rss", "rss")?);
             return Ok(());
         }
         if t0.elapsed() > limit {
@@ -489,6 +527,10 @@ async fn child(dir: &Path, user: &str) -> anyhow::Result<()> {
                 }
                 ["count"] => println!("count {}", node.store().event_count()),
                 ["rss"] => println!("rss {}", rss_kib()),
+                ["profile"] => {
+                    let n = node.store().event_count();
+                    println!("profile {}", profile_line(n, &ZERO_PROFILE));
+                }
                 ["page"] => {
                     let f = h
                         .flotillas()

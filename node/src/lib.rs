@@ -17,6 +17,7 @@
 //! - [`http`]: the axum router: status page and `/api/v1`.
 //! - [`identity`]: users and boats by key, `name@boat` on clash, key fingerprints.
 //! - [`node`]: [`Node`], a running node.
+//! - [`profile`]: time per stage of the event path, for the benchmark.
 //! - [`tls`]: `serve --tls`: the node's own certificate, HTTPS.
 //! - [`search`]: full-text search (tantivy), per flotilla, derived from the fold.
 //! - [`handle`]: [`NodeHandle`], the API of a running node (commands, events).
@@ -57,6 +58,7 @@ pub mod markdown;
 mod mdns;
 pub mod net;
 pub mod node;
+pub mod profile;
 pub mod search;
 pub mod status;
 pub mod store;

@@ -16,6 +16,7 @@
 //! read. Removals need no reload: the fold judges authors against the ledger at view time.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
 
 use flotilla_protocol as proto;
 use proto::fold::ChatState;
@@ -166,6 +167,7 @@ impl Actor {
             .state
             .keyring(flotilla)
             .ok_or_else(|| Self::not_followed(flotilla))?;
+        let started = Instant::now();
         let mut opened = Vec::new();
         for channel in &missing {
             let ids: Vec<EventId> = self
@@ -177,6 +179,7 @@ impl Actor {
                 .collect();
             opened.extend(super::load::open_all(&self.store, keyring, &ids)?);
         }
+        let read_ms = started.elapsed().as_secs_f64() * 1e3;
         let Some(folded) = self.cache.folds.get_mut(flotilla) else {
             return Ok(());
         };
@@ -188,6 +191,8 @@ impl Actor {
             flotilla = %flotilla.fmt_short(),
             channels = missing.len(),
             events = opened.len(),
+            read_ms,
+            fold_ms = started.elapsed().as_secs_f64() * 1e3 - read_ms,
             "chat fold: channels loaded"
         );
         self.files_restate_all(flotilla);
@@ -232,9 +237,13 @@ impl Actor {
 
     /// An accepted content event: folded in (or the fold rebuilt if stale), then announced.
     pub(super) fn on_content_accepted(&mut self, flotilla: FlotillaId, id: EventId) {
+        use crate::profile::{Stage, add};
+        let t = Instant::now();
         let Ok(Some(event)) = self.store.get(&id) else {
             return;
         };
+        add(Stage::Read, t);
+        let t = Instant::now();
         let Some(Ok(content)) = self
             .state
             .keyring(&flotilla)
@@ -242,13 +251,20 @@ impl Actor {
         else {
             return;
         };
+        add(Stage::Open, t);
+        let t = Instant::now();
         self.fold_accepted(&flotilla, &event, &content);
         if matches!(content, Content::FileManifest { .. }) {
             self.files_index(&flotilla);
         }
+        add(Stage::Fold, t);
+        let t = Instant::now();
         self.index_accepted(flotilla, &event, &content);
+        add(Stage::Index, t);
+        let t = Instant::now();
         self.announce_content(flotilla, &event, &content);
         self.announce_post(flotilla, &event, &content);
+        add(Stage::Announce, t);
     }
 
     fn announce_content(&self, flotilla: FlotillaId, event: &SignedEvent, content: &Content) {
