@@ -168,7 +168,7 @@ impl Actor {
             .keyring(flotilla)
             .ok_or_else(|| Self::not_followed(flotilla))?;
         let started = Instant::now();
-        let mut opened = Vec::new();
+        let (mut events, mut fold_ms) = (0, 0.0);
         for channel in &missing {
             let ids: Vec<EventId> = self
                 .store
@@ -177,22 +177,29 @@ impl Actor {
                 .map(|(_, id)| id)
                 .filter(|id| !self.state.is_revoked(flotilla, id))
                 .collect();
-            opened.extend(super::load::open_all(&self.store, keyring, &ids)?);
+            // A window at a time: the decrypted events held at once stay bounded.
+            for window in ids.chunks(super::load::LOAD_WINDOW) {
+                let opened = super::load::open_all(&self.store, keyring, window)?;
+                let t = Instant::now();
+                if let Some(folded) = self.cache.folds.get_mut(flotilla) {
+                    for (event, content) in &opened {
+                        folded.apply(event, content);
+                    }
+                }
+                fold_ms += t.elapsed().as_secs_f64() * 1e3;
+                events += opened.len();
+            }
         }
-        let read_ms = started.elapsed().as_secs_f64() * 1e3;
         let Some(folded) = self.cache.folds.get_mut(flotilla) else {
             return Ok(());
         };
-        for (event, content) in &opened {
-            folded.apply(event, content);
-        }
         folded.loaded.extend(missing.iter().copied());
         tracing::debug!(
             flotilla = %flotilla.fmt_short(),
             channels = missing.len(),
-            events = opened.len(),
-            read_ms,
-            fold_ms = started.elapsed().as_secs_f64() * 1e3 - read_ms,
+            events,
+            read_ms = started.elapsed().as_secs_f64() * 1e3 - fold_ms,
+            fold_ms,
             "chat fold: channels loaded"
         );
         self.files_restate_all(flotilla);

@@ -16,6 +16,10 @@ use crate::store::{self, SledStore};
 /// The most threads one load uses.
 pub(super) const MAX_LOAD_THREADS: usize = 4;
 
+/// The most events one [`open_all`] call is given by the fold loader (the decrypted events
+/// it holds at once before folding them).
+pub(super) const LOAD_WINDOW: usize = 8192;
+
 /// Below this many events a load stays on the calling thread (a thread costs more).
 pub(super) const PARALLEL_LOAD_MIN: usize = 1024;
 
