@@ -17,7 +17,8 @@
 //!   client, then from C concurrent clients.
 //! - `cold-sync`: two node **processes** (this binary in `node` mode) on 127.0.0.1; one holds
 //!   N posts, the other joins and the time until it stores every event is printed.
-//! - `startup`: a node process on a store of N posts: from spawn until its HTTP answers.
+//! - `startup`: a node process on a store of N posts: from spawn until its HTTP answers; then
+//!   its RSS idle, the first page of the big channel, and its RSS after it.
 //! - `first-page`: a node on a store of N posts in one channel: the newest page of 50 root
 //!   posts, first request after start (cold) and again (warm).
 //!
@@ -39,6 +40,20 @@ use flotilla_node::test_utils::TestNet;
 use flotilla_protocol::author::InviteCode;
 use flotilla_protocol::id::{ChannelId, FlotillaId};
 use flotilla_protocol::store::Store;
+
+/// A profile of nothing yet (a process's stage times start at zero).
+const ZERO_PROFILE: [(flotilla_node::profile::Stage, u64); 7] = {
+    use flotilla_node::profile::Stage::*;
+    [
+        (Verify, 0),
+        (Core, 0),
+        (Read, 0),
+        (Open, 0),
+        (Fold, 0),
+        (Index, 0),
+        (Announce, 0),
+    ]
+};
 
 /// Events per `Events` frame fed to the ingest benchmark (the size sync batches reach).
 const FRAME_EVENTS: usize = 256;
@@ -95,6 +110,13 @@ enum Cmd {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if std::env::var_os("RUST_LOG").is_some() {
+        // Timings the node logs (e.g. `RUST_LOG=flotilla_node::actor=debug`), on stderr.
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -129,6 +151,19 @@ fn config(dir: &Path, user: &str) -> anyhow::Result<flotilla_node::config::Confi
 
 fn rate(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64().max(1e-9)
+}
+
+/// Time per event in each stage of the event path since `before` (summed over threads:
+/// verification runs beside the actor).
+fn profile_line(events: usize, before: &[(flotilla_node::profile::Stage, u64); 7]) -> String {
+    let now = flotilla_node::profile::snapshot();
+    let per = |ns: u64| ns as f64 / 1000.0 / events.max(1) as f64;
+    let parts: Vec<String> = now
+        .iter()
+        .zip(before)
+        .map(|((stage, ns), (_, was))| format!("{stage:?} {:.1}", per(ns - was)))
+        .collect();
+    format!("µs per event by stage: {}", parts.join(", "))
 }
 
 /// Raw strict verifies per second on one core.
@@ -192,6 +227,7 @@ async fn ingest(events: usize) -> anyhow::Result<()> {
         }
     }
     let before = store1.event_count();
+    let profile_before = flotilla_node::profile::snapshot();
     let from = net.node(0).id();
     let t = Instant::now();
     let mut connect = true;
@@ -218,6 +254,7 @@ async fn ingest(events: usize) -> anyhow::Result<()> {
         took.as_secs_f64(),
         r / verify
     );
+    println!("ingest: {}", profile_line(stored, &profile_before));
     Ok(())
 }
 
@@ -369,6 +406,8 @@ async fn cold_sync(posts: usize, limit_s: u64) -> anyhow::Result<()> {
                 took.as_secs_f64(),
                 rate(total, took)
             );
+            println!("cold-sync: joiner {}", p1.ask("profile", "profile")?);
+            println!("cold-sync: joiner RSS/peak {} KiB", p1.ask("rss", "rss")?);
             return Ok(());
         }
         if t0.elapsed() > limit {
@@ -377,6 +416,21 @@ async fn cold_sync(posts: usize, limit_s: u64) -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// This process's resident set and its peak, from /proc/self/status (Linux), in KiB:
+/// `VmRSS/VmHWM`, or `?` where unreadable.
+fn rss_kib() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map_or("?".to_owned(), |v| {
+                v.trim().trim_end_matches(" kB").to_owned()
+            })
+    };
+    format!("{}/{}", field("VmRSS:"), field("VmHWM:"))
 }
 
 /// One HTTP GET of `/`; `true` once a status line came back.
@@ -406,6 +460,12 @@ async fn startup(posts: usize) -> anyhow::Result<()> {
             "startup: {posts} posts stored, run {run}: HTTP answers after {:.0} ms",
             t.elapsed().as_secs_f64() * 1000.0
         );
+        let idle = p.ask("rss", "rss")?;
+        let page = p.ask("page", "page")?;
+        let viewed = p.ask("rss", "rss")?;
+        println!(
+            "startup: run {run}: RSS/peak idle {idle} KiB; first page ({page}); then RSS/peak {viewed} KiB"
+        );
         drop(p);
     }
     Ok(())
@@ -432,6 +492,7 @@ async fn first_page(posts: usize) -> anyhow::Result<()> {
 
 /// Child mode: `ready <addr>`, `http <addr>`, then one answer per command:
 /// `invite` → `invite <code>`, `join <code> <addr>` → `joined`, `count` → `count <n>`,
+/// `rss` → `rss <VmRSS>/<VmHWM>` (KiB), `page` → the newest page of town-square, timed,
 /// `quit`.
 async fn child(dir: &Path, user: &str) -> anyhow::Result<()> {
     let node = Node::start(config(dir, user)?).await?;
@@ -465,6 +526,27 @@ async fn child(dir: &Path, user: &str) -> anyhow::Result<()> {
                     println!("joined");
                 }
                 ["count"] => println!("count {}", node.store().event_count()),
+                ["rss"] => println!("rss {}", rss_kib()),
+                ["profile"] => {
+                    let n = node.store().event_count();
+                    println!("profile {}", profile_line(n, &ZERO_PROFILE));
+                }
+                ["page"] => {
+                    let f = h
+                        .flotillas()
+                        .await?
+                        .first()
+                        .map(|f| f.id)
+                        .context("no flotilla")?;
+                    let c = ChannelId::derived(&f, "town-square");
+                    let t = Instant::now();
+                    let page = h.posts(f, c, user, None, 50).await?;
+                    println!(
+                        "page {} posts in {:.1} ms",
+                        page.posts.len(),
+                        t.elapsed().as_secs_f64() * 1000.0
+                    );
+                }
                 ["quit"] => return Err(anyhow!("quit")),
                 _ => println!("error unknown command {line}"),
             }

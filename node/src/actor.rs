@@ -26,6 +26,7 @@ mod group;
 mod import;
 mod join;
 mod links;
+mod load;
 mod lora;
 mod members;
 mod moves;
@@ -365,7 +366,10 @@ impl Actor {
 
     /// Feeds one input to the sync core and returns its outputs (not yet executed).
     fn step(&mut self, ev: InEvent) -> Vec<OutEvent> {
-        self.state.handle(ev, now_ms()).collect()
+        let t = std::time::Instant::now();
+        let outs = self.state.handle(ev, now_ms()).collect();
+        crate::profile::add(crate::profile::Stage::Core, t);
+        outs
     }
 
     /// Feeds one input to the sync core and executes its outputs.

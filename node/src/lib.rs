@@ -17,6 +17,7 @@
 //! - [`http`]: the axum router: status page and `/api/v1`.
 //! - [`identity`]: users and boats by key, `name@boat` on clash, key fingerprints.
 //! - [`node`]: [`Node`], a running node.
+//! - [`profile`]: time per stage of the event path, for the benchmark.
 //! - [`tls`]: `serve --tls`: the node's own certificate, HTTPS.
 //! - [`search`]: full-text search (tantivy), per flotilla, derived from the fold.
 //! - [`picture`]: profile pictures: decode, crop, resize, re-encode.
@@ -59,6 +60,7 @@ mod mdns;
 pub mod net;
 pub mod node;
 pub mod picture;
+pub mod profile;
 pub mod search;
 pub mod status;
 pub mod store;

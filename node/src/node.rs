@@ -249,6 +249,38 @@ mod tests {
         assert_eq!(again.store().event_count(), 0);
     }
 
+    /// After a restart the first page loads its channel only (the fold is lazy per channel);
+    /// the views that follow still see every channel, edits included.
+    #[tokio::test]
+    async fn a_fold_loaded_channel_by_channel_shows_every_channel() {
+        use flotilla_protocol::id::ChannelId;
+        let tmp = tempfile::tempdir().unwrap();
+        let node = Node::start(Config::for_tests(tmp.path())).await.unwrap();
+        let h = node.handle().clone();
+        h.add_user("alice").await.unwrap();
+        let f = h.create_flotilla("Rallye", "alice").await.unwrap();
+        let town = ChannelId::derived(&f, "town-square");
+        let bosun = h.create_channel(f, "alice", "bosun").await.unwrap();
+        h.post(f, town, "alice", "in town", None).await.unwrap();
+        let first = h.post(f, bosun, "alice", "first", None).await.unwrap();
+        h.edit_post(f, first, "alice", "edited").await.unwrap();
+        node.shutdown().await.unwrap();
+        let node = Node::start(Config::for_tests(tmp.path())).await.unwrap();
+        let h = node.handle().clone();
+        let texts = |page: crate::handle::views::PostPage| -> Vec<String> {
+            page.posts.into_iter().map(|p| p.text).collect()
+        };
+        let page = h.posts(f, town, "alice", None, 50).await.unwrap();
+        assert_eq!(texts(page), ["in town"]);
+        h.post(f, bosun, "alice", "second", None).await.unwrap();
+        let page = h.posts(f, bosun, "alice", None, 50).await.unwrap();
+        assert_eq!(texts(page), ["edited", "second"]);
+        let channels = h.channels_for(f, "alice").await.unwrap();
+        let b = channels.iter().find(|c| c.id == bosun).unwrap();
+        assert!(b.last_post_at.is_some());
+        node.shutdown().await.unwrap();
+    }
+
     /// A full command queue is served in groups of `MAX_GROUP`: every command taken off the
     /// queue is answered (one per group was dropped, its caller told `ActorGone`, which lost
     /// WebSocket pushes under load).

@@ -19,6 +19,7 @@
 //! channel, flotilla or author's event.
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
@@ -138,10 +139,30 @@ pub fn content_nonce(
     nonce
 }
 
+/// How many derived channel keys a [`Keyring`] keeps (HKDF once per key, flotilla and
+/// channel rather than once per event); past it the cache is emptied and refills.
+pub const MAX_DERIVED_KEYS: usize = 1024;
+
+/// Which derived channel key: group key id, flotilla, channel.
+type DerivedName = (EventId, FlotillaId, ChannelId);
+
 /// The group keys one node holds, by key id.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Keyring {
     keys: BTreeMap<EventId, SymmetricKey>,
+    /// Channel keys derived from `keys` (a key id never changes its key, so they never go
+    /// stale), at most [`MAX_DERIVED_KEYS`].
+    derived: Mutex<BTreeMap<DerivedName, SymmetricKey>>,
+}
+
+impl Clone for Keyring {
+    /// Clones the keys; the clone derives its channel keys again.
+    fn clone(&self) -> Self {
+        Keyring {
+            keys: self.keys.clone(),
+            derived: Mutex::default(),
+        }
+    }
 }
 
 impl Keyring {
@@ -429,7 +450,19 @@ impl Keyring {
         key_id: &EventId,
     ) -> Result<SymmetricKey, OpenError> {
         let group = self.keys.get(key_id).ok_or(OpenError::NoKey(*key_id))?;
-        Ok(group.derive(&[b"flotilla/v1 channel".as_slice(), &flotilla.0, &channel.0].concat()))
+        let name = (*key_id, *flotilla, *channel);
+        // A poisoned lock only means another thread panicked mid-insert: the map is whole.
+        let mut derived = self.derived.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(key) = derived.get(&name) {
+            return Ok(key.clone());
+        }
+        let key =
+            group.derive(&[b"flotilla/v1 channel".as_slice(), &flotilla.0, &channel.0].concat());
+        if derived.len() >= MAX_DERIVED_KEYS {
+            derived.clear();
+        }
+        derived.insert(name, key.clone());
+        Ok(key)
     }
 }
 

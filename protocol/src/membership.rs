@@ -72,7 +72,9 @@ pub struct Ledger {
     /// The latest event seen (or signed) per author, by number then id: the next event of a
     /// local author takes one more and names it as `prev`; a removal cuts there.
     seqs: BTreeMap<PublicKey, Cut>,
-    /// The chain links of the events seen: id to (author, seq, prev).
+    /// The chain links of the events seen of the authors whose links are loaded (cut authors,
+    /// [`Self::needs_links`]): id to (author, seq, prev). Other authors' links are not kept
+    /// (memory in proportion to history); the store holds them for when a cut names one.
     links: HashMap<EventId, Link>,
     /// The authors whose stored links the caller has loaded ([`Self::needs_links`]).
     loaded: BTreeSet<PublicKey>,
@@ -143,10 +145,27 @@ impl Ledger {
     /// Records an accepted (or locally signed) event: its author's latest event and its
     /// chain link. Returns whether it extended a cut author's chain (the caller then looks
     /// again for what that withdraws, [`Self::is_withdrawn`]).
+    ///
+    /// The link is kept only for an author whose links are loaded or who is cut now; the
+    /// caller, which stores every accepted event, passes the stored links of a newly cut
+    /// author when [`Self::needs_links`] names it.
     pub fn observe(&mut self, event: &SignedEvent) -> bool {
         let env = event.envelope();
         self.observe_head(env.author, env.seq, event.id());
+        if !self.keeps_links_of(&env.author) {
+            return false;
+        }
         self.add_link(event.id(), Link::of(event))
+    }
+
+    /// Are `author`'s chain links kept: loaded, or named by a removal cut?
+    fn keeps_links_of(&self, author: &PublicKey) -> bool {
+        self.loaded.contains(author) || self.state.cuts.contains_key(author)
+    }
+
+    /// How many chain links are held (they are kept for cut authors only).
+    pub fn link_count(&self) -> usize {
+        self.links.len()
     }
 
     /// Records the link of a stored event of an author that a cut names (loaded by the

@@ -17,7 +17,7 @@ use flotilla_protocol::event::{
 use flotilla_protocol::fold::ChatState;
 use flotilla_protocol::hlc::{Clock, Hlc};
 use flotilla_protocol::keyring::{KeyBundle, Keyring, key_commitment, seal_to_nodes};
-use flotilla_protocol::membership::{Ledger, Verdict};
+use flotilla_protocol::membership::{Ledger, Link, Verdict};
 use flotilla_protocol::proof::{AdmitProof, InviteSig, admit_statement, prove_admission};
 use flotilla_protocol::sim::{Network, SeedGuard, seeds};
 use flotilla_protocol::{ChannelId, EventId, FlotillaId, PublicKey, SecretKey, SignedEvent};
@@ -109,6 +109,7 @@ impl World {
         self.ledger.observe(ev);
         self.ledger.insert(ev);
         self.log.push(ev.clone());
+        load_links(&mut self.ledger, &self.log);
     }
 
     /// Node `i`'s keyring: every key sealed to it in the log.
@@ -415,6 +416,7 @@ fn just_before(t: Hlc, floor: Hlc) -> Hlc {
 /// again); returns it with the ids it still refuses.
 fn honest(genesis: EventId, events: &[SignedEvent]) -> (Ledger, BTreeSet<EventId>) {
     let mut ledger = Ledger::new(genesis);
+    let mut stored: Vec<SignedEvent> = Vec::new();
     let mut waiting: Vec<SignedEvent> = events.to_vec();
     let mut refused = BTreeSet::new();
     loop {
@@ -426,6 +428,8 @@ fn honest(genesis: EventId, events: &[SignedEvent]) -> (Ledger, BTreeSet<EventId
                 Verdict::Accept => {
                     ledger.observe(&e);
                     progress |= ledger.insert(&e) || e.control().is_none();
+                    stored.push(e.clone());
+                    load_links(&mut ledger, &stored);
                 }
                 Verdict::MissingDeps(_) => still.push(e),
                 Verdict::Reject(_) => {
@@ -440,6 +444,16 @@ fn honest(genesis: EventId, events: &[SignedEvent]) -> (Ledger, BTreeSet<EventId
         }
     }
     (ledger, refused)
+}
+
+/// What the node does after storing events: the ledger keeps chain links of cut authors
+/// only, so it is given the stored links of each author a cut newly names.
+fn load_links(ledger: &mut Ledger, stored: &[SignedEvent]) {
+    for author in ledger.needs_links() {
+        for e in stored.iter().filter(|e| e.envelope().author == author) {
+            ledger.add_link(e.id(), Link::of(e));
+        }
+    }
 }
 
 /// The control events of `log` plus `extra`, in the log's order and in reverse.

@@ -1,13 +1,22 @@
 //! The cached fold: one [`ChatState`] per followed flotilla, with the file manifests of its
-//! channels, built once from the store and updated as each content event is accepted (local
-//! writes and remote events alike go through [`Actor::on_content_accepted`]).
+//! channels, loaded from the store lazily, channel by channel, and updated as each content
+//! event is accepted (local writes and remote events alike go through
+//! [`Actor::on_content_accepted`]).
+//!
+//! A channel's views depend only on that channel's events (the fold ignores operations whose
+//! channel differs from their target's), so a fold holding some channels answers for those
+//! exactly as a whole one does. [`Actor::refresh_channel`] loads one channel (the newest page
+//! after a start reads and decrypts that channel only); [`Actor::refresh_fold`] loads every
+//! channel (what flotilla-wide views need). An accepted event of a channel not loaded yet
+//! loads that channel (which holds the event: it is stored before it is announced).
 //!
 //! A fold is stale when the keyring changed since it was built (a key that arrived later
 //! opens content that was stored undecryptable: a private channel joined, a rekey) or when
-//! an event was revoked; a stale fold is dropped and rebuilt on the next read. Removals need
-//! no rebuild: the fold judges authors against the ledger at view time.
+//! an event was revoked; a stale fold is dropped and its channels loaded again on the next
+//! read. Removals need no reload: the fold judges authors against the ledger at view time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
 
 use flotilla_protocol as proto;
 use proto::fold::ChatState;
@@ -31,6 +40,10 @@ pub(super) struct Folded {
     pub(super) manifests: BTreeMap<FileId, super::files::ManifestRef>,
     /// The keyring size the fold was built with.
     keys: usize,
+    /// The channels whose events were applied (every one once `all`).
+    loaded: BTreeSet<ChannelId>,
+    /// Every channel of the flotilla is loaded (new channels load as their events arrive).
+    all: bool,
 }
 
 impl Folded {
@@ -86,24 +99,115 @@ impl Actor {
             .ok_or_else(|| Self::not_followed(flotilla))
     }
 
-    /// Makes sure the flotilla's fold exists and is fresh (rebuilding it if not).
+    /// Makes sure the flotilla's fold exists, is fresh and holds every channel (loading the
+    /// channels it lacks).
     pub(super) fn refresh_fold(&mut self, flotilla: &FlotillaId) -> Result<(), Error> {
-        let keys = self.keyring_len(flotilla)?;
-        let fresh = self
-            .cache
-            .folds
-            .get(flotilla)
-            .is_some_and(|f| f.keys == keys);
-        if !fresh {
-            let folded = self.build_fold(flotilla, keys)?;
-            self.cache.folds.insert(*flotilla, folded);
-            self.files_restate_all(flotilla);
-            self.search.mark_stale(flotilla);
+        self.fresh_fold(flotilla)?;
+        if self.cache.folds.get(flotilla).is_some_and(|f| f.all) {
+            return Ok(());
+        }
+        let channels = self.store.channels(flotilla)?;
+        self.load_channels(flotilla, &channels)?;
+        if let Some(f) = self.cache.folds.get_mut(flotilla) {
+            f.all = true;
         }
         Ok(())
     }
 
-    /// The flotilla's fold; call [`Self::refresh_fold`] first.
+    /// Makes sure the flotilla's fold exists, is fresh and holds `channel` (loading only that
+    /// channel if it lacks it): what a view of one channel needs.
+    pub(super) fn refresh_channel(
+        &mut self,
+        flotilla: &FlotillaId,
+        channel: &ChannelId,
+    ) -> Result<(), Error> {
+        self.fresh_fold(flotilla)?;
+        self.load_channels(flotilla, std::slice::from_ref(channel))
+    }
+
+    /// Makes sure the flotilla's fold exists and was built with the current keyring; a stale
+    /// one is replaced by an empty one that loads the same channels again.
+    fn fresh_fold(&mut self, flotilla: &FlotillaId) -> Result<(), Error> {
+        let keys = self.keyring_len(flotilla)?;
+        let (all, loaded) = match self.cache.folds.get(flotilla) {
+            Some(f) if f.keys == keys => return Ok(()),
+            Some(f) => (f.all, f.loaded.iter().copied().collect()),
+            None => (false, Vec::new()),
+        };
+        let folded = Folded {
+            keys,
+            ..Folded::default()
+        };
+        self.cache.folds.insert(*flotilla, folded);
+        self.search.mark_stale(flotilla);
+        if all {
+            return self.refresh_fold(flotilla);
+        }
+        self.load_channels(flotilla, &loaded)
+    }
+
+    /// Loads into the (fresh) fold those of `channels` it does not hold yet.
+    fn load_channels(
+        &mut self,
+        flotilla: &FlotillaId,
+        channels: &[ChannelId],
+    ) -> Result<(), Error> {
+        let Some(folded) = self.cache.folds.get(flotilla) else {
+            return Ok(());
+        };
+        let missing: Vec<ChannelId> = channels
+            .iter()
+            .filter(|c| !c.is_control() && !folded.loaded.contains(c))
+            .copied()
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let keyring = self
+            .state
+            .keyring(flotilla)
+            .ok_or_else(|| Self::not_followed(flotilla))?;
+        let started = Instant::now();
+        let (mut events, mut fold_ms) = (0, 0.0);
+        for channel in &missing {
+            let ids: Vec<EventId> = self
+                .store
+                .channel_items(flotilla, channel)?
+                .into_iter()
+                .map(|(_, id)| id)
+                .filter(|id| !self.state.is_revoked(flotilla, id))
+                .collect();
+            // A window at a time: the decrypted events held at once stay bounded.
+            for window in ids.chunks(super::load::LOAD_WINDOW) {
+                let opened = super::load::open_all(&self.store, keyring, window)?;
+                let t = Instant::now();
+                if let Some(folded) = self.cache.folds.get_mut(flotilla) {
+                    for (event, content) in &opened {
+                        folded.apply(event, content);
+                    }
+                }
+                fold_ms += t.elapsed().as_secs_f64() * 1e3;
+                events += opened.len();
+            }
+        }
+        let Some(folded) = self.cache.folds.get_mut(flotilla) else {
+            return Ok(());
+        };
+        folded.loaded.extend(missing.iter().copied());
+        tracing::debug!(
+            flotilla = %flotilla.fmt_short(),
+            channels = missing.len(),
+            events,
+            read_ms = started.elapsed().as_secs_f64() * 1e3 - fold_ms,
+            fold_ms,
+            "chat fold: channels loaded"
+        );
+        self.files_restate_all(flotilla);
+        Ok(())
+    }
+
+    /// The flotilla's fold; call [`Self::refresh_fold`] (or [`Self::refresh_channel`] for a
+    /// view of one channel) first.
     pub(super) fn fold_of(&self, flotilla: &FlotillaId) -> Result<&Folded, Error> {
         self.cache
             .folds
@@ -121,39 +225,32 @@ impl Actor {
         self.cache.folds.remove(flotilla);
     }
 
-    fn build_fold(&self, flotilla: &FlotillaId, keys: usize) -> Result<Folded, Error> {
-        let keyring = self
-            .state
-            .keyring(flotilla)
-            .ok_or_else(|| Self::not_followed(flotilla))?;
-        let mut folded = Folded {
-            keys,
-            ..Folded::default()
-        };
-        for channel in self.store.channels(flotilla)? {
-            if channel.is_control() {
-                continue;
-            }
-            for (_, id) in self.store.channel_items(flotilla, &channel)? {
-                if self.state.is_revoked(flotilla, &id) {
-                    continue;
-                }
-                if let Some(event) = self.store.get(&id)?
-                    && let Ok(content) = keyring.open_content(&event)
-                {
-                    folded.apply(&event, &content);
-                }
-            }
+    /// Folds in an accepted content event: applied if its channel is loaded in a fresh fold,
+    /// else its channel is loaded (the event is stored, so it comes with it).
+    fn fold_accepted(&mut self, flotilla: &FlotillaId, event: &SignedEvent, content: &Content) {
+        let keys = self.keyring_len(flotilla).unwrap_or(0);
+        let channel = event.envelope().channel;
+        if let Some(f) = self.cache.folds.get_mut(flotilla)
+            && f.keys == keys
+            && f.loaded.contains(&channel)
+        {
+            f.apply(event, content);
+            return;
         }
-        tracing::debug!(flotilla = %flotilla.fmt_short(), posts = folded.chat.post_count(), "chat fold built");
-        Ok(folded)
+        if let Err(e) = self.refresh_channel(flotilla, &channel) {
+            tracing::warn!(%e, "cannot load the chat fold");
+        }
     }
 
     /// An accepted content event: folded in (or the fold rebuilt if stale), then announced.
     pub(super) fn on_content_accepted(&mut self, flotilla: FlotillaId, id: EventId) {
+        use crate::profile::{Stage, add};
+        let t = Instant::now();
         let Ok(Some(event)) = self.store.get(&id) else {
             return;
         };
+        add(Stage::Read, t);
+        let t = Instant::now();
         let Some(Ok(content)) = self
             .state
             .keyring(&flotilla)
@@ -161,21 +258,20 @@ impl Actor {
         else {
             return;
         };
-        let keys = self.keyring_len(&flotilla).unwrap_or(0);
-        match self.cache.folds.get_mut(&flotilla) {
-            Some(f) if f.keys == keys => f.apply(&event, &content),
-            _ => {
-                if let Err(e) = self.refresh_fold(&flotilla) {
-                    tracing::warn!(%e, "cannot rebuild the chat fold");
-                }
-            }
-        }
+        add(Stage::Open, t);
+        let t = Instant::now();
+        self.fold_accepted(&flotilla, &event, &content);
         if matches!(content, Content::FileManifest { .. }) {
             self.files_index(&flotilla);
         }
+        add(Stage::Fold, t);
+        let t = Instant::now();
         self.index_accepted(flotilla, &event, &content);
+        add(Stage::Index, t);
+        let t = Instant::now();
         self.announce_content(flotilla, &event, &content);
         self.announce_post(flotilla, &event, &content);
+        add(Stage::Announce, t);
     }
 
     fn announce_content(&self, flotilla: FlotillaId, event: &SignedEvent, content: &Content) {

@@ -45,6 +45,25 @@ impl Actor {
     /// The acting user's key: a local user (else `NotFound`), added to the flotilla if it is
     /// not in it yet, active (else `Forbidden`). Also makes the flotilla's fold fresh.
     pub(super) fn acting(&mut self, who: &Acting) -> Result<SecretKey, Error> {
+        let key = self.acting_member(who)?;
+        self.refresh_fold(&who.flotilla)?;
+        Ok(key)
+    }
+
+    /// [`Self::acting`] for a view of one channel: only that channel of the fold is made
+    /// fresh (the first view after a start reads that channel, not the flotilla).
+    pub(super) fn acting_in(
+        &mut self,
+        who: &Acting,
+        channel: &ChannelId,
+    ) -> Result<SecretKey, Error> {
+        let key = self.acting_member(who)?;
+        self.refresh_channel(&who.flotilla, channel)?;
+        Ok(key)
+    }
+
+    /// The acting user's key, checked as [`Self::acting`] says, the fold left as it is.
+    fn acting_member(&mut self, who: &Acting) -> Result<SecretKey, Error> {
         let key = self.user(&who.as_user)?;
         let pk = key.public();
         if !self.auth(&who.flotilla)?.users.contains_key(&pk) {
@@ -56,7 +75,6 @@ impl Actor {
                 who.as_user
             )));
         }
-        self.refresh_fold(&who.flotilla)?;
         Ok(key)
     }
 
@@ -192,7 +210,7 @@ impl Actor {
         before: Option<Cursor>,
         limit: usize,
     ) -> Result<PostPage, Error> {
-        let me = self.acting(who)?.public();
+        let me = self.acting_in(who, channel)?.public();
         self.readable(&who.flotilla, channel, &me)?;
         let auth = self.auth(&who.flotilla)?;
         let folded = self.fold_of(&who.flotilla)?;

@@ -677,6 +677,10 @@ impl Actor {
 
     /// Files attached to pinned posts of `flotilla` (never evicted).
     fn pinned_files(&mut self, flotilla: &FlotillaId) -> Vec<FileId> {
+        // Every channel's pins: a fold may hold only the channels viewed so far.
+        if self.refresh_fold(flotilla).is_err() {
+            return Vec::new();
+        }
         let (Ok(fold), Ok(auth)) = (self.fold_of(flotilla), self.auth(flotilla)) else {
             return Vec::new();
         };
@@ -730,6 +734,9 @@ impl Actor {
         flotilla: &FlotillaId,
         reader: Option<&proto::PublicKey>,
     ) -> Vec<weather::Forecast> {
+        if self.refresh_fold(flotilla).is_err() {
+            return Vec::new();
+        }
         let files: Vec<(FileId, ChannelId, String)> = match self.fold_of(flotilla) {
             Ok(fold) => fold
                 .files

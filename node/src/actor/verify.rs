@@ -44,9 +44,13 @@ fn verify_all(frames: &[Vec<u8>]) -> Vec<Result<SignedEvent, InvalidEvent>> {
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(move || {
-                    part.iter()
+                    let t = std::time::Instant::now();
+                    let out = part
+                        .iter()
                         .map(|bytes| SignedEvent::decode(bytes))
-                        .collect::<Vec<_>>()
+                        .collect::<Vec<_>>();
+                    crate::profile::add(crate::profile::Stage::Verify, t);
+                    out
                 })
             })
             .collect();

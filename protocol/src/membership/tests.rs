@@ -10,7 +10,7 @@ use crate::event::{Content, Control, NodeInfo, Role, SignedEvent};
 use crate::hlc::Clock;
 use crate::id::{ChannelId, EventId, FlotillaId};
 use crate::keyring::{Keyring, OpenError};
-use crate::membership::{AuthError, Ledger, Verdict};
+use crate::membership::{AuthError, Ledger, Link, Verdict};
 use crate::proof::{AdmitProof, prove_admission};
 
 const T0: u64 = 1_750_000_000_000;
@@ -628,4 +628,42 @@ fn a_profile_is_its_authors_own_and_the_last_one_wins() {
             .build(|c| c.control(&bob, &profile("y", "y", None)))
             .is_err()
     );
+}
+/// Chain links are kept for cut authors only: an uncut author's posts leave none; after the
+/// author's removal, `needs_links` names it once and the links passed then (as the node
+/// passes its stored ones) and those observed afterwards are kept.
+#[test]
+fn links_are_kept_for_cut_authors_only() {
+    let mut fleet = Fleet::new(41);
+    let bob = fleet.bob.clone();
+    let mut stored = Vec::new();
+    for i in 0..5 {
+        let ev = fleet.post(&bob, &format!("post {i}")).expect("post");
+        fleet.ledger.observe(&ev);
+        stored.push(ev);
+    }
+    assert_eq!(fleet.ledger.link_count(), 0, "no cut: no link kept");
+    assert!(fleet.ledger.needs_links().is_empty());
+    let alice = fleet.alice.clone();
+    fleet.apply(|c| c.remove_user(&alice, bob.public()));
+    assert_eq!(fleet.ledger.needs_links(), vec![bob.public()]);
+    assert!(fleet.ledger.needs_links().is_empty(), "named once");
+    for ev in &stored {
+        fleet.ledger.add_link(ev.id(), Link::of(ev));
+    }
+    assert_eq!(fleet.ledger.link_count(), stored.len());
+    let cut = fleet
+        .ledger
+        .state()
+        .cut_of(&bob.public())
+        .expect("bob is cut");
+    for ev in &stored {
+        assert!(
+            fleet
+                .ledger
+                .state()
+                .counts(&cut, &ev.id(), ev.envelope().seq),
+            "a post before the removal counts"
+        );
+    }
 }

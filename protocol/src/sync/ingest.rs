@@ -213,6 +213,13 @@ impl<S: Store, R: Entropy> State<S, R> {
         }
         if removal {
             self.revoke_after_removal(flotilla);
+        } else if control {
+            // A control event can cut an author without being a removal (the resolution of
+            // concurrent events): the ledger keeps only cut authors' links, so it gets the
+            // newly cut author's stored ones now.
+            if let Err(e) = self.load_links(flotilla) {
+                self.deliver(Event::StoreFailed(e));
+            }
         }
         if control {
             self.greet_new_members(flotilla);
