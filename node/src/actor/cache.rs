@@ -31,6 +31,9 @@ pub(super) struct Folded {
     pub(super) manifests: BTreeMap<FileId, super::files::ManifestRef>,
     /// The keyring size the fold was built with.
     keys: usize,
+    /// Unread counters, kept as posts arrive ([`super::unread`]); behind a `RefCell` because
+    /// reading a counter may count it first, from the actor's `&self` views.
+    pub(super) unread: std::cell::RefCell<super::unread::UnreadCounters>,
 }
 
 impl Folded {
@@ -69,6 +72,25 @@ impl Folded {
                 .or_insert((event.envelope().channel, info));
         }
         self.chat.apply(event, content);
+    }
+
+    /// Keeps the unread counters up to date with an event just applied.
+    fn count_unread(
+        &self,
+        auth: &proto::membership::AuthState,
+        event: &SignedEvent,
+        content: &Content,
+    ) {
+        let mut unread = self.unread.borrow_mut();
+        match content {
+            Content::Post { .. } | Content::ImportedPost { .. } => {
+                unread.on_new_post(&self.chat, auth, &event.id());
+            }
+            Content::Edit { .. } | Content::Delete { .. } => {
+                unread.on_changed(&event.envelope().channel);
+            }
+            _ => {}
+        }
     }
 }
 
@@ -163,7 +185,12 @@ impl Actor {
         };
         let keys = self.keyring_len(&flotilla).unwrap_or(0);
         match self.cache.folds.get_mut(&flotilla) {
-            Some(f) if f.keys == keys => f.apply(&event, &content),
+            Some(f) if f.keys == keys => {
+                f.apply(&event, &content);
+                if let Some(ledger) = self.state.ledger(&flotilla) {
+                    f.count_unread(ledger.state(), &event, &content);
+                }
+            }
             _ => {
                 if let Err(e) = self.refresh_fold(&flotilla) {
                     tracing::warn!(%e, "cannot rebuild the chat fold");
@@ -217,8 +244,12 @@ impl Actor {
         self.emit(ev);
     }
 
-    /// An accepted control event: channel structure changes are announced.
+    /// An accepted control event: unread counters are recounted (who is excluded may have
+    /// changed), channel structure changes are announced.
     pub(super) fn on_control_accepted(&self, flotilla: FlotillaId, id: EventId) {
+        if let Some(f) = self.cache.folds.get(&flotilla) {
+            f.unread.borrow_mut().clear();
+        }
         let Ok(Some(event)) = self.store.get(&id) else {
             return;
         };

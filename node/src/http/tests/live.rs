@@ -217,3 +217,102 @@ async fn a_deactivated_users_socket_closes_at_the_next_event() {
     .await;
     assert!(ended.is_ok(), "the socket stayed open");
 }
+
+/// Every message up to (and with) the `post` whose text is `text`.
+async fn until_post(socket: &mut Socket, text: &str) -> Vec<Value> {
+    tokio::time::timeout(TIMEOUT, async {
+        let mut seen = Vec::new();
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Text(t))) => {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    let found = v["type"] == "post" && v["post"]["text"] == text;
+                    seen.push(v);
+                    if found {
+                        return seen;
+                    }
+                }
+                Some(Ok(_)) => {}
+                other => panic!("socket ended: {other:?}"),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no post {text:?} within {TIMEOUT:?}"))
+}
+
+#[tokio::test]
+async fn a_private_channels_posts_reach_only_its_members_sockets() {
+    let api = Api::start().await;
+    let skipper = api.setup("skipper").await;
+    let deckhand = api.user(&skipper, "deckhand").await;
+    let a = api
+        .call(
+            Method::POST,
+            "/api/v1/flotillas",
+            Some(&skipper),
+            Some(json!({"name": "f"})),
+        )
+        .await;
+    let f = a.json["id"].as_str().unwrap().to_owned();
+    let channels = format!("/api/v1/flotillas/{f}/channels");
+    let a = api
+        .call(Method::GET, &channels, Some(&deckhand), None)
+        .await;
+    let ts = a
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "town-square")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let a = api
+        .call(
+            Method::POST,
+            &channels,
+            Some(&skipper),
+            Some(json!({"name": "officers", "private": true})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.json);
+    let officers = a.json["id"].as_str().unwrap().to_owned();
+    // Two sockets of the non-member (they share the hub's messages), one of the member.
+    let mut deck = Vec::new();
+    for _ in 0..2 {
+        let mut s = open(&api, Some(&deckhand), None).await.unwrap();
+        next_of(&mut s, "hello").await;
+        deck.push(s);
+    }
+    let mut skip = open(&api, Some(&skipper), None).await.unwrap();
+    next_of(&mut skip, "hello").await;
+
+    for (channel, text) in [(&officers, "cap secret"), (&ts, "cap public")] {
+        let a = api
+            .call(
+                Method::POST,
+                &format!("{channels}/{channel}/posts"),
+                Some(&skipper),
+                Some(json!({"text": text})),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.json);
+    }
+    let heard = until_post(&mut skip, "cap public").await;
+    assert!(
+        heard.iter().any(|v| v["post"]["text"] == "cap secret"),
+        "the member heard {heard:?}"
+    );
+    // The hub keeps the node's order: the private post came first, so it would be here.
+    for s in &mut deck {
+        for v in until_post(s, "cap public").await {
+            let raw = v.to_string();
+            assert!(
+                !raw.contains("cap secret") && !raw.contains(&officers),
+                "a non-member heard {raw}"
+            );
+        }
+    }
+}
