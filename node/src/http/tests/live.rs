@@ -316,3 +316,83 @@ async fn a_private_channels_posts_reach_only_its_members_sockets() {
         }
     }
 }
+
+/// The `(unread, mentions)` of the next `unread` message.
+async fn next_unread(socket: &mut Socket) -> (u64, u64) {
+    let v = next_of(socket, "unread").await;
+    (
+        v["unread"].as_u64().unwrap_or(u64::MAX),
+        v["mentions"].as_u64().unwrap_or(u64::MAX),
+    )
+}
+
+/// The unread counters the actor keeps as posts arrive agree with a walk of the channel:
+/// others' posts count, one's own do not, an edit changes nothing, a read marker resets
+/// them.
+#[tokio::test]
+async fn pushed_unread_counts_follow_posts_edits_and_reads() {
+    let api = Api::start().await;
+    let skipper = api.setup("skipper").await;
+    let deckhand = api.user(&skipper, "deckhand").await;
+    let a = api
+        .call(
+            Method::POST,
+            "/api/v1/flotillas",
+            Some(&skipper),
+            Some(json!({"name": "f"})),
+        )
+        .await;
+    let f = a.json["id"].as_str().unwrap().to_owned();
+    let channels = format!("/api/v1/flotillas/{f}/channels");
+    let a = api
+        .call(Method::GET, &channels, Some(&deckhand), None)
+        .await;
+    let ts = a
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "town-square")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let posts = format!("{channels}/{ts}/posts");
+    let mut socket = open(&api, Some(&deckhand), None).await.unwrap();
+    next_of(&mut socket, "hello").await;
+    let first = say(&api, &posts, &skipper, "cap au sud").await;
+    let first = first.json["id"].as_str().unwrap().to_owned();
+    assert_eq!(next_unread(&mut socket).await, (1, 0));
+    say(&api, &posts, &skipper, "@deckhand à la barre").await;
+    assert_eq!(next_unread(&mut socket).await, (2, 1));
+    say(&api, &posts, &deckhand, "paré").await;
+    assert_eq!(next_unread(&mut socket).await, (2, 1), "one's own post");
+    api.call(
+        Method::PUT,
+        &format!("/api/v1/flotillas/{f}/posts/{first}"),
+        Some(&skipper),
+        Some(json!({"text": "cap au sud, @deckhand"})),
+    )
+    .await;
+    // Mentions are counted on the text as posted (so does the walk of the channel).
+    assert_eq!(
+        next_unread(&mut socket).await,
+        (2, 1),
+        "an edit changes no count"
+    );
+    api.call(
+        Method::POST,
+        &format!("{channels}/{ts}/read"),
+        Some(&deckhand),
+        None,
+    )
+    .await;
+    assert_eq!(next_unread(&mut socket).await, (0, 0));
+    say(&api, &posts, &skipper, "@all virement").await;
+    assert_eq!(next_unread(&mut socket).await, (1, 1));
+}
+
+async fn say(api: &Api, posts: &str, who: &Session, text: &str) -> super::harness::Answer {
+    api.call(Method::POST, posts, Some(who), Some(json!({"text": text})))
+        .await
+}
