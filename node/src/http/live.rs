@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::Utf8Bytes;
-use flotilla_protocol::id::{EventId, FlotillaId};
+use flotilla_protocol::id::{ChannelId, EventId, FlotillaId};
 use serde_json::json;
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 
@@ -33,8 +33,9 @@ use crate::handle::views::LiveView;
 use crate::handle::{EVENT_CAP, Event, NodeHandle};
 
 /// Items the hub's broadcast holds for a connection before it lags (and is told to
-/// `resync`).
-pub const LIVE_CAP: usize = EVENT_CAP;
+/// `resync`): a few seconds of a busy mesh (~800 posts/s in `load::full`). The items are
+/// shared by every connection, so this costs memory once (a few MiB at most), not per socket.
+pub const LIVE_CAP: usize = 4 * EVENT_CAP;
 /// Node events taken at once, whose posts are asked of the actor in one round trip.
 pub const MAX_LIVE_BATCH: usize = 64;
 /// Renderers kept (one per flotilla and connected reader); all dropped when full.
@@ -54,6 +55,8 @@ pub enum Live {
 /// One post's messages for one reader, serialized once for all their sockets.
 #[derive(Debug, Clone)]
 pub struct Pushed {
+    /// The post's flotilla and channel (a socket keeps only the last `unread` of each).
+    pub channel: (FlotillaId, ChannelId),
     /// The `post` message.
     pub post: Utf8Bytes,
     /// The `unread` message of the post's channel.
@@ -256,18 +259,19 @@ impl Renderers {
             let Some(renderer) = self.get(node, flotilla, &v.user).await else {
                 continue;
             };
-            let channel = v.post.channel.to_string();
+            let channel = v.post.channel;
             let post = json!({
                 "type": "post", "flotilla": flotilla.to_string(),
                 "post": Post::new(v.post, renderer),
             });
             let unread = json!({
-                "type": "unread", "flotilla": flotilla.to_string(), "channel": channel,
+                "type": "unread", "flotilla": flotilla.to_string(), "channel": channel.to_string(),
                 "unread": v.unread.unread, "mentions": v.unread.mentions,
             });
             out.insert(
                 v.user,
                 Pushed {
+                    channel: (flotilla, channel),
                     post: post.to_string().into(),
                     unread: unread.to_string().into(),
                 },

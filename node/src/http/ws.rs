@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use flotilla_protocol::id::{ChannelId, FlotillaId};
@@ -87,6 +87,7 @@ async fn serve(
 ) {
     let ended = |state: &AppState| session.is_some_and(|h| !state.auth.sessions.is_open(&h));
     let mut live = state.live.subscribe(&username);
+    let mut unread = PendingUnread::new();
     let mut ping = tokio::time::interval(PING_EVERY);
     if send(&mut socket, json!({"type": "hello", "username": username}))
         .await
@@ -110,13 +111,20 @@ async fn serve(
                     return;
                 }
                 let sent = match item {
-                    Ok(item) => send_live(&mut socket, &state, &username, &item).await,
-                    Err(RecvError::Lagged(_)) => send(&mut socket, resync()).await,
+                    Ok(item) => {
+                        send_live(&mut socket, &state, &username, &item, &mut unread).await
+                    }
+                    Err(RecvError::Lagged(_)) => {
+                        unread.clear(); // the client reloads everything
+                        send(&mut socket, resync()).await
+                    }
                     Err(RecvError::Closed) => return,
                 };
-                // Shared posts are fed unflushed: one write for what is queued, not one per
-                // message.
-                if sent.is_err() || (live.events.is_empty() && socket.flush().await.is_err()) {
+                // Shared posts are fed unflushed, and their unread counts kept to the last per
+                // channel, until the queue is empty: one write for what is queued.
+                if sent.is_err()
+                    || (live.events.is_empty() && flush(&mut socket, &mut unread).await.is_err())
+                {
                     return;
                 }
             }
@@ -144,27 +152,45 @@ fn resync() -> Value {
     json!({"type": "resync"})
 }
 
+/// The newest `unread` message of each channel not sent yet: while posts are queued only the
+/// last count of a channel matters (at most one per readable channel).
+type PendingUnread = std::collections::HashMap<(FlotillaId, ChannelId), Utf8Bytes>;
+
+/// Sends the pending unread counts, then flushes.
+async fn flush(socket: &mut WebSocket, unread: &mut PendingUnread) -> Result<(), axum::Error> {
+    for (_, m) in unread.drain() {
+        socket.feed(Message::Text(m)).await?;
+    }
+    socket.flush().await
+}
+
 /// Sends what `user` hears of one item of the hub: their share of a post as the hub made it
-/// (nothing if they may not read it), or the messages of another event.
+/// (nothing if they may not read it; its unread count kept pending), or the messages of
+/// another event (after the pending counts, which they may supersede).
 async fn send_live(
     socket: &mut WebSocket,
     state: &AppState,
     user: &str,
     item: &Live,
+    unread: &mut PendingUnread,
 ) -> Result<(), axum::Error> {
     match item {
         Live::Post(readers) => {
             if let Some(p) = readers.get(user) {
                 socket.feed(Message::Text(p.post.clone())).await?;
-                socket.feed(Message::Text(p.unread.clone())).await?;
+                unread.insert(p.channel, p.unread.clone());
             }
         }
         Live::Event(event) => {
+            flush(socket, unread).await?;
             for m in messages_for(state, user, event.clone()).await {
                 send(socket, m).await?;
             }
         }
-        Live::Resync => send(socket, resync()).await?,
+        Live::Resync => {
+            unread.clear();
+            send(socket, resync()).await?;
+        }
     }
     Ok(())
 }
