@@ -34,6 +34,7 @@ mod peers;
 mod posts;
 mod search;
 mod timers;
+mod unread;
 mod verify;
 mod views;
 

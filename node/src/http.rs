@@ -24,6 +24,7 @@ pub mod error;
 pub mod files;
 pub mod flotillas;
 pub mod json;
+pub mod live;
 pub mod members;
 pub mod openapi_errors;
 mod page;
@@ -67,6 +68,8 @@ pub struct AppState {
     pub node: NodeHandle,
     /// Sessions, tokens, the setup code, rate limits.
     pub auth: Arc<Auth>,
+    /// What the WebSockets push, made once for all of them ([`live`]).
+    pub live: Arc<live::Hub>,
 }
 
 /// Facts about the node that never change while it runs.

@@ -113,6 +113,7 @@ impl Node {
             store: store.clone(),
             node: handle.clone(),
             auth: Arc::clone(&auth),
+            live: http::live::Hub::start(handle.clone()),
         };
         let app = http::router(state.clone());
         let server = crate::tls::serve(listener, tls.as_ref(), app, async move {

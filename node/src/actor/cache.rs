@@ -44,6 +44,9 @@ pub(super) struct Folded {
     loaded: BTreeSet<ChannelId>,
     /// Every channel of the flotilla is loaded (new channels load as their events arrive).
     all: bool,
+    /// Unread counters, kept as posts arrive ([`super::unread`]); behind a `RefCell` because
+    /// reading a counter may count it first, from the actor's `&self` views.
+    pub(super) unread: std::cell::RefCell<super::unread::UnreadCounters>,
 }
 
 impl Folded {
@@ -82,6 +85,28 @@ impl Folded {
                 .or_insert((event.envelope().channel, info));
         }
         self.chat.apply(event, content);
+    }
+
+    /// Keeps the unread counters up to date with an event just applied.
+    fn count_unread(
+        &self,
+        auth: &proto::membership::AuthState,
+        event: &SignedEvent,
+        content: &Content,
+    ) {
+        let mut unread = self.unread.borrow_mut();
+        match content {
+            Content::Post { .. } | Content::ImportedPost { .. } => {
+                unread.on_new_post(&self.chat, auth, &event.id());
+            }
+            Content::Edit { .. }
+            | Content::Delete { .. }
+            | Content::MovedPost { .. }
+            | Content::ThreadMoved { .. } => {
+                unread.on_changed(&event.envelope().channel);
+            }
+            _ => {}
+        }
     }
 }
 
@@ -194,6 +219,10 @@ impl Actor {
             return Ok(());
         };
         folded.loaded.extend(missing.iter().copied());
+        // Counters taken while a channel was not loaded saw none of its posts: count again.
+        for channel in &missing {
+            folded.unread.borrow_mut().on_changed(channel);
+        }
         tracing::debug!(
             flotilla = %flotilla.fmt_short(),
             channels = missing.len(),
@@ -235,6 +264,9 @@ impl Actor {
             && f.loaded.contains(&channel)
         {
             f.apply(event, content);
+            if let Some(ledger) = self.state.ledger(flotilla) {
+                f.count_unread(ledger.state(), event, content);
+            }
             return;
         }
         if let Err(e) = self.refresh_channel(flotilla, &channel) {
@@ -346,8 +378,12 @@ impl Actor {
         }
     }
 
-    /// An accepted control event: channel structure changes are announced.
+    /// An accepted control event: unread counters are recounted (who is excluded may have
+    /// changed), channel structure changes are announced.
     pub(super) fn on_control_accepted(&self, flotilla: FlotillaId, id: EventId) {
+        if let Some(f) = self.cache.folds.get(&flotilla) {
+            f.unread.borrow_mut().clear();
+        }
         let Ok(Some(event)) = self.store.get(&id) else {
             return;
         };

@@ -15,7 +15,8 @@ use super::Actor;
 use super::views::{kind_of, post_view};
 use crate::Error;
 use crate::handle::views::{
-    BoatInfo, ChannelKind, ChannelView, FileInfo, MemberInfo, PostPage, PostView, UnreadCounts,
+    BoatInfo, ChannelKind, ChannelView, FileInfo, LiveView, MemberInfo, PostPage, PostView,
+    UnreadCounts,
 };
 use crate::handle::{Acting, ChannelInfo, FlotillaInfo, Message};
 
@@ -139,11 +140,10 @@ impl Actor {
         let c = self.readable(flotilla, channel, user)?;
         let dm = kind_of(folded, auth, channel, c) == ChannelKind::Dm;
         let after = self.marker(user, flotilla, channel)?;
-        let u = folded.chat.unread(auth, channel, after, user, dm);
-        Ok(UnreadCounts {
-            unread: u.posts,
-            mentions: u.mentions,
-        })
+        Ok(folded
+            .unread
+            .borrow_mut()
+            .get_or_count(&folded.chat, auth, channel, after, user, dm))
     }
 
     /// One channel as `user` sees it (the fold must be fresh).
@@ -244,6 +244,36 @@ impl Actor {
             .ok_or_else(|| Error::NotFound(format!("post {}", post.fmt_short())))?;
         self.readable(flotilla, &view.channel, user)?;
         Ok(post_view(auth, folded, view, user, &self.lora_marks))
+    }
+
+    /// `post` as each reader who may read it sees it, with their unread counts.
+    pub(super) fn live_post(
+        &mut self,
+        flotilla: FlotillaId,
+        post: &EventId,
+        readers: &[String],
+    ) -> Vec<LiveView> {
+        let mut out = Vec::with_capacity(readers.len());
+        for user in readers {
+            let who = Acting {
+                flotilla,
+                as_user: user.clone(),
+            };
+            let Ok(me) = self.acting(&who).map(|k| k.public()) else {
+                continue;
+            };
+            let Ok(view) = self.post_of(&flotilla, post, &me) else {
+                continue;
+            };
+            if let Ok(unread) = self.unread_of(&flotilla, &view.channel, &me) {
+                out.push(LiveView {
+                    user: who.as_user,
+                    post: view,
+                    unread,
+                });
+            }
+        }
+        out
     }
 
     pub(super) fn post(&mut self, who: &Acting, post: &EventId) -> Result<PostView, Error> {

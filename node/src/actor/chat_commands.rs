@@ -159,6 +159,17 @@ impl Actor {
             } => {
                 let _ = reply.send(self.unread(&who, &channel));
             }
+            C::LivePosts {
+                posts,
+                readers,
+                reply,
+            } => {
+                let views = posts
+                    .iter()
+                    .map(|(flotilla, post)| self.live_post(*flotilla, post, &readers))
+                    .collect();
+                let _ = reply.send(Ok(views));
+            }
             C::Members { flotilla, reply } => {
                 let _ = reply.send(self.members(&flotilla));
             }

@@ -14,7 +14,7 @@ use proto::id::{ChannelId, EventId, FileId, FlotillaId};
 
 use super::chat_command::{Acting, ChannelChange, ChatCommand, NewChannel};
 use super::views::{
-    BoatInfo, ChannelView, Cursor, FileInfo, MemberInfo, PostPage, PostView, RadioInfo,
+    BoatInfo, ChannelView, Cursor, FileInfo, LiveView, MemberInfo, PostPage, PostView, RadioInfo,
     UnreadCounts,
 };
 use super::{Command, NodeHandle, Reply};
@@ -266,6 +266,25 @@ impl NodeHandle {
         let who = acting(flotilla, as_user);
         self.chat(|reply| ChatCommand::Post { who, post, reply })
             .await
+    }
+
+    /// Posts as each of `readers` sees them, with their unread counts in the post's
+    /// channel; per post (in order), the readers who may not read it (or are not members)
+    /// are left out. One ask for every live socket ([`crate::http::live`]).
+    ///
+    /// # Errors
+    /// [`Error::ActorGone`].
+    pub async fn live_posts(
+        &self,
+        posts: Vec<(FlotillaId, EventId)>,
+        readers: Vec<String>,
+    ) -> Result<Vec<Vec<LiveView>>, Error> {
+        self.chat(|reply| ChatCommand::LivePosts {
+            posts,
+            readers,
+            reply,
+        })
+        .await
     }
 
     /// A thread: its root and its visible replies, oldest first. `root` may name a reply.

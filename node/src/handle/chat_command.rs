@@ -8,8 +8,8 @@ use proto::id::{ChannelId, EventId, FileId, FlotillaId};
 
 use super::Reply;
 use super::views::{
-    BoatInfo, ChannelView, Cursor, FileInfo, FileTarget, MemberInfo, PostPage, PostView, RadioInfo,
-    UnreadCounts,
+    BoatInfo, ChannelView, Cursor, FileInfo, FileTarget, LiveView, MemberInfo, PostPage, PostView,
+    RadioInfo, UnreadCounts,
 };
 use crate::files::StoredFile;
 
@@ -267,6 +267,17 @@ pub enum ChatCommand {
         channel: ChannelId,
         /// The counts.
         reply: Reply<UnreadCounts>,
+    },
+    /// Posts as each of `readers` (local usernames) sees them, with their unread counts in
+    /// the post's channel: one ask per batch of pushed posts for every live socket
+    /// ([`crate::http::live`]). A reader who may not read a post is left out of its list.
+    LivePosts {
+        /// The posts, with their flotilla (a batch of the live hub, bounded by it).
+        posts: Vec<(FlotillaId, EventId)>,
+        /// The local usernames with a live socket.
+        readers: Vec<String>,
+        /// Per post, in order: the readers who may read it, with their view.
+        reply: Reply<Vec<Vec<LiveView>>>,
     },
     /// Every active user of a flotilla.
     Members {

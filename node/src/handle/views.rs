@@ -187,6 +187,17 @@ pub struct UnreadCounts {
     pub mentions: u32,
 }
 
+/// A post as one local reader sees it, for the live sockets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveView {
+    /// The reader's local username.
+    pub user: String,
+    /// The post as they see it.
+    pub post: PostView,
+    /// Their unread counts in its channel.
+    pub unread: UnreadCounts,
+}
+
 /// A user of a flotilla, on any boat.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberInfo {

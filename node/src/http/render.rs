@@ -23,8 +23,20 @@ impl Renderer {
     /// # Errors
     /// What the node answers (unknown flotilla, not a member).
     pub async fn load(state: &AppState, flotilla: FlotillaId, me: &str) -> Result<Self, ApiError> {
-        let members = state.node.members(flotilla).await?;
-        let channels = state.node.channels_for(flotilla, me).await?;
+        Self::load_from(&state.node, flotilla, me).await
+    }
+
+    /// [`Self::load`] with the node's handle alone (the live hub has no `AppState`).
+    ///
+    /// # Errors
+    /// What the node answers (unknown flotilla, not a member).
+    pub async fn load_from(
+        node: &crate::handle::NodeHandle,
+        flotilla: FlotillaId,
+        me: &str,
+    ) -> Result<Self, ApiError> {
+        let members = node.members(flotilla).await?;
+        let channels = node.channels_for(flotilla, me).await?;
         Ok(Renderer {
             me: me.to_owned(),
             usernames: members

@@ -2,32 +2,35 @@
 //! messages (see `docs/api.md`): posts new or changed, deletions, channels, unread counts,
 //! boats, flotillas, member changes (`members`).
 //!
-//! Each connection subscribes to the node's event broadcast and turns each event into what
-//! *this* user may see, rendered for them (a private channel's post is only sent to its
-//! members). A connection that falls more than the broadcast's capacity behind is told to
-//! `resync` instead of slowing the node down.
+//! Each connection subscribes to the live hub ([`super::live`]), which renders each new or
+//! changed post once per reader who may read it (a private channel's post is only there for
+//! its members); the connection sends its user's share of it as is. Rarer events (deletions,
+//! channels, peers, files, members) it turns into what *this* user may see itself. A
+//! connection that falls more than the hub's capacity ([`super::live::LIVE_CAP`]) behind is
+//! told to `resync` instead of slowing the node down or buffering without end.
 
 use std::time::Duration;
 
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
-use flotilla_protocol::id::{ChannelId, EventId, FlotillaId};
+use flotilla_protocol::id::{ChannelId, FlotillaId};
+use futures::SinkExt;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
 use super::auth::Caller;
-use super::dto::{Boat, Channel, Post};
+use super::dto::{Boat, Channel};
 use super::error::ApiError;
-use super::render::Renderer;
+use super::live::{LIVE_CAP, Live};
 use super::sessions::{SecretHash, hash_secret};
-use crate::handle::{EVENT_CAP, Event};
+use crate::handle::Event;
 
 /// Messages a connection may lag behind before it is told to resync.
-pub const WS_QUEUE: usize = EVENT_CAP;
+pub const WS_QUEUE: usize = LIVE_CAP;
 /// The largest message accepted from a client (they only send pings).
 pub const MAX_CLIENT_MESSAGE: usize = 1024;
 /// How often the server pings an idle client, so dead phones are noticed.
@@ -104,12 +107,6 @@ fn check_origin(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-/// Each connection's renderers, per flotilla: loaded once (two actor round trips), dropped
-/// when members or channels may have changed (a control event, a channel change, a join),
-/// so a post costs its view and its unread counts, not four round trips per socket (under
-/// load the sockets fell behind the event queue and were told to resync).
-type Renderers = std::collections::HashMap<FlotillaId, Renderer>;
-
 /// Serves one live connection until the client leaves, or its session or token ends
 /// (logout, a password reset, `user deactivate` or `user delete`, `token revoke`: checked
 /// as soon as any session ends, and at each event and ping); then sends
@@ -117,8 +114,8 @@ type Renderers = std::collections::HashMap<FlotillaId, Renderer>;
 async fn serve(state: AppState, username: String, credential: Credential, mut socket: WebSocket) {
     let ended = |state: &AppState| credential.ended(state);
     let mut ends = state.auth.sessions.watch_ends();
-    let mut events = state.node.subscribe();
-    let mut renderers = Renderers::new();
+    let mut live = state.live.subscribe(&username);
+    let mut unread = PendingUnread::new();
     let mut ping = tokio::time::interval(PING_EVERY);
     if send(&mut socket, json!({"type": "hello", "username": username}))
         .await
@@ -137,24 +134,26 @@ async fn serve(state: AppState, username: String, credential: Credential, mut so
                 Some(Ok(_)) => {}
                 Some(Err(_)) | None => return,
             },
-            event = events.recv() => {
+            item = live.events.recv() => {
                 if ended(&state) {
                     return;
                 }
-                let messages = match event {
-                    Ok(event) => {
-                        if stales_renderers(&event) {
-                            renderers.clear();
-                        }
-                        messages_for(&state, &username, event, &mut renderers).await
+                let sent = match item {
+                    Ok(item) => {
+                        send_live(&mut socket, &state, &username, &item, &mut unread).await
                     }
-                    Err(RecvError::Lagged(_)) => vec![json!({"type": "resync"})],
+                    Err(RecvError::Lagged(_)) => {
+                        unread.clear(); // the client reloads everything
+                        send(&mut socket, resync()).await
+                    }
                     Err(RecvError::Closed) => return,
                 };
-                for m in messages {
-                    if send(&mut socket, m).await.is_err() {
-                        return;
-                    }
+                // Shared posts are fed unflushed, and their unread counts kept to the last per
+                // channel, until the queue is empty: one write for what is queued.
+                if sent.is_err()
+                    || (live.events.is_empty() && flush(&mut socket, &mut unread).await.is_err())
+                {
+                    return;
                 }
             }
             Ok(()) = ends.changed() => {
@@ -184,37 +183,57 @@ async fn send(socket: &mut WebSocket, message: Value) -> Result<(), axum::Error>
     socket.send(Message::Text(message.to_string().into())).await
 }
 
-/// May `event` change what a [`Renderer`] knows (usernames, channel names)?
-fn stales_renderers(event: &Event) -> bool {
-    matches!(
-        event,
-        Event::ChannelChanged { .. }
-            | Event::Joined(_)
-            | Event::Sync(flotilla_protocol::sync::Event::Accepted { control: true, .. })
-    )
+fn resync() -> Value {
+    json!({"type": "resync"})
 }
 
-/// What `user` hears of `event` (nothing if they may not see it).
-async fn messages_for(
+/// The newest `unread` message of each channel not sent yet: while posts are queued only the
+/// last count of a channel matters (at most one per readable channel).
+type PendingUnread = std::collections::HashMap<(FlotillaId, ChannelId), Utf8Bytes>;
+
+/// Sends the pending unread counts, then flushes.
+async fn flush(socket: &mut WebSocket, unread: &mut PendingUnread) -> Result<(), axum::Error> {
+    for (_, m) in unread.drain() {
+        socket.feed(Message::Text(m)).await?;
+    }
+    socket.flush().await
+}
+
+/// Sends what `user` hears of one item of the hub: their share of a post as the hub made it
+/// (nothing if they may not read it; its unread count kept pending), or the messages of
+/// another event (after the pending counts, which they may supersede).
+async fn send_live(
+    socket: &mut WebSocket,
     state: &AppState,
     user: &str,
-    event: Event,
-    renderers: &mut Renderers,
-) -> Vec<Value> {
-    match event {
-        Event::PostChanged {
-            flotilla,
-            channel,
-            post,
-            ..
-        } => {
-            let mut out: Vec<Value> = post_message(state, user, flotilla, post, renderers)
-                .await
-                .into_iter()
-                .collect();
-            out.extend(unread_message(state, user, flotilla, channel).await);
-            out
+    item: &Live,
+    unread: &mut PendingUnread,
+) -> Result<(), axum::Error> {
+    match item {
+        Live::Post(readers) => {
+            if let Some(p) = readers.get(user) {
+                socket.feed(Message::Text(p.post.clone())).await?;
+                unread.insert(p.channel, p.unread.clone());
+            }
         }
+        Live::Event(event) => {
+            flush(socket, unread).await?;
+            for m in messages_for(state, user, event.clone()).await {
+                send(socket, m).await?;
+            }
+        }
+        Live::Resync => {
+            unread.clear();
+            send(socket, resync()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// What `user` hears of `event` (nothing if they may not see it). New and changed posts come
+/// rendered from the hub ([`Live::Post`]), not through here.
+async fn messages_for(state: &AppState, user: &str, event: Event) -> Vec<Value> {
+    match event {
         Event::PostDeleted {
             flotilla,
             channel,
@@ -271,37 +290,6 @@ async fn messages_for(
         }
         _ => vec![],
     }
-}
-
-async fn post_message(
-    state: &AppState,
-    user: &str,
-    flotilla: FlotillaId,
-    post: EventId,
-    renderers: &mut Renderers,
-) -> Option<Value> {
-    let view = match state.node.post_view(flotilla, post, user).await {
-        Ok(view) => view,
-        Err(e) => {
-            tracing::debug!(%e, post = %post.fmt_short(), user, "post not pushed");
-            return None;
-        }
-    };
-    if let std::collections::hash_map::Entry::Vacant(slot) = renderers.entry(flotilla) {
-        match Renderer::load(state, flotilla, user).await {
-            Ok(r) => {
-                slot.insert(r);
-            }
-            Err(e) => {
-                tracing::warn!(?e, post = %post.fmt_short(), user, "post not pushed: no renderer");
-                return None;
-            }
-        }
-    }
-    let renderer = renderers.get(&flotilla)?;
-    Some(json!({
-        "type": "post", "flotilla": flotilla.to_string(), "post": Post::new(view, renderer),
-    }))
 }
 
 async fn unread_message(

@@ -280,3 +280,182 @@ async fn deactivating_a_user_closes_their_sockets_at_once() {
         .unwrap();
     next_of(&mut skippers, "pong").await;
 }
+
+/// Every message up to (and with) the `post` whose text is `text`.
+async fn until_post(socket: &mut Socket, text: &str) -> Vec<Value> {
+    tokio::time::timeout(TIMEOUT, async {
+        let mut seen = Vec::new();
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Text(t))) => {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    let found = v["type"] == "post" && v["post"]["text"] == text;
+                    seen.push(v);
+                    if found {
+                        return seen;
+                    }
+                }
+                Some(Ok(_)) => {}
+                other => panic!("socket ended: {other:?}"),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no post {text:?} within {TIMEOUT:?}"))
+}
+
+#[tokio::test]
+async fn a_private_channels_posts_reach_only_its_members_sockets() {
+    let api = Api::start().await;
+    let skipper = api.setup("skipper").await;
+    let deckhand = api.user(&skipper, "deckhand").await;
+    let a = api
+        .call(
+            Method::POST,
+            "/api/v1/flotillas",
+            Some(&skipper),
+            Some(json!({"name": "f"})),
+        )
+        .await;
+    let f = a.json["id"].as_str().unwrap().to_owned();
+    let channels = format!("/api/v1/flotillas/{f}/channels");
+    let a = api
+        .call(Method::GET, &channels, Some(&deckhand), None)
+        .await;
+    let ts = a
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "town-square")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let a = api
+        .call(
+            Method::POST,
+            &channels,
+            Some(&skipper),
+            Some(json!({"name": "officers", "private": true})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.json);
+    let officers = a.json["id"].as_str().unwrap().to_owned();
+    // Two sockets of the non-member (they share the hub's messages), one of the member.
+    let mut deck = Vec::new();
+    for _ in 0..2 {
+        let mut s = open(&api, Some(&deckhand), None).await.unwrap();
+        next_of(&mut s, "hello").await;
+        deck.push(s);
+    }
+    let mut skip = open(&api, Some(&skipper), None).await.unwrap();
+    next_of(&mut skip, "hello").await;
+
+    for (channel, text) in [(&officers, "cap secret"), (&ts, "cap public")] {
+        let a = api
+            .call(
+                Method::POST,
+                &format!("{channels}/{channel}/posts"),
+                Some(&skipper),
+                Some(json!({"text": text})),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.json);
+    }
+    let heard = until_post(&mut skip, "cap public").await;
+    assert!(
+        heard.iter().any(|v| v["post"]["text"] == "cap secret"),
+        "the member heard {heard:?}"
+    );
+    // The hub keeps the node's order: the private post came first, so it would be here.
+    for s in &mut deck {
+        for v in until_post(s, "cap public").await {
+            let raw = v.to_string();
+            assert!(
+                !raw.contains("cap secret") && !raw.contains(&officers),
+                "a non-member heard {raw}"
+            );
+        }
+    }
+}
+
+/// The `(unread, mentions)` of the next `unread` message.
+async fn next_unread(socket: &mut Socket) -> (u64, u64) {
+    let v = next_of(socket, "unread").await;
+    (
+        v["unread"].as_u64().unwrap_or(u64::MAX),
+        v["mentions"].as_u64().unwrap_or(u64::MAX),
+    )
+}
+
+/// The unread counters the actor keeps as posts arrive agree with a walk of the channel:
+/// others' posts count, one's own do not, an edit changes nothing, a read marker resets
+/// them.
+#[tokio::test]
+async fn pushed_unread_counts_follow_posts_edits_and_reads() {
+    let api = Api::start().await;
+    let skipper = api.setup("skipper").await;
+    let deckhand = api.user(&skipper, "deckhand").await;
+    let a = api
+        .call(
+            Method::POST,
+            "/api/v1/flotillas",
+            Some(&skipper),
+            Some(json!({"name": "f"})),
+        )
+        .await;
+    let f = a.json["id"].as_str().unwrap().to_owned();
+    let channels = format!("/api/v1/flotillas/{f}/channels");
+    let a = api
+        .call(Method::GET, &channels, Some(&deckhand), None)
+        .await;
+    let ts = a
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "town-square")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let posts = format!("{channels}/{ts}/posts");
+    let mut socket = open(&api, Some(&deckhand), None).await.unwrap();
+    next_of(&mut socket, "hello").await;
+    let first = say(&api, &posts, &skipper, "cap au sud").await;
+    let first = first.json["id"].as_str().unwrap().to_owned();
+    assert_eq!(next_unread(&mut socket).await, (1, 0));
+    say(&api, &posts, &skipper, "@deckhand à la barre").await;
+    assert_eq!(next_unread(&mut socket).await, (2, 1));
+    say(&api, &posts, &deckhand, "paré").await;
+    assert_eq!(next_unread(&mut socket).await, (2, 1), "one's own post");
+    api.call(
+        Method::PUT,
+        &format!("/api/v1/flotillas/{f}/posts/{first}"),
+        Some(&skipper),
+        Some(json!({"text": "cap au sud, @deckhand"})),
+    )
+    .await;
+    // Mentions are counted on the text as posted (so does the walk of the channel).
+    assert_eq!(
+        next_unread(&mut socket).await,
+        (2, 1),
+        "an edit changes no count"
+    );
+    api.call(
+        Method::POST,
+        &format!("{channels}/{ts}/read"),
+        Some(&deckhand),
+        None,
+    )
+    .await;
+    assert_eq!(next_unread(&mut socket).await, (0, 0));
+    say(&api, &posts, &skipper, "@all virement").await;
+    assert_eq!(next_unread(&mut socket).await, (1, 1));
+}
+
+async fn say(api: &Api, posts: &str, who: &Session, text: &str) -> super::harness::Answer {
+    api.call(Method::POST, posts, Some(who), Some(json!({"text": text})))
+        .await
+}
