@@ -271,7 +271,7 @@ fn smoke() -> anyhow::Result<()> {
 }
 
 #[test]
-#[ignore = "too long for CI, and a known failure: B's live hub lags EVENT_CAP at ~850 posts/s; figures in docs/performance.md"]
+#[ignore = "too long for CI (release node binary, ~1 min); figures in docs/performance.md"]
 fn full() -> anyhow::Result<()> {
     run(50, 20, 20)
 }

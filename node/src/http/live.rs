@@ -15,9 +15,13 @@
 //! Other events (deletions, channels, read markers, peers, files, members) are rare; they
 //! are passed on as [`Live::Event`] and each connection turns them into its own messages.
 //!
-//! Queues: the hub's own broadcast holds [`LIVE_CAP`] items; a connection that falls that
-//! far behind is told to `resync`. If the hub itself falls [`EVENT_CAP`] events behind the
-//! node, it broadcasts [`Live::Resync`] and every connection is told to `resync`.
+//! Queues: an intake task drains the node's broadcast as fast as it comes, keeps only the
+//! events the connections use (most node events are sync bookkeeping) and queues them for
+//! the hub, at most [`HUB_INTAKE`]; so a busy actor slows the hub's round trips without the
+//! hub losing its place in the node's broadcast ([`EVENT_CAP`], under half a second of a
+//! busy sync). If the intake overflows or lags anyway, the hub broadcasts [`Live::Resync`]
+//! and every connection is told to `resync`. The hub's own broadcast holds [`LIVE_CAP`]
+//! items; a connection that falls that far behind is told to `resync`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -25,7 +29,8 @@ use std::sync::{Arc, Mutex};
 use axum::extract::ws::Utf8Bytes;
 use flotilla_protocol::id::{ChannelId, EventId, FlotillaId};
 use serde_json::json;
-use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::mpsc;
 
 use super::dto::Post;
 use super::render::Renderer;
@@ -37,7 +42,10 @@ use crate::handle::{EVENT_CAP, Event, NodeHandle};
 /// shared by every connection, so this costs memory once (a few MiB at most), not per socket.
 pub const LIVE_CAP: usize = 4 * EVENT_CAP;
 /// Node events taken at once, whose posts are asked of the actor in one round trip.
-pub const MAX_LIVE_BATCH: usize = 64;
+pub const MAX_LIVE_BATCH: usize = 256;
+/// Events the connections use, queued between the intake task and the hub: seconds of a
+/// busy mesh, so the hub's batches absorb a slow actor answer instead of lagging.
+pub const HUB_INTAKE: usize = 16 * EVENT_CAP;
 /// Renderers kept (one per flotilla and connected reader); all dropped when full.
 pub const MAX_LIVE_RENDERERS: usize = 256;
 
@@ -101,8 +109,9 @@ impl Hub {
             tx,
             readers: Mutex::default(),
         });
-        let events = node.subscribe();
-        tokio::spawn(run(Arc::clone(&hub), node, events));
+        let (queue, taken) = tokio::sync::mpsc::channel(HUB_INTAKE);
+        tokio::spawn(intake(node.subscribe(), queue));
+        tokio::spawn(run(Arc::clone(&hub), node, taken));
         hub
     }
 
@@ -131,7 +140,33 @@ enum Taken {
     Lagged,
 }
 
-async fn run(hub: Arc<Hub>, node: NodeHandle, mut events: broadcast::Receiver<Event>) {
+/// Drains the node's broadcast into the hub's queue, keeping the events the hub uses; a lag
+/// of either queue becomes one [`Taken::Lagged`]. Ends with the node's events or the hub.
+async fn intake(mut events: broadcast::Receiver<Event>, queue: mpsc::Sender<Taken>) {
+    let mut lagged = false;
+    loop {
+        let taken = match events.recv().await {
+            Ok(e) if pushed(&e) || stales_event(&e) => Taken::Event(e),
+            Ok(_) => continue,
+            Err(RecvError::Lagged(_)) => Taken::Lagged,
+            Err(RecvError::Closed) => return,
+        };
+        if lagged {
+            match queue.try_send(Taken::Lagged) {
+                Ok(()) => lagged = false,
+                Err(mpsc::error::TrySendError::Full(_)) => continue,
+                Err(mpsc::error::TrySendError::Closed(_)) => return,
+            }
+        }
+        match queue.try_send(taken) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => lagged = true,
+            Err(mpsc::error::TrySendError::Closed(_)) => return,
+        }
+    }
+}
+
+async fn run(hub: Arc<Hub>, node: NodeHandle, mut events: mpsc::Receiver<Taken>) {
     let mut renderers = Renderers::default();
     loop {
         let (batch, closed) = take_batch(&mut events).await;
@@ -150,19 +185,17 @@ async fn run(hub: Arc<Hub>, node: NodeHandle, mut events: broadcast::Receiver<Ev
 
 /// Waits for one node event, then takes those already queued, up to [`MAX_LIVE_BATCH`].
 /// Also says whether the node's events have ended.
-async fn take_batch(events: &mut broadcast::Receiver<Event>) -> (Vec<Taken>, bool) {
+async fn take_batch(events: &mut mpsc::Receiver<Taken>) -> (Vec<Taken>, bool) {
     let mut batch = Vec::new();
     match events.recv().await {
-        Ok(e) => batch.push(Taken::Event(e)),
-        Err(RecvError::Lagged(_)) => batch.push(Taken::Lagged),
-        Err(RecvError::Closed) => return (batch, true),
+        Some(t) => batch.push(t),
+        None => return (batch, true),
     }
     while batch.len() < MAX_LIVE_BATCH {
         match events.try_recv() {
-            Ok(e) => batch.push(Taken::Event(e)),
-            Err(TryRecvError::Lagged(_)) => batch.push(Taken::Lagged),
-            Err(TryRecvError::Empty) => break,
-            Err(TryRecvError::Closed) => return (batch, true),
+            Ok(t) => batch.push(t),
+            Err(mpsc::error::TryRecvError::Empty) => break,
+            Err(mpsc::error::TryRecvError::Disconnected) => return (batch, true),
         }
     }
     (batch, false)
@@ -170,13 +203,16 @@ async fn take_batch(events: &mut broadcast::Receiver<Event>) -> (Vec<Taken>, boo
 
 /// May this event change what a [`Renderer`] knows (usernames, channel names)?
 fn stales(taken: &Taken) -> bool {
+    matches!(taken, Taken::Event(e) if stales_event(e))
+}
+
+/// See [`stales`].
+fn stales_event(event: &Event) -> bool {
     matches!(
-        taken,
-        Taken::Event(
-            Event::ChannelChanged { .. }
-                | Event::Joined(_)
-                | Event::Sync(flotilla_protocol::sync::Event::Accepted { control: true, .. })
-        )
+        event,
+        Event::ChannelChanged { .. }
+            | Event::Joined(_)
+            | Event::Sync(flotilla_protocol::sync::Event::Accepted { control: true, .. })
     )
 }
 
