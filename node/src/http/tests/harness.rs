@@ -121,6 +121,31 @@ impl Api {
         assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.json);
         session_of(&self.login(username, PASSWORD).await)
     }
+
+    /// Makes a flotilla named `name` (as admin `by`); its id.
+    pub(super) async fn flotilla(&self, by: &Session, name: &str) -> String {
+        let body = json!({"name": name});
+        let a = self
+            .call(Method::POST, "/api/v1/flotillas", Some(by), Some(body))
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.json);
+        a.json["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The id of `flotilla`'s Town Square, as `reader` finds it in its channel list.
+    pub(super) async fn town_square(&self, flotilla: &str, reader: &Session) -> String {
+        let url = format!("/api/v1/flotillas/{flotilla}/channels");
+        let a = self.call(Method::GET, &url, Some(reader), None).await;
+        a.json
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "town-square")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
 }
 
 /// The session an answer's `Set-Cookie` and `csrf_token` open.

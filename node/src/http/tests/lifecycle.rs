@@ -122,35 +122,9 @@ async fn a_deactivated_account_loses_its_sessions_and_tokens_until_activated() {
 async fn a_deleted_account_is_gone_and_its_posts_stay_as_a_deleted_user() {
     let api = Api::start().await;
     let skipper = api.setup("skipper").await;
-    let a = api
-        .call(
-            Method::POST,
-            "/api/v1/flotillas",
-            Some(&skipper),
-            Some(json!({"name": "Glénans"})),
-        )
-        .await;
-    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.json);
-    let flotilla = a.json["id"].as_str().unwrap().to_owned();
+    let flotilla = api.flotilla(&skipper, "Glénans").await;
     let bob = api.user(&skipper, "bob").await;
-    let channels = api
-        .call(
-            Method::GET,
-            &format!("/api/v1/flotillas/{flotilla}/channels"),
-            Some(&bob),
-            None,
-        )
-        .await;
-    let town = channels
-        .json
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "town-square")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let town = api.town_square(&flotilla, &bob).await;
     let posts = format!("/api/v1/flotillas/{flotilla}/channels/{town}/posts");
     let a = api
         .call(

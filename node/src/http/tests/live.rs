@@ -78,33 +78,8 @@ async fn posts_edits_deletes_and_unread_counts_are_pushed() {
     let api = Api::start().await;
     let skipper = api.setup("skipper").await;
     let deckhand = api.user(&skipper, "deckhand").await;
-    let f = api
-        .call(
-            Method::POST,
-            "/api/v1/flotillas",
-            Some(&skipper),
-            Some(json!({"name": "f"})),
-        )
-        .await;
-    let f = f.json["id"].as_str().unwrap().to_owned();
-    let channels = api
-        .call(
-            Method::GET,
-            &format!("/api/v1/flotillas/{f}/channels"),
-            Some(&deckhand),
-            None,
-        )
-        .await;
-    let ts = channels
-        .json
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "town-square")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let f = api.flotilla(&skipper, "f").await;
+    let ts = api.town_square(&f, &deckhand).await;
     let mut socket = open(&api, Some(&deckhand), None).await.unwrap();
     next_of(&mut socket, "hello").await;
 
@@ -170,16 +145,7 @@ async fn posts_edits_deletes_and_unread_counts_are_pushed() {
 async fn a_deactivated_users_socket_closes_at_the_next_event() {
     let api = Api::start().await;
     let skipper = api.setup("skipper").await;
-    let a = api
-        .call(
-            Method::POST,
-            "/api/v1/flotillas",
-            Some(&skipper),
-            Some(json!({"name": "Glénans"})),
-        )
-        .await;
-    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.json);
-    let flotilla = a.json["id"].as_str().unwrap().to_owned();
+    let flotilla = api.flotilla(&skipper, "Glénans").await;
     let bob = api.user(&skipper, "bob").await;
     let mut socket = open(&api, Some(&bob), None).await.unwrap();
     next_of(&mut socket, "hello").await;
@@ -309,29 +275,9 @@ async fn a_private_channels_posts_reach_only_its_members_sockets() {
     let api = Api::start().await;
     let skipper = api.setup("skipper").await;
     let deckhand = api.user(&skipper, "deckhand").await;
-    let a = api
-        .call(
-            Method::POST,
-            "/api/v1/flotillas",
-            Some(&skipper),
-            Some(json!({"name": "f"})),
-        )
-        .await;
-    let f = a.json["id"].as_str().unwrap().to_owned();
+    let f = api.flotilla(&skipper, "f").await;
     let channels = format!("/api/v1/flotillas/{f}/channels");
-    let a = api
-        .call(Method::GET, &channels, Some(&deckhand), None)
-        .await;
-    let ts = a
-        .json
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "town-square")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let ts = api.town_square(&f, &deckhand).await;
     let a = api
         .call(
             Method::POST,
@@ -397,29 +343,9 @@ async fn pushed_unread_counts_follow_posts_edits_and_reads() {
     let api = Api::start().await;
     let skipper = api.setup("skipper").await;
     let deckhand = api.user(&skipper, "deckhand").await;
-    let a = api
-        .call(
-            Method::POST,
-            "/api/v1/flotillas",
-            Some(&skipper),
-            Some(json!({"name": "f"})),
-        )
-        .await;
-    let f = a.json["id"].as_str().unwrap().to_owned();
+    let f = api.flotilla(&skipper, "f").await;
     let channels = format!("/api/v1/flotillas/{f}/channels");
-    let a = api
-        .call(Method::GET, &channels, Some(&deckhand), None)
-        .await;
-    let ts = a
-        .json
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "town-square")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let ts = api.town_square(&f, &deckhand).await;
     let posts = format!("{channels}/{ts}/posts");
     let mut socket = open(&api, Some(&deckhand), None).await.unwrap();
     next_of(&mut socket, "hello").await;

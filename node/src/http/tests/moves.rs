@@ -9,16 +9,7 @@ use super::harness::{Answer, Api, Session};
 
 /// The flotilla's id and the ids of town-square and off-topic.
 async fn flotilla(api: &Api, admin: &Session) -> (String, String, String) {
-    let a = api
-        .call(
-            Method::POST,
-            "/api/v1/flotillas",
-            Some(admin),
-            Some(json!({"name": "Glénans"})),
-        )
-        .await;
-    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.json);
-    let f = a.json["id"].as_str().unwrap().to_owned();
+    let f = api.flotilla(admin, "Glénans").await;
     let channels = api
         .call(
             Method::GET,

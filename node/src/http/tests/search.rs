@@ -17,16 +17,7 @@ impl Boat {
     async fn new() -> Boat {
         let api = Api::start().await;
         let skipper = api.setup("skipper").await;
-        let a = api
-            .call(
-                Method::POST,
-                "/api/v1/flotillas",
-                Some(&skipper),
-                Some(json!({"name": "Glénans"})),
-            )
-            .await;
-        assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.json);
-        let flotilla = a.json["id"].as_str().unwrap().to_owned();
+        let flotilla = api.flotilla(&skipper, "Glénans").await;
         let deckhand = api.user(&skipper, "deckhand").await;
         Boat {
             api,
