@@ -62,11 +62,7 @@ pub async fn put_profile(
         position: req.position,
         picture: None,
     };
-    let m = state
-        .node
-        .set_profile(flotilla, &caller.username, change)
-        .await?;
-    Ok(Json(Member::from(m)))
+    set_profile(&state, flotilla, &caller, change).await
 }
 
 #[utoipa::path(put, path = "/api/v1/flotillas/{f}/me/picture", tag = "flotillas",
@@ -118,11 +114,7 @@ pub async fn put_picture(
         picture: Some(Some(file.id)),
         ..ProfileChange::default()
     };
-    let m = state
-        .node
-        .set_profile(flotilla, &caller.username, change)
-        .await?;
-    Ok(Json(Member::from(m)))
+    set_profile(&state, flotilla, &caller, change).await
 }
 
 #[utoipa::path(delete, path = "/api/v1/flotillas/{f}/me/picture", tag = "flotillas",
@@ -140,11 +132,7 @@ pub async fn delete_picture(
         picture: Some(None),
         ..ProfileChange::default()
     };
-    let m = state
-        .node
-        .set_profile(flotilla, &caller.username, change)
-        .await?;
-    Ok(Json(Member::from(m)))
+    set_profile(&state, flotilla, &caller, change).await
 }
 
 #[utoipa::path(get, path = "/api/v1/flotillas/{f}/members/{user}/picture", tag = "flotillas",
@@ -165,6 +153,20 @@ pub async fn get_picture(
     let members = state.node.members(flotilla).await?;
     let file = picture_of(&members, &user)?;
     super::files::serve_file(&state, &caller, flotilla, file).await
+}
+
+/// Publishes the caller's profile change; the caller as a member afterwards.
+async fn set_profile(
+    state: &AppState,
+    flotilla: FlotillaId,
+    caller: &Caller,
+    change: ProfileChange,
+) -> Result<Json<Member>, ApiError> {
+    let m = state
+        .node
+        .set_profile(flotilla, &caller.username, change)
+        .await?;
+    Ok(Json(Member::from(m)))
 }
 
 /// The picture of the member named by key or username (a username two boats share must be
